@@ -1,1 +1,39 @@
-//! spindle: a from-scratch, minimal async runtime (facade crate; filled in by the executor work).
+//! # spindle
+//!
+//! A from-scratch, minimal async runtime, small enough to read in an
+//! afternoon: a hand-written executor, a hierarchical timer wheel with exact
+//! deadlines, and a reactor on the `polling` crate. It rebuilds every program
+//! of a Python asyncio cheatsheet with the same output and the same timing.
+//!
+//! This crate is the facade; the code lives in `spindle-runtime` (executor,
+//! time, reactor, net) and `spindle-primitives` (`join_all`, `Queue`,
+//! `Event`, `timeout`, streams).
+//!
+//! ```
+//! use std::time::Duration;
+//!
+//! spindle::run(async {
+//!     let a = spindle::spawn(async {
+//!         spindle::sleep(Duration::from_millis(20)).await;
+//!         "a"
+//!     });
+//!     assert_eq!(a.await.unwrap(), "a");
+//! });
+//! ```
+
+pub use spindle_runtime::{
+    run, spawn, spawn_named, to_thread, yield_now, Builder, Handle, JoinError, JoinHandle, MetricsSnapshot, Runtime,
+    YieldNow, MAX_POLLS_PER_TURN,
+};
+
+pub use spindle_runtime::time::sleep;
+
+/// Time: `sleep`, `call_soon`/`call_later`/`call_at`, `interval`, `now`.
+pub mod time {
+    pub use spindle_runtime::time::*;
+}
+
+/// TCP and UDP on the reactor.
+pub mod net {
+    pub use spindle_runtime::net::*;
+}

@@ -1,0 +1,75 @@
+//! The current runtime of this thread.
+//!
+//! `spawn`, `sleep` and the wakers find their runtime through one
+//! thread-local pointer to its [`Core`], set while `block_on` runs (and while
+//! the runtime shuts down). It is a plain `Cell` holding a raw pointer: the
+//! pointer is only dereferenced while the [`Entered`] guard that set it is
+//! alive, and that guard borrows the `Core`.
+
+use std::cell::Cell;
+use std::ptr;
+
+use crate::executor::Core;
+
+thread_local! {
+    /// The `Core` of the runtime this thread is running, or null.
+    ///
+    /// # Invariant
+    ///
+    /// Non-null only while an [`Entered`] guard that borrows that `Core` is alive.
+    static CURRENT: Cell<*const Core> = const { Cell::new(ptr::null()) };
+}
+
+/// Runs `f` with the current runtime's core, if this thread is running one.
+#[inline]
+pub(crate) fn with_core<R>(f: impl FnOnce(Option<&Core>) -> R) -> R {
+    let core = CURRENT.with(Cell::get);
+    // SAFETY: CURRENT's invariant: a non-null pointer is a Core borrowed by a live guard.
+    f(unsafe { core.as_ref() })
+}
+
+/// Runs `f` with the current runtime's core, or panics with `what` and the
+/// advice every such panic gives.
+#[track_caller]
+pub(crate) fn expect_core<R>(what: &str, f: impl FnOnce(&Core) -> R) -> R {
+    with_core(|core| match core {
+        Some(core) => f(core),
+        None => panic!(
+            "{what} called outside of a spindle runtime: call it from inside \
+             `spindle::run(async {{ ... }})` or `Runtime::block_on`, or use a `Handle` \
+             from another thread"
+        ),
+    })
+}
+
+/// Makes a runtime current for as long as the guard lives.
+pub(crate) struct Entered<'a> {
+    previous: *const Core,
+    _core: std::marker::PhantomData<&'a Core>,
+}
+
+/// Enters `core` for `block_on`: a thread runs at most one runtime at a time.
+#[track_caller]
+pub(crate) fn enter(core: &Core) -> Entered<'_> {
+    if with_core(|current| current.is_some()) {
+        panic!(
+            "cannot start a runtime from within a runtime: `block_on`/`run` was called \
+             while this thread is already running a spindle runtime. Use `spawn` (or \
+             `.await` the future directly) instead."
+        );
+    }
+    enter_unchecked(core)
+}
+
+/// Enters `core` even if another runtime is current (used for shutdown,
+/// which may happen while another runtime runs), restoring it afterwards.
+pub(crate) fn enter_unchecked(core: &Core) -> Entered<'_> {
+    let previous = CURRENT.with(|current| current.replace(core));
+    Entered { previous, _core: std::marker::PhantomData }
+}
+
+impl Drop for Entered<'_> {
+    fn drop(&mut self) {
+        CURRENT.with(|current| current.set(self.previous));
+    }
+}

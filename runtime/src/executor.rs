@@ -1,0 +1,564 @@
+//! The executor: the ready queue, the mailbox for other threads, and
+//! [`Core::turn`], one turn of the event loop.
+//!
+//! # One turn of the loop
+//!
+//! ```text
+//!   ┌─▶ 1. run ready tasks ── at most MAX_POLLS_PER_TURN, in FIFO order
+//!   │   2. drain the mailbox ── wakes, spawns and cancels from other threads
+//!   │   3. fire expired timers ── their wakers push tasks onto the ready queue
+//!   └── 4. poll the reactor ── block until the next timer deadline only if
+//!                              nothing is ready; otherwise just check I/O
+//! ```
+//!
+//! This mirrors asyncio's `BaseEventLoop._run_once` (which runs the ready
+//! callbacks, then computes a timeout from the nearest timer and calls
+//! `select`) with the steps rotated so a turn starts with the work at hand.
+//! The timer wheel plugs in at step 3 ([`Core::fire_timers`]) and the
+//! reactor at step 4 ([`Core::park`]); nothing else in this file knows about
+//! either.
+//!
+//! # Two halves: `Core` and `Shared`
+//!
+//! [`Core`] is everything only the runtime's own thread touches: the ready
+//! queue, the list of live tasks, the timers. It uses `Cell` and `RefCell`,
+//! never a lock. [`Shared`] is the part other threads reach through a task's
+//! header or a `Handle`: the mailbox sender and the flag that says whether the
+//! loop is asleep in the reactor.
+//!
+//! # Cross-thread wakes: the mailbox protocol
+//!
+//! A thread that is not the runtime's own cannot touch the ready queue. It
+//! sends a [`Remote`] message instead:
+//!
+//! 1. `Header::remote_queued.swap(true)`; if it was already `true`, a wake is
+//!    in flight and this one can be dropped — the task will be polled after
+//!    it anyway (this bounds the mailbox to one wake per task).
+//! 2. Send `Remote::Wake(task)` on the channel (the message owns a reference).
+//! 3. If the loop is asleep (`Shared::sleeping`), `Poller::notify` it.
+//!
+//! The loop, on draining, first clears `remote_queued` and then schedules the
+//! task. A wake that lands between the two finds the flag still set and is
+//! dropped, which is safe: the task is scheduled right after and will be
+//! polled after that wake happened.
+//!
+//! **The race with sleeping** is settled Dekker-style: the loop stores
+//! `sleeping = true`, issues a `SeqCst` fence, and looks at the mailbox once
+//! more before blocking; a waker sends, issues a `SeqCst` fence, and then
+//! reads `sleeping`. At least one of the two sees the other, so either the
+//! loop finds the message or the waker notifies the poller. A wake is never
+//! lost, and when the loop is busy no syscall is made at all.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
+use std::sync::atomic::{fence, AtomicBool, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use crossbeam_channel::{Receiver, Sender};
+
+use crate::blocking::BlockingPool;
+use crate::metrics::{Metrics, WakeOrigin};
+use crate::reactor::Reactor;
+use crate::task::{lifecycle, OwnedTaskRef, TaskRef};
+use crate::time::{Clock, Fired, Timers};
+use crate::trace::{Event, Tracer};
+use crate::waker::with_borrowed_waker;
+
+/// At most this many tasks are polled per turn before timers fire and I/O is
+/// checked: the fairness bound. A task that wakes itself forever goes to the
+/// back of the queue each time, and after at most 61 polls the loop moves on
+/// to timers and the reactor, so neither can starve. 61 is the number tokio's
+/// scheduler (and Go's before it) uses for the same check: small enough that
+/// a timer is late by at most 61 short polls, large enough that the checks
+/// cost little per poll; being prime, it does not fall in step with periodic
+/// workloads.
+pub const MAX_POLLS_PER_TURN: usize = 61;
+
+/// A message from another thread to the runtime's own.
+pub(crate) enum Remote {
+    /// Schedule this task (the message owns a reference).
+    Wake(OwnedTaskRef),
+    /// Cancel this task, as `JoinHandle::cancel` would on the owner thread.
+    Cancel(OwnedTaskRef),
+    /// Register and schedule a task spawned through a `Handle`.
+    Spawn(PendingSpawn),
+}
+
+/// A task built on another thread, on its way to its runtime. It carries the
+/// owner reference. If it is dropped undelivered (the runtime is gone), its
+/// future — which is `Send`, `Handle::spawn` demands it — is cancelled where
+/// it is, so its `JoinHandle` still resolves.
+pub(crate) struct PendingSpawn(Option<TaskRef>);
+
+impl PendingSpawn {
+    pub(crate) fn new(task: TaskRef) -> PendingSpawn {
+        PendingSpawn(Some(task))
+    }
+
+    fn into_task(mut self) -> TaskRef {
+        self.0.take().expect("PendingSpawn taken twice")
+    }
+}
+
+impl Drop for PendingSpawn {
+    fn drop(&mut self) {
+        if let Some(task) = self.0.take() {
+            // This thread is the only one that knows the task: the lifecycle cell
+            // is ours to use even though we are not the owner thread.
+            task.set_lifecycle(lifecycle::DONE);
+            task.cancel_future();
+            task.complete();
+            // SAFETY: the owner reference this message carried, released once.
+            unsafe { task.drop_reference() };
+        }
+    }
+}
+
+// SAFETY: a PendingSpawn is the only holder of its task's owner-side state, and
+// its future is `Send` (only `Handle::spawn` builds one).
+unsafe impl Send for PendingSpawn {}
+
+/// The part of a runtime that other threads reach.
+pub(crate) struct Shared {
+    mailbox: Sender<Remote>,
+    /// The loop is (about to be) blocked in the reactor; see the module doc.
+    sleeping: AtomicBool,
+    pub(crate) reactor: Arc<Reactor>,
+    pub(crate) blocking: BlockingPool,
+}
+
+impl Shared {
+    pub(crate) fn new(mailbox: Sender<Remote>, reactor: Arc<Reactor>, blocking: BlockingPool) -> Shared {
+        Shared { mailbox, sleeping: AtomicBool::new(false), reactor, blocking }
+    }
+
+    /// The remote half of a wake (module doc, steps 1–3).
+    pub(crate) fn wake_remote(&self, task: TaskRef) {
+        if task.header().remote_queued.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        task.add_reference();
+        // SAFETY: the reference just added is handed to the message.
+        self.send(Remote::Wake(unsafe { OwnedTaskRef::from_owned(task) }));
+    }
+
+    /// Sends a message to the loop and rouses it if it sleeps. If the runtime
+    /// is gone the message is dropped here, which releases what it owns.
+    pub(crate) fn send(&self, message: Remote) {
+        if self.mailbox.send(message).is_ok() {
+            fence(Ordering::SeqCst);
+            if self.sleeping.load(Ordering::Relaxed) {
+                self.reactor.notify();
+            }
+        }
+    }
+}
+
+/// The runtime's own-thread state.
+pub(crate) struct Core {
+    pub(crate) shared: Arc<Shared>,
+    /// Tasks to poll, in wake order. Entries are covered by the owner
+    /// reference (see `task.rs`), so they count nothing themselves.
+    ready: RefCell<VecDeque<TaskRef>>,
+    /// Every task that is not `DONE`, so shutdown can cancel them.
+    tasks: TaskList,
+    mailbox: Receiver<Remote>,
+    pub(crate) clock: Clock,
+    pub(crate) timers: RefCell<Timers>,
+    /// Scratch space for the timers that fired this turn, kept to reuse its
+    /// allocation.
+    fired: RefCell<Vec<Fired>>,
+    /// The pseudo-task standing for the `block_on` future: it has a place in
+    /// the ready queue and a waker like any task, but when it is popped the
+    /// executor polls the future borrowed from `block_on`'s stack.
+    main: TaskRef,
+    next_id: Cell<u64>,
+    /// Who is waking tasks right now, for metrics and the trace: set around
+    /// timer firing, reactor dispatch and mailbox draining; `Local` otherwise.
+    wake_origin: Cell<WakeOrigin>,
+    pub(crate) metrics: Metrics,
+    pub(crate) tracer: Option<Tracer>,
+}
+
+impl Core {
+    pub(crate) fn new(shared: Arc<Shared>, mailbox: Receiver<Remote>, clock: Clock, tracer: Option<Tracer>) -> Core {
+        let timers = RefCell::new(Timers::new(clock.now()));
+        let main = TaskRef::new(std::future::pending::<()>(), shared.clone(), Some("main"));
+        let core = Core {
+            shared,
+            ready: RefCell::new(VecDeque::with_capacity(64)),
+            tasks: TaskList::default(),
+            mailbox,
+            clock,
+            timers,
+            fired: RefCell::new(Vec::new()),
+            main,
+            next_id: Cell::new(0),
+            wake_origin: Cell::new(WakeOrigin::Local),
+            metrics: Metrics::default(),
+            tracer,
+        };
+        // `main` starts SCHEDULED but is not queued yet: block_on queues it.
+        // Nobody joins it, so its handle reference goes at once.
+        main.set_lifecycle(0);
+        // SAFETY: the HANDLE reference of a fresh task, released once, never used again.
+        unsafe { main.drop_handle() };
+        core.register(main);
+        core
+    }
+
+    /// Is `shared` this runtime's? Compares addresses only: the caller holds
+    /// an `Arc` to it, so no other runtime can be at that address.
+    pub(crate) fn owns(&self, shared: &Arc<Shared>) -> bool {
+        Arc::ptr_eq(&self.shared, shared)
+    }
+
+    /// Gives a task its id, links it into the task list and queues it.
+    pub(crate) fn spawn(&self, task: TaskRef) {
+        self.register(task);
+        task.set_lifecycle(0);
+        Metrics::count(&self.metrics.spawned);
+        self.trace(Event::Spawn, task);
+        self.schedule(task);
+    }
+
+    fn register(&self, task: TaskRef) {
+        let id = self.next_id.get();
+        self.next_id.set(id + 1);
+        task.header().id.set(id);
+        self.tasks.push(task);
+    }
+
+    /// Queues a task unless it is already queued or done (transition 3 of the
+    /// lifecycle in `task.rs`). Owner thread only.
+    pub(crate) fn schedule(&self, task: TaskRef) {
+        let state = task.lifecycle();
+        if state & (lifecycle::SCHEDULED | lifecycle::DONE) != 0 {
+            return;
+        }
+        task.set_lifecycle(state | lifecycle::SCHEDULED);
+        let mut ready = self.ready.borrow_mut();
+        ready.push_back(task);
+        let origin = self.wake_origin.get();
+        self.metrics.note_wake(origin, ready.len());
+        drop(ready);
+        self.trace(Event::Wake(origin), task);
+    }
+
+    /// Runs `f` with wakes attributed to `origin`.
+    pub(crate) fn with_wake_origin<R>(&self, origin: WakeOrigin, f: impl FnOnce() -> R) -> R {
+        let previous = self.wake_origin.replace(origin);
+        let result = f();
+        self.wake_origin.set(previous);
+        result
+    }
+
+    /// `JoinHandle::cancel` on the owner thread.
+    pub(crate) fn cancel(&self, task: TaskRef) {
+        let state = task.lifecycle();
+        if state & lifecycle::DONE != 0 {
+            return;
+        }
+        if state & lifecycle::RUNNING != 0 {
+            // The task cancelled itself: finish the poll first (transition 7 then).
+            task.set_lifecycle(state | lifecycle::CANCEL_AFTER_POLL);
+            return;
+        }
+        self.cancel_now(task);
+    }
+
+    /// Drops the future of a live task that is not running (transition 7).
+    fn cancel_now(&self, task: TaskRef) {
+        // Mark DONE first: the future's Drop may run arbitrary code, even code
+        // that cancels or wakes this very task, and both must now be no-ops.
+        task.set_lifecycle((task.lifecycle() & lifecycle::SCHEDULED) | lifecycle::DONE);
+        self.tasks.remove(task);
+        task.cancel_future();
+        self.trace(Event::Cancelled, task);
+        task.complete();
+        task.release_owner_if_idle();
+    }
+
+    /// One turn of the loop (module doc). `poll_main` polls the `block_on`
+    /// future; the turn returns `true` as soon as that future is done.
+    pub(crate) fn turn(&self, poll_main: &mut dyn FnMut(&mut Context<'_>) -> bool) -> bool {
+        // 1. Run the tasks that are ready now. Tasks woken during this step
+        //    wait for the next turn, as in asyncio: that keeps a self-waking
+        //    task from hogging the loop, and caps the step at 61 polls.
+        let batch = self.ready.borrow().len().min(MAX_POLLS_PER_TURN);
+        for _ in 0..batch {
+            let Some(task) = self.ready.borrow_mut().pop_front() else { break };
+            if self.run_task(task, poll_main) {
+                return true;
+            }
+        }
+        // 2. Wakes, spawns and cancels from other threads.
+        self.drain_mailbox();
+        // 3. Fire the timers whose deadline has passed.
+        self.fire_timers();
+        // 4. Check I/O; block only if nothing is ready.
+        self.park();
+        false
+    }
+
+    /// Polls one popped task (transitions 2, 4, 5, 6); returns `true` if it
+    /// was the `block_on` future and that finished.
+    fn run_task(&self, task: TaskRef, poll_main: &mut dyn FnMut(&mut Context<'_>) -> bool) -> bool {
+        let state = task.lifecycle();
+        if state & lifecycle::DONE != 0 {
+            // Woken during its last poll, or cancelled while queued.
+            task.set_lifecycle(lifecycle::DONE);
+            task.release_owner_if_idle();
+            return false;
+        }
+        task.set_lifecycle((state & !lifecycle::SCHEDULED) | lifecycle::RUNNING);
+        Metrics::count(&self.metrics.polls);
+        let started = self.trace_poll_start();
+        let is_main = task == self.main;
+        let poll = with_borrowed_waker(task, |waker| {
+            let mut cx = Context::from_waker(waker);
+            if !is_main {
+                return task.poll(&mut cx);
+            }
+            match catch_unwind(AssertUnwindSafe(|| poll_main(&mut cx))) {
+                Ok(true) => Poll::Ready(false),
+                Ok(false) => Poll::Pending,
+                Err(payload) => {
+                    // The block_on future panicked: leave the task in a sane state and
+                    // let the panic continue to block_on's caller.
+                    task.set_lifecycle(task.lifecycle() & !lifecycle::RUNNING);
+                    resume_unwind(payload)
+                }
+            }
+        });
+        self.trace_poll_end(task, started);
+        let state = task.lifecycle() & !lifecycle::RUNNING;
+        if is_main {
+            task.set_lifecycle(state & !lifecycle::CANCEL_AFTER_POLL);
+            return poll.is_ready();
+        }
+        match poll {
+            Poll::Pending if state & lifecycle::CANCEL_AFTER_POLL != 0 => {
+                task.set_lifecycle(state & !lifecycle::CANCEL_AFTER_POLL);
+                self.cancel_now(task);
+            }
+            Poll::Pending => task.set_lifecycle(state),
+            Poll::Ready(panicked) => {
+                task.set_lifecycle((state & lifecycle::SCHEDULED) | lifecycle::DONE);
+                self.tasks.remove(task);
+                Metrics::count(&self.metrics.finished);
+                self.trace(if panicked { Event::Panicked } else { Event::Finished }, task);
+                task.complete();
+                task.release_owner_if_idle();
+            }
+        }
+        false
+    }
+
+    /// Step 2: handle every message other threads sent since the last turn.
+    pub(crate) fn drain_mailbox(&self) {
+        while let Ok(message) = self.mailbox.try_recv() {
+            match message {
+                Remote::Wake(owned) => {
+                    let task = owned.task();
+                    task.header().remote_queued.store(false, Ordering::Release);
+                    self.with_wake_origin(WakeOrigin::Remote, || self.schedule(task));
+                }
+                Remote::Cancel(owned) => self.cancel(owned.task()),
+                Remote::Spawn(pending) => self.spawn(pending.into_task()),
+            }
+        }
+    }
+
+    /// Step 3: fire every timer whose deadline is not after `now()`. The
+    /// timers are taken out first and run after the `RefCell` borrow ends, so
+    /// a callback may schedule new timers.
+    pub(crate) fn fire_timers(&self) {
+        let mut fired = self.fired.take();
+        {
+            let mut timers = self.timers.borrow_mut();
+            if timers.is_empty() {
+                drop(timers);
+                *self.fired.borrow_mut() = fired;
+                return;
+            }
+            timers.expire(self.clock.now(), &mut fired);
+        }
+        for timer in fired.drain(..) {
+            Metrics::count(&self.metrics.timers_fired);
+            timer.fire(self);
+        }
+        *self.fired.borrow_mut() = fired;
+    }
+
+    /// Step 4: check the reactor, blocking only when no task is ready.
+    fn park(&self) {
+        let idle = self.ready.borrow().is_empty();
+        if !idle {
+            // Work is waiting: look for I/O without blocking, and only if some
+            // task waits for I/O at all (otherwise that syscall buys nothing).
+            if self.shared.reactor.has_waiters() {
+                self.react(Some(Duration::ZERO));
+            }
+            return;
+        }
+        if self.clock.is_virtual() && self.shared.blocking.in_flight() == 0 {
+            self.park_virtual();
+            return;
+        }
+        let deadline = self.timers.borrow_mut().next_deadline();
+        let timeout = deadline.map(|d| d.saturating_duration_since(self.clock.now()));
+        if timeout == Some(Duration::ZERO) {
+            return; // a timer is already due: fire it next turn.
+        }
+        // Announce the sleep, then look at the mailbox once more (module doc).
+        self.shared.sleeping.store(true, Ordering::Relaxed);
+        fence(Ordering::SeqCst);
+        if self.mailbox.is_empty() {
+            self.react(timeout);
+        }
+        self.shared.sleeping.store(false, Ordering::Relaxed);
+    }
+
+    /// Virtual time: nothing is ready, so check I/O without blocking, and if
+    /// that readies nothing either, jump the clock to the next deadline
+    /// instead of waiting for it. With no timer at all, block for real: only
+    /// I/O or another thread can make progress now.
+    fn park_virtual(&self) {
+        self.react(Some(Duration::ZERO));
+        self.drain_mailbox();
+        if !self.ready.borrow().is_empty() {
+            return;
+        }
+        let next = self.timers.borrow_mut().next_deadline();
+        match next {
+            Some(deadline) => self.clock.advance_to(deadline),
+            None => {
+                self.shared.sleeping.store(true, Ordering::Relaxed);
+                fence(Ordering::SeqCst);
+                if self.mailbox.is_empty() {
+                    self.react(None);
+                }
+                self.shared.sleeping.store(false, Ordering::Relaxed);
+            }
+        }
+    }
+
+    fn react(&self, timeout: Option<Duration>) {
+        let blocking = timeout != Some(Duration::ZERO);
+        let started = blocking.then(std::time::Instant::now);
+        let at = self.tracer.as_ref().map(|_| self.clock.now());
+        let events = self.with_wake_origin(WakeOrigin::Io, || self.shared.reactor.wait(timeout));
+        if let Some(started) = started {
+            let parked = started.elapsed();
+            Metrics::count(&self.metrics.reactor_waits);
+            self.metrics.parked.set(self.metrics.parked.get() + parked);
+            if let (Some(tracer), Some(at)) = (&self.tracer, at) {
+                tracer.reactor_wait(at, parked, timeout, events);
+            }
+        }
+    }
+
+    /// Cancels every live task and drops what the loop still holds: runtime
+    /// shutdown, on the owner thread. Dropping a future may spawn or wake
+    /// other tasks, so this repeats until nothing is left.
+    pub(crate) fn shutdown(&self) {
+        loop {
+            self.drain_mailbox();
+            let mut cancelled_any = false;
+            while let Some(task) = self.tasks.first() {
+                cancelled_any = true;
+                self.cancel_now(task);
+            }
+            let queued: Vec<TaskRef> = self.ready.borrow_mut().drain(..).collect();
+            for task in queued {
+                task.set_lifecycle(task.lifecycle() & !lifecycle::SCHEDULED);
+                task.release_owner_if_idle();
+            }
+            let dropped_timers = self.timers.borrow_mut().clear();
+            drop(dropped_timers);
+            if !cancelled_any && self.mailbox.is_empty() && self.tasks.first().is_none() {
+                break;
+            }
+        }
+    }
+
+    pub(crate) fn main_task(&self) -> TaskRef {
+        self.main
+    }
+
+    /// Spawned tasks not yet done (the task list also holds `main`).
+    pub(crate) fn live_tasks(&self) -> usize {
+        self.tasks.len.get() - 1
+    }
+
+    // ----- tracing hooks: one predictable branch each when tracing is off -------
+
+    #[inline]
+    pub(crate) fn trace(&self, event: Event, task: TaskRef) {
+        if let Some(tracer) = &self.tracer {
+            tracer.task_event(event, task, self.clock.now());
+        }
+    }
+
+    /// The (clock, real) instants a poll starts at, when tracing.
+    #[inline]
+    fn trace_poll_start(&self) -> Option<(std::time::Instant, std::time::Instant)> {
+        self.tracer.as_ref().map(|_| (self.clock.now(), std::time::Instant::now()))
+    }
+
+    #[inline]
+    fn trace_poll_end(&self, task: TaskRef, started: Option<(std::time::Instant, std::time::Instant)>) {
+        if let (Some(tracer), Some((at, real))) = (&self.tracer, started) {
+            tracer.poll(task, at, real.elapsed());
+        }
+    }
+}
+
+/// The intrusive, doubly linked list of live tasks, threaded through
+/// `Header::links`. O(1) push and remove without allocating.
+#[derive(Default)]
+struct TaskList {
+    head: Cell<Option<TaskRef>>,
+    len: Cell<usize>,
+}
+
+impl TaskList {
+    fn push(&self, task: TaskRef) {
+        let head = self.head.get();
+        task.header().links.set((None, head));
+        if let Some(head) = head {
+            let (_, next) = head.header().links.get();
+            head.header().links.set((Some(task), next));
+        }
+        self.head.set(Some(task));
+        self.len.set(self.len.get() + 1);
+    }
+
+    fn remove(&self, task: TaskRef) {
+        let (prev, next) = task.header().links.get();
+        match prev {
+            Some(prev) => {
+                let (before, _) = prev.header().links.get();
+                prev.header().links.set((before, next));
+            }
+            None => {
+                debug_assert!(self.head.get() == Some(task), "removing a task that is not in the list");
+                self.head.set(next);
+            }
+        }
+        if let Some(next) = next {
+            let (_, after) = next.header().links.get();
+            next.header().links.set((prev, after));
+        }
+        task.header().links.set((None, None));
+        self.len.set(self.len.get() - 1);
+    }
+
+    fn first(&self) -> Option<TaskRef> {
+        self.head.get()
+    }
+}

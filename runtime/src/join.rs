@@ -1,0 +1,205 @@
+//! [`JoinHandle`], the future that resolves to a task's result, and
+//! [`JoinError`], why a task produced no value.
+//!
+//! A handle is asyncio's `Task` object seen from outside: await it for the
+//! result, [`cancel`](JoinHandle::cancel) it, or drop it to let the task run
+//! on detached (asyncio keeps tasks alive the same way only while referenced;
+//! spindle keeps them alive until they finish or the runtime shuts down).
+
+use std::any::Any;
+use std::fmt;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use crate::context;
+use crate::executor::Remote;
+use crate::task::{Header, OwnedTaskRef, TaskRef};
+
+/// An owned permission to await, cancel or detach a spawned task.
+///
+/// Resolves to `Ok(output)`, or `Err(JoinError)` if the task panicked or was
+/// cancelled.
+///
+/// # Examples
+///
+/// ```
+/// let answer = spindle_runtime::run(async {
+///     let handle = spindle_runtime::spawn(async { 6 * 7 });
+///     handle.await.unwrap()
+/// });
+/// assert_eq!(answer, 42);
+/// ```
+///
+/// # Cancellation
+///
+/// Dropping a `JoinHandle` does *not* cancel the task: it detaches it, and the
+/// task runs to completion (or until the runtime shuts down). Use
+/// [`cancel`](JoinHandle::cancel) to stop it.
+pub struct JoinHandle<T> {
+    task: TaskRef,
+    _output: PhantomData<T>,
+}
+
+// SAFETY: the handle only uses the atomic join protocol of the header (any
+// thread) and reads or drops the output `T`, which is why `T: Send` is
+// required; the future itself is never touched through a handle.
+unsafe impl<T: Send> Send for JoinHandle<T> {}
+// SAFETY: `&JoinHandle` offers `is_finished` (an atomic load) and `cancel`
+// (a message to the owner thread or an owner-thread call); neither touches `T`.
+unsafe impl<T: Send> Sync for JoinHandle<T> {}
+
+impl<T> Unpin for JoinHandle<T> {}
+
+impl<T> JoinHandle<T> {
+    /// # Safety
+    ///
+    /// `task` was just created by `TaskRef::new` for a future whose output is
+    /// `T`, and the handle takes over its `HANDLE` reference.
+    pub(crate) unsafe fn new(task: TaskRef) -> JoinHandle<T> {
+        JoinHandle { task, _output: PhantomData }
+    }
+
+    /// Cancels the task: its future is dropped promptly, without being polled
+    /// again, and the handle then resolves to `Err(e)` with `e.is_cancelled()`.
+    /// On the runtime's own thread the future is dropped before `cancel`
+    /// returns (or, if the task cancels itself, as soon as its poll returns);
+    /// from another thread, at the runtime's next turn. A task that already
+    /// finished keeps its result. Like asyncio's `Task.cancel()`.
+    pub fn cancel(&self) {
+        let task = self.task;
+        let cancelled_here = context::with_core(|core| match core {
+            Some(core) if core.owns(&task.header().shared) => {
+                core.cancel(task);
+                true
+            }
+            _ => false,
+        });
+        if !cancelled_here {
+            task.add_reference();
+            // SAFETY: the reference just added belongs to the message.
+            let message = Remote::Cancel(unsafe { OwnedTaskRef::from_owned(task) });
+            task.header().shared.send(message);
+        }
+    }
+
+    /// Whether the task has finished (returned, panicked or been cancelled),
+    /// so that awaiting the handle would not wait.
+    pub fn is_finished(&self) -> bool {
+        self.task.is_complete()
+    }
+}
+
+impl<T> Future for JoinHandle<T> {
+    type Output = Result<T, JoinError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut out: Poll<Result<T, JoinError>> = Poll::Pending;
+        // SAFETY: this handle's task has output `T` (constructor's contract) and `out` is
+        // a `Poll<Result<T, JoinError>>`.
+        unsafe { self.task.poll_join(cx.waker(), &mut out as *mut _ as *mut ()) };
+        out
+    }
+}
+
+impl<T> Drop for JoinHandle<T> {
+    fn drop(&mut self) {
+        // SAFETY: the handle's one and only drop.
+        unsafe { self.task.drop_handle() }
+    }
+}
+
+impl<T> fmt::Debug for JoinHandle<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JoinHandle").field("finished", &self.is_finished()).finish()
+    }
+}
+
+/// Why a task produced no value: it was cancelled, or it panicked.
+pub struct JoinError {
+    task: String,
+    repr: Repr,
+}
+
+enum Repr {
+    Cancelled,
+    Panic(Box<dyn Any + Send + 'static>),
+}
+
+impl JoinError {
+    pub(crate) fn cancelled(header: &Header) -> JoinError {
+        JoinError { task: describe(header), repr: Repr::Cancelled }
+    }
+
+    pub(crate) fn panic(header: &Header, payload: Box<dyn Any + Send + 'static>) -> JoinError {
+        JoinError { task: describe(header), repr: Repr::Panic(payload) }
+    }
+
+    /// The task was cancelled (by `JoinHandle::cancel` or runtime shutdown).
+    pub fn is_cancelled(&self) -> bool {
+        matches!(self.repr, Repr::Cancelled)
+    }
+
+    /// The task panicked.
+    pub fn is_panic(&self) -> bool {
+        matches!(self.repr, Repr::Panic(_))
+    }
+
+    /// The panic payload, to re-raise with `std::panic::resume_unwind`.
+    ///
+    /// # Panics
+    ///
+    /// If the task was cancelled rather than panicking; check
+    /// [`is_panic`](JoinError::is_panic) first or use
+    /// [`try_into_panic`](JoinError::try_into_panic).
+    #[track_caller]
+    pub fn into_panic(self) -> Box<dyn Any + Send + 'static> {
+        self.try_into_panic().expect("JoinError::into_panic called on a cancelled task's error")
+    }
+
+    /// The panic payload, or the error itself if the task was cancelled.
+    pub fn try_into_panic(self) -> Result<Box<dyn Any + Send + 'static>, JoinError> {
+        match self.repr {
+            Repr::Panic(payload) => Ok(payload),
+            Repr::Cancelled => Err(self),
+        }
+    }
+}
+
+fn describe(header: &Header) -> String {
+    match &header.name {
+        Some(name) => format!("task {} ('{name}')", header.id.get()),
+        None => format!("task {}", header.id.get()),
+    }
+}
+
+/// The panic message, if the payload is a string (as `panic!` makes it).
+fn panic_message(payload: &(dyn Any + Send)) -> Option<&str> {
+    payload.downcast_ref::<&str>().copied().or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+}
+
+impl fmt::Display for JoinError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.repr {
+            Repr::Cancelled => write!(f, "{} was cancelled", self.task),
+            Repr::Panic(payload) => match panic_message(payload.as_ref()) {
+                Some(message) => write!(f, "{} panicked: {message}", self.task),
+                None => write!(f, "{} panicked", self.task),
+            },
+        }
+    }
+}
+
+impl fmt::Debug for JoinError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.repr {
+            Repr::Cancelled => write!(f, "JoinError::Cancelled({})", self.task),
+            Repr::Panic(payload) => {
+                write!(f, "JoinError::Panic({}, {:?})", self.task, panic_message(payload.as_ref()).unwrap_or("..."))
+            }
+        }
+    }
+}
+
+impl std::error::Error for JoinError {}

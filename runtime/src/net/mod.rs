@@ -1,0 +1,1 @@
+//! Networking on the reactor: TCP and UDP (filled in by the reactor work).

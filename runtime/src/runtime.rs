@@ -1,0 +1,365 @@
+//! The public face of the executor: [`run`], [`Runtime`], [`Builder`],
+//! [`Handle`], [`spawn`], [`spawn_named`] and [`yield_now`].
+//!
+//! A `Runtime` owns one event loop on the thread that creates it; it is not
+//! `Send`, and every task it runs stays on that thread. Other threads reach it
+//! through a [`Handle`].
+
+use std::future::Future;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::pin::{pin, Pin};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use crate::blocking::BlockingPool;
+use crate::context;
+use crate::executor::{Core, PendingSpawn, Remote, Shared};
+use crate::join::JoinHandle;
+use crate::metrics::MetricsSnapshot;
+use crate::reactor::Reactor;
+use crate::task::{NotSend, TaskRef};
+use crate::time::Clock;
+use crate::trace::Tracer;
+
+/// Runs `future` to completion on a fresh runtime and returns its output,
+/// like `asyncio.run`.
+///
+/// Before `run` returns, every task still pending is cancelled: its future is
+/// dropped, exactly once, on this thread. With `SPINDLE_CLOCK=virtual` in the
+/// environment the runtime uses virtual time ([`Builder::virtual_time`]);
+/// with `SPINDLE_TRACE=path.json` it writes a trace ([`Builder::trace`]).
+///
+/// # Examples
+///
+/// ```
+/// let greeting = spindle_runtime::run(async { "hello" });
+/// assert_eq!(greeting, "hello");
+/// ```
+///
+/// # Panics
+///
+/// If called from inside a runtime (message: `cannot start a runtime from
+/// within a runtime`), if the operating system refuses the poller (see
+/// [`Runtime::new`]), or if `future` panics.
+#[track_caller]
+pub fn run<F: Future>(future: F) -> F::Output {
+    let runtime = Runtime::builder()
+        .from_env()
+        .build()
+        .unwrap_or_else(|error| panic!("spindle::run could not create its runtime: {error}"));
+    runtime.block_on(future)
+}
+
+/// An event loop: a ready queue, a timer wheel and a reactor on one thread.
+///
+/// # Examples
+///
+/// ```
+/// let runtime = spindle_runtime::Runtime::new()?;
+/// let four = runtime.block_on(async { 2 + 2 });
+/// assert_eq!(four, 4);
+/// # std::io::Result::Ok(())
+/// ```
+pub struct Runtime {
+    core: Box<Core>,
+    _not_send: NotSend,
+}
+
+impl Runtime {
+    /// A runtime with real time and no trace.
+    ///
+    /// # Errors
+    ///
+    /// When the operating system refuses to create the poller (for example,
+    /// too many open files).
+    pub fn new() -> io::Result<Runtime> {
+        Builder::default().build()
+    }
+
+    /// Starts configuring a runtime.
+    pub fn builder() -> Builder {
+        Builder::default()
+    }
+
+    /// Drives `future` to completion on this thread, running the runtime's
+    /// tasks, timers and I/O meanwhile, and returns its output. Tasks still
+    /// pending when it returns stay in the runtime (paused) until the next
+    /// `block_on` or until the runtime is dropped, which cancels them.
+    ///
+    /// # Panics
+    ///
+    /// If this thread is already running a runtime (the message contains
+    /// `cannot start a runtime from within a runtime`), or if `future` panics.
+    #[track_caller]
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        let core = &*self.core;
+        let _entered = context::enter(core);
+        let mut future = pin!(future);
+        let mut output = None;
+        let mut poll_main = |cx: &mut Context<'_>| match future.as_mut().poll(cx) {
+            Poll::Ready(value) => {
+                output = Some(value);
+                true
+            }
+            Poll::Pending => false,
+        };
+        core.schedule(core.main_task());
+        while !core.turn(&mut poll_main) {}
+        output.expect("block_on's future finished without an output")
+    }
+
+    /// A handle to this runtime, for other threads.
+    pub fn handle(&self) -> Handle {
+        Handle { shared: self.core.shared.clone() }
+    }
+
+    /// Counters of what this runtime has done so far (see [`MetricsSnapshot`]).
+    pub fn metrics(&self) -> MetricsSnapshot {
+        self.core.metrics.snapshot(&self.core)
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        let _entered = context::enter_unchecked(&self.core);
+        self.core.shutdown();
+        if let Some(tracer) = &self.core.tracer {
+            tracer.finish();
+        }
+    }
+}
+
+/// Configures a [`Runtime`].
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+///
+/// let runtime = spindle_runtime::Runtime::builder().virtual_time(true).build()?;
+/// let waited = runtime.block_on(async {
+///     let start = spindle_runtime::time::now();
+///     spindle_runtime::time::sleep(Duration::from_secs(3600)).await;
+///     spindle_runtime::time::now() - start
+/// });
+/// assert_eq!(waited, Duration::from_secs(3600)); // at once, in virtual time
+/// # std::io::Result::Ok(())
+/// ```
+#[derive(Debug, Default)]
+pub struct Builder {
+    virtual_time: bool,
+    trace: Option<PathBuf>,
+}
+
+impl Builder {
+    /// Virtual time: the clock moves only when no task is ready; then,
+    /// instead of sleeping, the runtime checks the reactor without blocking
+    /// and jumps the clock to the next timer deadline. While a `to_thread`
+    /// job runs it waits for it in real time first. Same output and order as
+    /// real time, with none of the waiting.
+    pub fn virtual_time(mut self, on: bool) -> Builder {
+        self.virtual_time = on;
+        self
+    }
+
+    /// Writes a Chrome Trace Event file (Perfetto, chrome://tracing) to
+    /// `path` when the runtime is dropped.
+    pub fn trace(mut self, path: impl AsRef<Path>) -> Builder {
+        self.trace = Some(path.as_ref().to_path_buf());
+        self
+    }
+
+    /// Applies `SPINDLE_CLOCK=virtual` and `SPINDLE_TRACE=path` from the
+    /// environment, as [`run`] does.
+    pub fn from_env(mut self) -> Builder {
+        if std::env::var_os("SPINDLE_CLOCK").is_some_and(|v| v == "virtual") {
+            self.virtual_time = true;
+        }
+        if let Some(path) = std::env::var_os("SPINDLE_TRACE").filter(|p| !p.is_empty()) {
+            self.trace = Some(PathBuf::from(path));
+        }
+        self
+    }
+
+    /// Creates the runtime.
+    ///
+    /// # Errors
+    ///
+    /// When the operating system refuses to create the poller.
+    pub fn build(self) -> io::Result<Runtime> {
+        let reactor = Arc::new(Reactor::new()?);
+        let (sender, receiver) = crossbeam_channel::unbounded();
+        let shared = Arc::new(Shared::new(sender, reactor, BlockingPool::new()));
+        let clock = Clock::new(self.virtual_time);
+        let tracer = self.trace.map(|path| Tracer::new(path, clock.now()));
+        Ok(Runtime { core: Box::new(Core::new(shared, receiver, clock, tracer)), _not_send: NotSend::default() })
+    }
+}
+
+/// A handle to a runtime that other threads can use: `Clone + Send + Sync`.
+///
+/// # Examples
+///
+/// ```
+/// let runtime = spindle_runtime::Runtime::new()?;
+/// let handle = runtime.handle();
+/// let from_thread = std::thread::spawn(move || handle.spawn(async { "sent from a thread" }))
+///     .join()
+///     .unwrap();
+/// assert_eq!(runtime.block_on(from_thread).unwrap(), "sent from a thread");
+/// # std::io::Result::Ok(())
+/// ```
+#[derive(Clone)]
+pub struct Handle {
+    shared: Arc<Shared>,
+}
+
+impl Handle {
+    /// The handle of the runtime running on this thread.
+    ///
+    /// # Panics
+    ///
+    /// Outside of a runtime (message contains `outside of a spindle runtime`).
+    #[track_caller]
+    pub fn current() -> Handle {
+        context::expect_core("Handle::current", |core| Handle { shared: core.shared.clone() })
+    }
+
+    /// Spawns a `Send` future onto the runtime from any thread, like
+    /// asyncio's `run_coroutine_threadsafe`. The runtime's loop is roused if
+    /// it is blocked waiting for I/O or timers. If the runtime has shut
+    /// down, the future is dropped and the handle resolves to a cancelled
+    /// `JoinError`.
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let task = TaskRef::new(future, self.shared.clone(), None);
+        // SAFETY: a fresh task whose output is F::Output; the handle takes its HANDLE reference.
+        let handle = unsafe { JoinHandle::new(task) };
+        let local = context::with_core(|core| match core {
+            Some(core) if core.owns(&self.shared) => {
+                core.spawn(task);
+                true
+            }
+            _ => false,
+        });
+        if !local {
+            self.shared.send(Remote::Spawn(PendingSpawn::new(task)));
+        }
+        handle
+    }
+
+    /// Counters of what the runtime has done so far. Only the runtime's own
+    /// thread can read them while it runs: elsewhere this returns `None`.
+    pub fn metrics(&self) -> Option<MetricsSnapshot> {
+        context::with_core(|core| match core {
+            Some(core) if core.owns(&self.shared) => Some(core.metrics.snapshot(core)),
+            _ => None,
+        })
+    }
+}
+
+impl std::fmt::Debug for Handle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Handle").finish_non_exhaustive()
+    }
+}
+
+/// Spawns a task on the current runtime, like `asyncio.create_task`. The
+/// future need not be `Send`: it runs on this thread only. It first runs at a
+/// later turn of the loop, never inside `spawn`.
+///
+/// # Examples
+///
+/// ```
+/// spindle_runtime::run(async {
+///     let shared = std::rc::Rc::new(5); // not Send, and that is fine
+///     let handle = spindle_runtime::spawn(async move { *shared * 2 });
+///     assert_eq!(handle.await.unwrap(), 10);
+/// });
+/// ```
+///
+/// # Panics
+///
+/// Outside of a runtime (message contains `outside of a spindle runtime`).
+#[track_caller]
+pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+{
+    spawn_inner(future, None)
+}
+
+/// [`spawn`] with a name that traces and `JoinError` messages show.
+///
+/// # Examples
+///
+/// ```
+/// spindle_runtime::run(async {
+///     let handle = spindle_runtime::spawn_named("worker", async { panic!("boom") });
+///     let error = handle.await.unwrap_err();
+///     assert!(error.to_string().contains("'worker'"));
+/// });
+/// ```
+///
+/// # Panics
+///
+/// Outside of a runtime (message contains `outside of a spindle runtime`).
+#[track_caller]
+pub fn spawn_named<F>(name: &str, future: F) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+{
+    spawn_inner(future, Some(name))
+}
+
+#[track_caller]
+fn spawn_inner<F: Future + 'static>(future: F, name: Option<&str>) -> JoinHandle<F::Output> {
+    context::expect_core("spawn", |core| {
+        let task = TaskRef::new(future, core.shared.clone(), name);
+        core.spawn(task);
+        // SAFETY: a fresh task whose output is F::Output; the handle takes its HANDLE reference.
+        unsafe { JoinHandle::new(task) }
+    })
+}
+
+/// Lets every other ready task run once before the caller continues, like
+/// `await asyncio.sleep(0)`.
+///
+/// # Examples
+///
+/// ```
+/// spindle_runtime::run(async {
+///     let other = spindle_runtime::spawn(async { "ran" });
+///     spindle_runtime::yield_now().await; // `other` runs here
+///     assert!(other.is_finished());
+/// });
+/// ```
+pub fn yield_now() -> YieldNow {
+    YieldNow { yielded: false }
+}
+
+/// The future of [`yield_now`].
+#[derive(Debug)]
+#[must_use = "futures do nothing unless awaited"]
+pub struct YieldNow {
+    yielded: bool,
+}
+
+impl Future for YieldNow {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.yielded {
+            return Poll::Ready(());
+        }
+        self.yielded = true;
+        // Going to the back of the ready queue is all it takes: FIFO order
+        // means every task ahead of us runs first.
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}

@@ -1,0 +1,567 @@
+//! The task: one heap allocation holding a spawned future, its output, and
+//! the bookkeeping that the executor, wakers and the `JoinHandle` share.
+//!
+//! # Vocabulary
+//!
+//! - **Task**: a spawned future plus its [`Header`], allocated once by
+//!   [`TaskRef::new`] and freed when the last reference goes.
+//! - **Owner thread**: the thread of the runtime that spawned the task. The
+//!   future is only ever polled *and dropped* there (see "Why `!Send` futures
+//!   are sound" below).
+//! - **Reference**: a right to keep the allocation alive. Every `Waker`, the
+//!   `JoinHandle` and the runtime itself ("the owner reference") each hold one;
+//!   the count lives in the upper bits of [`Header::state`].
+//! - **Stage**: what the allocation holds right now: the future, its output,
+//!   or nothing ([`Stage`]).
+//!
+//! # Two state words, split by who may touch them
+//!
+//! A task has two kinds of state, and keeping them apart is what makes the
+//! hot path cheap:
+//!
+//! - [`Header::lifecycle`] is a plain `Cell<u8>` that only the owner thread
+//!   reads or writes: is the task in the ready queue, is it being polled, is
+//!   its future gone. Scheduling a task from its own thread is therefore a
+//!   load, a store and a push: no atomic read-modify-write, no lock, no
+//!   syscall.
+//! - [`Header::state`] is an `AtomicUsize` for everything another thread may
+//!   see: the reference count and the three join bits (`COMPLETE`, `HANDLE`,
+//!   `JOIN_WAKER`) that let a `JoinHandle` living on any thread read the
+//!   output safely.
+//!
+//! A wake from another thread never touches `lifecycle`: it sends the task
+//! through the runtime's mailbox (a `crossbeam-channel`), and the owner thread
+//! schedules it when it drains the mailbox (`executor.rs`).
+//!
+//! # Lifecycle (owner thread)
+//!
+//! ```text
+//!            (1) spawn                  (2) run_task pops it
+//!   ───────────────────────▶ SCHEDULED ─────────────────────▶ RUNNING
+//!                               ▲   ▲                          │  │ │
+//!               (3) wake        │   │ (4) woken while running:  │  │ │
+//!       (Waker::wake → schedule)│   └── re-queued after poll ───┘  │ │
+//!                               │                                  │ │
+//!                             IDLE ◀──── (5) poll → Pending ────────┘ │
+//!                               │                                    │
+//!            (7) cancel /       │                  (6) poll → Ready  │
+//!             shutdown          ▼                  or panic          ▼
+//!                             DONE ◀───────────────────────────────────
+//! ```
+//!
+//! 1. `Core::spawn_local` / mailbox `Spawn`: the task starts `SCHEDULED`.
+//! 2. `Core::run_task`: clears `SCHEDULED`, sets `RUNNING`, polls.
+//! 3. `Core::schedule` (local wake or a drained remote wake): an `IDLE` task
+//!    becomes `SCHEDULED`; a task that is already `SCHEDULED` or `DONE` is left
+//!    alone, so one wake never queues a task twice.
+//! 4. A wake during the poll sets `SCHEDULED` while `RUNNING`; the task is
+//!    already at the back of the ready queue when the poll returns.
+//! 5. `Pending`: `RUNNING` is cleared.
+//! 6. `Ready` (or a caught panic): the future is dropped in place, the output
+//!    stored, `COMPLETE` published; the task is `DONE` for good.
+//! 7. `JoinHandle::cancel` or runtime shutdown: the future is dropped without
+//!    being polled again and the output becomes a cancelled `JoinError`.
+//!
+//! `DONE` tasks are unlinked from the runtime's task list. A `DONE` task may
+//! still sit in the ready queue (it was woken during its last poll); the
+//! executor skips it when it pops it.
+//!
+//! # The owner reference
+//!
+//! While a task is live (not `DONE`) or queued, the runtime holds one
+//! reference for it. It is released with the only atomic decrement the owner
+//! thread does per task, when the task is both `DONE` and out of the ready
+//! queue ([`Header::release_owner_if_idle`]). A queue entry therefore needs no
+//! reference of its own.
+//!
+//! # Why `!Send` futures are sound
+//!
+//! `spawn` accepts futures that are not `Send`. That is sound because the
+//! future is touched in exactly three places, all on the owner thread:
+//! `run_task` (poll), `cancel_now` (drop), and shutdown (drop). The owner
+//! reference is only released after the future has been dropped, so the last
+//! reference, which may be released on any thread, frees an allocation whose
+//! stage is already empty. The output is dropped either by the owner thread or
+//! by the `JoinHandle`, and a `JoinHandle<T>` only crosses threads when
+//! `T: Send`. Cross-thread wakes and cancels are messages, not calls.
+//!
+//! # One allocation, a hand-written vtable
+//!
+//! `Task<F>` is `#[repr(C)]` with the header first, so a `*const Header` is
+//! also a `*const Task<F>`; the [`Vtable`] built for each `F` recovers the
+//! type. Every `Waker` points at the same allocation, so waking never
+//! allocates. Measured with `cargo bench --bench compare -- spawn_many` on
+//! this 2-core machine, this layout is what keeps spawn+run+join of an empty
+//! task in tens of nanoseconds (see BENCHMARKS.md); an `Arc<Task>` plus
+//! `futures-task`'s `ArcWake` costs a second allocation for the output slot
+//! and an atomic increment on every poll (`waker_ref` still clones on
+//! `wake_by_ref`-heavy paths), which the task-per-operation benchmarks feel.
+
+use std::any::Any;
+use std::cell::{Cell, UnsafeCell};
+use std::future::Future;
+use std::marker::PhantomData;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
+use std::ptr::NonNull;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+
+use crate::executor::Shared;
+use crate::join::JoinError;
+
+/// Bits of [`Header::lifecycle`], owner thread only.
+pub(crate) mod lifecycle {
+    /// In the ready queue. Implies the owner reference is held. May coexist
+    /// with `RUNNING` (woken during its own poll) and with `DONE` (woken during
+    /// its last poll; skipped when popped).
+    pub(crate) const SCHEDULED: u8 = 1 << 0;
+    /// Being polled right now. Never coexists with `DONE`.
+    pub(crate) const RUNNING: u8 = 1 << 1;
+    /// The future is gone (finished, panicked or cancelled). Final.
+    pub(crate) const DONE: u8 = 1 << 2;
+    /// `cancel` was called while `RUNNING` (the task cancelled itself): drop
+    /// the future as soon as the poll returns.
+    pub(crate) const CANCEL_AFTER_POLL: u8 = 1 << 3;
+}
+
+/// The output (or a `JoinError`) is in the stage and may be read by the
+/// handle. Set once, by the owner thread, with `Release`.
+const COMPLETE: usize = 1 << 0;
+/// The `JoinHandle` still exists. Cleared once, by its drop.
+const HANDLE: usize = 1 << 1;
+/// `Header::join_waker` holds a waker, which from now on is only read (by
+/// `complete`, to wake it); the handle must clear the bit before writing.
+const JOIN_WAKER: usize = 1 << 2;
+/// One reference in the upper bits of `state`.
+const REF_ONE: usize = 1 << 3;
+/// The reference count may not get near overflow; `std::sync::Arc` aborts at
+/// the same point for the same reason.
+const REF_MAX: usize = usize::MAX / 2;
+
+/// What the task allocation holds.
+enum Stage<F: Future> {
+    /// The future, structurally pinned: the allocation never moves.
+    Running(F),
+    /// The result, waiting for the `JoinHandle` to take it.
+    Finished(Result<F::Output, JoinError>),
+    /// Nothing: the result was taken or dropped.
+    Consumed,
+}
+
+/// Type-erased operations on a `Task<F>`, one static table per future type.
+pub(crate) struct Vtable {
+    /// Polls the future once (panics are caught). `Ready` means the stage
+    /// now holds the result and the future has been dropped; its value says
+    /// whether the future panicked.
+    poll: unsafe fn(NonNull<Header>, &mut Context<'_>) -> Poll<bool>,
+    /// Drops the future and stores a cancelled `JoinError`.
+    cancel: unsafe fn(NonNull<Header>),
+    /// Moves the result into `*out`, a `*mut Poll<Result<T, JoinError>>`.
+    read_output: unsafe fn(NonNull<Header>, out: *mut ()),
+    /// Drops whatever the stage holds.
+    drop_stage: unsafe fn(NonNull<Header>),
+    /// Frees the allocation.
+    dealloc: unsafe fn(NonNull<Header>),
+}
+
+/// The type-independent front of every task allocation.
+#[repr(C)]
+pub(crate) struct Header {
+    /// Reference count (upper bits) and the join bits `COMPLETE`, `HANDLE`,
+    /// `JOIN_WAKER`. Any thread.
+    state: AtomicUsize,
+    /// `lifecycle::*` bits. Owner thread only.
+    lifecycle: Cell<u8>,
+    /// A cross-thread wake for this task is in the mailbox and not yet
+    /// drained: further remote wakes need not send another message. Any
+    /// thread.
+    pub(crate) remote_queued: AtomicBool,
+    /// The runtime the task belongs to: its mailbox, for wakes from other
+    /// threads. Keeping it here is what lets a `Waker` outlive the runtime.
+    pub(crate) shared: Arc<Shared>,
+    /// Links of the runtime's list of live tasks. Owner thread only.
+    pub(crate) links: Cell<(Option<TaskRef>, Option<TaskRef>)>,
+    /// Number in spawn order, assigned when the owner registers the task;
+    /// shown in traces and `JoinError`. Owner thread only.
+    pub(crate) id: Cell<u64>,
+    /// Name given to `spawn_named`.
+    pub(crate) name: Option<Box<str>>,
+    /// The waker of the task awaiting the `JoinHandle`. Written only by the
+    /// handle, and only while `JOIN_WAKER` is clear; while it is set, both
+    /// sides only read it.
+    join_waker: UnsafeCell<Option<Waker>>,
+    vtable: &'static Vtable,
+}
+
+/// A task allocation: the header first, so that a pointer to one is a pointer
+/// to the other.
+#[repr(C)]
+struct Task<F: Future> {
+    header: Header,
+    stage: UnsafeCell<Stage<F>>,
+}
+
+/// A pointer to a live task.
+///
+/// # Invariant
+///
+/// A `TaskRef` points at an allocation made by [`TaskRef::new`] that is kept
+/// alive by a reference someone holds for as long as the `TaskRef` is used:
+/// the owner reference (for queue entries and the task list) or a counted
+/// reference (a `Waker`, a `JoinHandle`, a mailbox message). `TaskRef` itself
+/// does not count; [`OwnedTaskRef`] does.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TaskRef(NonNull<Header>);
+
+impl TaskRef {
+    /// Allocates a task holding `future`. The count starts at two references:
+    /// the owner's and the `JoinHandle`'s. The task starts `SCHEDULED`: the
+    /// caller must push it on a ready queue (or send it to the owner).
+    pub(crate) fn new<F>(future: F, shared: Arc<Shared>, name: Option<&str>) -> TaskRef
+    where
+        F: Future + 'static,
+    {
+        let task = Box::new(Task {
+            header: Header {
+                state: AtomicUsize::new(2 * REF_ONE | HANDLE),
+                lifecycle: Cell::new(lifecycle::SCHEDULED),
+                remote_queued: AtomicBool::new(false),
+                shared,
+                links: Cell::new((None, None)),
+                id: Cell::new(0),
+                name: name.map(Box::from),
+                join_waker: UnsafeCell::new(None),
+                vtable: vtable::<F>(),
+            },
+            stage: UnsafeCell::new(Stage::Running(future)),
+        });
+        TaskRef(NonNull::from(Box::leak(task)).cast())
+    }
+
+    /// Recovers a `TaskRef` from a pointer given out by [`TaskRef::as_ptr`].
+    ///
+    /// # Safety
+    ///
+    /// `ptr` came from `as_ptr` of a task that is still alive, and the caller
+    /// holds a reference that keeps it so while the result is used.
+    pub(crate) unsafe fn from_ptr(ptr: *const ()) -> TaskRef {
+        // SAFETY: `as_ptr` only hands out non-null header pointers (caller's contract).
+        TaskRef(unsafe { NonNull::new_unchecked(ptr as *mut Header) })
+    }
+
+    pub(crate) fn as_ptr(self) -> *const () {
+        self.0.as_ptr() as *const ()
+    }
+
+    pub(crate) fn header(&self) -> &Header {
+        // SAFETY: the type invariant: someone holds a reference that keeps the allocation alive.
+        unsafe { self.0.as_ref() }
+    }
+
+    // ----- owner-thread lifecycle -------------------------------------------------------
+
+    pub(crate) fn lifecycle(self) -> u8 {
+        self.header().lifecycle.get()
+    }
+
+    pub(crate) fn set_lifecycle(self, bits: u8) {
+        self.header().lifecycle.set(bits)
+    }
+
+    /// Polls the future once (owner thread, task `RUNNING`). `Ready` means the
+    /// task just finished and its result is stored (not yet published); its
+    /// value is `true` if the future panicked.
+    pub(crate) fn poll(self, cx: &mut Context<'_>) -> Poll<bool> {
+        debug_assert!(self.lifecycle() & lifecycle::RUNNING != 0, "poll of a task not marked RUNNING");
+        // SAFETY: called on the owner thread with the task RUNNING and not DONE, so the
+        // stage holds the future and nobody else touches it (module doc, "Why !Send").
+        unsafe { (self.header().vtable.poll)(self.0, cx) }
+    }
+
+    /// Drops the future of a task that is not `RUNNING` and stores a
+    /// cancelled result (not yet published). The caller marks the task
+    /// `DONE` first, so that code run by the future's `Drop` cannot cancel it
+    /// a second time. Owner thread only.
+    pub(crate) fn cancel_future(self) {
+        debug_assert!(self.lifecycle() & lifecycle::RUNNING == 0, "cancel_future on a running task");
+        // SAFETY: owner thread, future present and not being polled (asserted above).
+        unsafe { (self.header().vtable.cancel)(self.0) }
+    }
+
+    /// Publishes the stored result to the `JoinHandle` (owner thread, right
+    /// after `poll` returned `Ready` or `cancel_future`): sets `COMPLETE`, then
+    /// drops the result if nobody can read it, or wakes the waiting handle.
+    pub(crate) fn complete(self) {
+        let header = self.header();
+        let prev = header.state.fetch_or(COMPLETE, Ordering::AcqRel);
+        debug_assert!(prev & COMPLETE == 0, "task completed twice");
+        if prev & HANDLE == 0 {
+            // The handle was dropped before the result existed (a detached
+            // task): the owner thread drops the result now.
+            // SAFETY: COMPLETE is set and there is no handle, so no one else touches the stage.
+            unsafe { (header.vtable.drop_stage)(self.0) }
+        } else if prev & JOIN_WAKER != 0 {
+            // SAFETY: JOIN_WAKER is set, so the cell holds a waker and nobody writes it any
+            // more: the handle only writes while JOIN_WAKER is clear and COMPLETE is not set.
+            // Both sides only read it from now on (it is dropped with the allocation).
+            let waker = unsafe { &*header.join_waker.get() };
+            if let Some(waker) = waker {
+                waker.wake_by_ref();
+            }
+        }
+    }
+
+    /// Releases the owner reference if the task is `DONE` and not queued.
+    pub(crate) fn release_owner_if_idle(self) {
+        if self.lifecycle() == lifecycle::DONE {
+            // SAFETY: the owner reference is held until this point (module doc) and
+            // is released exactly once: DONE without SCHEDULED happens once.
+            unsafe { self.drop_reference() }
+        }
+    }
+
+    // ----- references, any thread -------------------------------------------------------
+
+    /// Adds a counted reference.
+    pub(crate) fn add_reference(self) {
+        let prev = self.header().state.fetch_add(REF_ONE, Ordering::Relaxed);
+        if prev > REF_MAX {
+            // A leak of wakers on this scale is a bug in the program; as Arc does,
+            // abort rather than risk a wrap-around and a use after free.
+            std::process::abort();
+        }
+    }
+
+    /// Drops one counted reference, freeing the task with the last one.
+    ///
+    /// # Safety
+    ///
+    /// The caller owns a reference and does not use `self` afterwards.
+    pub(crate) unsafe fn drop_reference(self) {
+        let prev = self.header().state.fetch_sub(REF_ONE, Ordering::AcqRel);
+        debug_assert!(prev >= REF_ONE, "task reference count underflow");
+        if prev & !(REF_ONE - 1) == REF_ONE {
+            // SAFETY: that was the last reference; AcqRel made every other
+            // thread's use of the task happen before this point.
+            unsafe { Self::dealloc(self) }
+        }
+    }
+
+    /// # Safety
+    ///
+    /// No reference remains.
+    unsafe fn dealloc(self) {
+        let header = self.header();
+        // The stage is empty by now unless a handle on another thread dropped its
+        // output together with its last reference; either way dropping it here is
+        // allowed (module doc, "Why !Send").
+        // SAFETY: no one else can reach the task any more (caller's contract).
+        unsafe {
+            (header.vtable.drop_stage)(self.0);
+            (header.vtable.dealloc)(self.0);
+        }
+    }
+
+    // ----- the JoinHandle's side, any thread ----------------------------------------------
+
+    pub(crate) fn is_complete(self) -> bool {
+        self.header().state.load(Ordering::Acquire) & COMPLETE != 0
+    }
+
+    /// The join protocol, handle side: returns `Ready` with the result when
+    /// the task is complete, otherwise stores `waker` to be woken on
+    /// completion.
+    ///
+    /// The race with `complete` is settled by the `JOIN_WAKER` bit: the
+    /// handle only writes the cell while the bit is clear, and sets it with a
+    /// compare-exchange that fails if `COMPLETE` appeared meanwhile, in which
+    /// case the result is ready and is read at once. A stored waker that would
+    /// wake the same task is kept, which makes repeated polls cheap.
+    ///
+    /// # Safety
+    ///
+    /// Called by the task's `JoinHandle<T>` (so `T` is the future's output)
+    /// and `out` points at a `Poll<Result<T, JoinError>>`.
+    pub(crate) unsafe fn poll_join(self, waker: &Waker, out: *mut ()) {
+        let header = self.header();
+        let mut state = header.state.load(Ordering::Acquire);
+        if state & COMPLETE == 0 {
+            if state & JOIN_WAKER != 0 {
+                // SAFETY: while JOIN_WAKER is set the cell is only read, by both sides
+                // (`complete` wakes it by reference), so a shared read here cannot race.
+                let same = unsafe { (*header.join_waker.get()).as_ref() }.is_some_and(|w| w.will_wake(waker));
+                if same {
+                    return;
+                }
+                // Take the cell back: clear JOIN_WAKER unless COMPLETE was set meanwhile.
+                match header.state.compare_exchange(state, state & !JOIN_WAKER, Ordering::AcqRel, Ordering::Acquire) {
+                    Ok(_) => state &= !JOIN_WAKER,
+                    Err(actual) => {
+                        debug_assert!(actual & COMPLETE != 0, "only completion races with the handle");
+                        state = actual;
+                    }
+                }
+            }
+            if state & COMPLETE == 0 {
+                // SAFETY: JOIN_WAKER is clear, so the cell is ours.
+                unsafe { *header.join_waker.get() = Some(waker.clone()) };
+                match header.state.compare_exchange(state, state | JOIN_WAKER, Ordering::AcqRel, Ordering::Acquire) {
+                    Ok(_) => return,
+                    Err(actual) => {
+                        debug_assert!(actual & COMPLETE != 0, "only completion races with the handle");
+                        // SAFETY: JOIN_WAKER is still clear, the cell is still ours.
+                        unsafe { *header.join_waker.get() = None };
+                    }
+                }
+            }
+        }
+        // SAFETY: COMPLETE is set (Acquire), the result is published and, with the handle
+        // alive, only the handle reads it (caller's contract on `out`).
+        unsafe { (header.vtable.read_output)(self.0, out) }
+    }
+
+    /// The handle's drop: clears `HANDLE`, drops an unread result if the task
+    /// has completed, and releases the handle's reference.
+    ///
+    /// # Safety
+    ///
+    /// Called once, by the task's `JoinHandle`, which is not used afterwards.
+    pub(crate) unsafe fn drop_handle(self) {
+        let header = self.header();
+        let prev = header.state.fetch_and(!HANDLE, Ordering::AcqRel);
+        if prev & COMPLETE != 0 {
+            // SAFETY: COMPLETE with the handle alive until now: the stage is the handle's.
+            unsafe { (header.vtable.drop_stage)(self.0) }
+        }
+        // SAFETY: the handle's reference, released once.
+        unsafe { self.drop_reference() }
+    }
+}
+
+/// A `TaskRef` that owns one counted reference and releases it on drop.
+/// Used for mailbox messages, which may be dropped on any thread.
+pub(crate) struct OwnedTaskRef(TaskRef);
+
+impl OwnedTaskRef {
+    /// Takes over a reference the caller owns.
+    ///
+    /// # Safety
+    ///
+    /// The caller owns one counted reference to `task` and hands it over.
+    pub(crate) unsafe fn from_owned(task: TaskRef) -> OwnedTaskRef {
+        OwnedTaskRef(task)
+    }
+
+    pub(crate) fn task(&self) -> TaskRef {
+        self.0
+    }
+}
+
+impl Drop for OwnedTaskRef {
+    fn drop(&mut self) {
+        // SAFETY: we own exactly one reference (constructor's contract).
+        unsafe { self.0.drop_reference() }
+    }
+}
+
+// SAFETY: an OwnedTaskRef only gives access to the atomic parts of the header
+// (`state`, `remote_queued`, `shared`) on threads other than the owner; the
+// `Cell` fields are touched only by the owner thread (module doc).
+unsafe impl Send for OwnedTaskRef {}
+
+// ----- the vtable for one future type ----------------------------------------------------
+
+fn vtable<F: Future + 'static>() -> &'static Vtable {
+    // A constant promoted to a static: one table per future type, no allocation.
+    trait HasVtable {
+        const VTABLE: Vtable;
+    }
+    impl<F: Future + 'static> HasVtable for F {
+        const VTABLE: Vtable = Vtable {
+            poll: poll::<F>,
+            cancel: cancel::<F>,
+            read_output: read_output::<F>,
+            drop_stage: drop_stage::<F>,
+            dealloc: dealloc::<F>,
+        };
+    }
+    &<F as HasVtable>::VTABLE
+}
+
+/// # Safety
+///
+/// `ptr` is the header of a live `Task<F>`; the caller has the access to the
+/// stage that the calling `TaskRef` method documents.
+unsafe fn stage<'a, F: Future>(ptr: NonNull<Header>) -> &'a mut Stage<F> {
+    // SAFETY: `Task<F>` is repr(C) with the header first (caller's contract).
+    unsafe { &mut *(*ptr.cast::<Task<F>>().as_ptr()).stage.get() }
+}
+
+unsafe fn poll<F: Future>(ptr: NonNull<Header>, cx: &mut Context<'_>) -> Poll<bool> {
+    // SAFETY: see `TaskRef::poll`.
+    let stage = unsafe { stage::<F>(ptr) };
+    let Stage::Running(future) = stage else {
+        unreachable!("a task was polled after its future was gone")
+    };
+    // SAFETY: the future lives in a heap allocation that never moves until it is dropped.
+    let future = unsafe { Pin::new_unchecked(future) };
+    let result = match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
+        Ok(Poll::Pending) => return Poll::Pending,
+        Ok(Poll::Ready(output)) => Ok(output),
+        // SAFETY: owner thread, ptr is the live header (caller's contract).
+        Err(payload) => Err(JoinError::panic(unsafe { ptr.as_ref() }, payload)),
+    };
+    let panicked = result.is_err();
+    set_finished(stage, result);
+    Poll::Ready(panicked)
+}
+
+/// Replaces the future with its result; a panic while dropping the future is
+/// caught too, so that a faulty `Drop` cannot take the runtime down.
+fn set_finished<F: Future>(stage: &mut Stage<F>, result: Result<F::Output, JoinError>) {
+    let dropped = catch_unwind(AssertUnwindSafe(|| *stage = Stage::Consumed));
+    if let Err(payload) = dropped {
+        drop_payload(payload);
+    }
+    *stage = Stage::Finished(result);
+}
+
+fn drop_payload(payload: Box<dyn Any + Send>) {
+    // Dropping a panic payload can itself panic; never let that escape.
+    let _ = catch_unwind(AssertUnwindSafe(move || drop(payload)));
+}
+
+unsafe fn cancel<F: Future>(ptr: NonNull<Header>) {
+    // SAFETY: see `TaskRef::cancel_future`.
+    let (stage, header) = unsafe { (stage::<F>(ptr), ptr.as_ref()) };
+    set_finished(stage, Err(JoinError::cancelled(header)));
+}
+
+unsafe fn read_output<F: Future>(ptr: NonNull<Header>, out: *mut ()) {
+    // SAFETY: see `TaskRef::poll_join`.
+    let stage = unsafe { stage::<F>(ptr) };
+    match std::mem::replace(stage, Stage::Consumed) {
+        // SAFETY: `out` is a `*mut Poll<Result<F::Output, JoinError>>` (caller's contract).
+        Stage::Finished(result) => unsafe { *(out as *mut Poll<Result<F::Output, JoinError>>) = Poll::Ready(result) },
+        _ => panic!("JoinHandle polled after it returned its result"),
+    }
+}
+
+unsafe fn drop_stage<F: Future>(ptr: NonNull<Header>) {
+    // SAFETY: the caller has exclusive access to the stage (see the callers).
+    let stage = unsafe { stage::<F>(ptr) };
+    let dropped = catch_unwind(AssertUnwindSafe(|| *stage = Stage::Consumed));
+    if let Err(payload) = dropped {
+        drop_payload(payload);
+    }
+}
+
+unsafe fn dealloc<F: Future>(ptr: NonNull<Header>) {
+    // SAFETY: the allocation came from `Box<Task<F>>` in `TaskRef::new`; last reference.
+    drop(unsafe { Box::from_raw(ptr.cast::<Task<F>>().as_ptr()) });
+}
+
+/// Marker for types that must stay on one thread.
+pub(crate) type NotSend = PhantomData<*const ()>;

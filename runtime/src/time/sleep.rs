@@ -1,0 +1,159 @@
+//! [`Sleep`]: the future behind `sleep`, `sleep_until` and `timeout`.
+//!
+//! A `Sleep` is lazy: it registers a timer on its first poll (if its deadline
+//! has not passed already), remembers the key, and on drop cancels the entry
+//! in O(1). A poll after the timer fired finds the key stale and completes.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use super::timers::{Action, TimerKey};
+use crate::context;
+use crate::executor::{Core, Shared};
+use crate::metrics::Metrics;
+
+/// Waits until `duration` has passed, like `asyncio.sleep`.
+///
+/// `sleep(Duration::ZERO)` completes on its first poll without yielding (use
+/// [`yield_now`](crate::yield_now) to let other tasks run). A duration too
+/// large for `Instant` — `Duration::MAX` — sleeps forever, without overflow
+/// and without registering a timer.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use spindle_runtime::time::{now, sleep};
+///
+/// spindle_runtime::run(async {
+///     let start = now();
+///     sleep(Duration::from_millis(20)).await;
+///     assert!(now() - start >= Duration::from_millis(20)); // never early
+/// });
+/// ```
+///
+/// # Panics
+///
+/// Polling the `Sleep` outside of a runtime (message contains `outside of a
+/// spindle runtime`).
+pub fn sleep(duration: Duration) -> Sleep {
+    let now = super::now();
+    Sleep { deadline: now.checked_add(duration), entry: None }
+}
+
+/// Waits until `deadline`. A deadline in the past completes on first poll.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use spindle_runtime::time::{now, sleep_until};
+///
+/// spindle_runtime::run(async {
+///     let deadline = now() + Duration::from_millis(5);
+///     sleep_until(deadline).await;
+///     assert!(now() >= deadline);
+/// });
+/// ```
+pub fn sleep_until(deadline: Instant) -> Sleep {
+    Sleep { deadline: Some(deadline), entry: None }
+}
+
+/// The future of [`sleep`] and [`sleep_until`]. `Unpin`, `Send` and `Sync`.
+///
+/// # Cancellation
+///
+/// Dropping a `Sleep` cancels its timer in O(1). (If it is dropped on a
+/// thread other than its runtime's, the entry stays until its deadline and
+/// then wakes nobody who cares.)
+#[derive(Debug)]
+#[must_use = "futures do nothing unless awaited"]
+pub struct Sleep {
+    /// `None`: never (the deadline overflowed `Instant`).
+    deadline: Option<Instant>,
+    entry: Option<Registration>,
+}
+
+/// A registered timer: its key, and the runtime whose driver holds it.
+#[derive(Debug, Clone, Copy)]
+struct Registration {
+    key: TimerKey,
+    /// Address of the runtime's `Shared`, to recognise it; never dereferenced.
+    runtime: usize,
+}
+
+pub(crate) fn runtime_id(shared: &Arc<Shared>) -> usize {
+    Arc::as_ptr(shared) as usize
+}
+
+impl Sleep {
+    /// The instant this sleep completes at (`None`: never).
+    pub fn deadline(&self) -> Option<Instant> {
+        self.deadline
+    }
+
+    /// Whether the deadline has passed.
+    pub fn is_elapsed(&self) -> bool {
+        self.deadline.is_some_and(|deadline| super::now() >= deadline)
+    }
+
+    /// Moves the deadline, earlier or later. A task waiting on this `Sleep`
+    /// is woken at the new deadline.
+    pub fn reset(self: Pin<&mut Self>, deadline: Instant) {
+        let this = self.get_mut();
+        this.deadline = Some(deadline);
+        if let Some(registration) = this.entry.take() {
+            context::with_core(|core| {
+                let Some(core) = core.filter(|c| runtime_id(&c.shared) == registration.runtime) else { return };
+                let moved = core.timers.borrow_mut().reset(registration.key, deadline);
+                // Not pending any more means it fired: the next poll registers anew.
+                this.entry = moved.map(|key| Registration { key, ..registration });
+            });
+        }
+    }
+
+    fn poll_at(&mut self, core: &Core, cx: &mut Context<'_>) -> Poll<()> {
+        let Some(deadline) = self.deadline else { return Poll::Pending };
+        let id = runtime_id(&core.shared);
+        match self.entry {
+            Some(registration) if registration.runtime == id => {
+                let mut timers = core.timers.borrow_mut();
+                if timers.is_pending(registration.key) {
+                    timers.set_waker(registration.key, cx.waker());
+                    return Poll::Pending;
+                }
+                self.entry = None;
+                Poll::Ready(())
+            }
+            _ => {
+                if deadline <= core.clock.now() {
+                    return Poll::Ready(());
+                }
+                let key = core.timers.borrow_mut().insert(deadline, Action::Wake(cx.waker().clone()));
+                Metrics::count(&core.metrics.timers_inserted);
+                self.entry = Some(Registration { key, runtime: id });
+                Poll::Pending
+            }
+        }
+    }
+}
+
+impl Future for Sleep {
+    type Output = ();
+
+    #[track_caller]
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        context::expect_core("Sleep::poll", |core| self.poll_at(core, cx))
+    }
+}
+
+impl Drop for Sleep {
+    fn drop(&mut self) {
+        if let Some(registration) = self.entry.take() {
+            super::cancel_timer(registration.key, registration.runtime);
+        }
+    }
+}

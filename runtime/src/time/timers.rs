@@ -1,0 +1,342 @@
+//! The timer driver: the [`Wheel`] for coarse, O(1) bookkeeping, plus exact
+//! deadlines beside it. This is where the loop's step 3, "fire expired
+//! timers", happens.
+//!
+//! # Exact deadlines on a wheel
+//!
+//! A wheel bucket spans a tick (1 ms). tokio rounds every deadline *up* to
+//! the next tick, so a timer can fire almost a tick late, and never early.
+//! spindle keeps O(1) buckets *and* exact deadlines:
+//!
+//! 1. An entry goes into the slot of the tick its deadline falls in
+//!    (`tick_floor`: rounded *down*), with its exact `Instant` and a sequence
+//!    number.
+//! 2. When that tick comes due, the wheel hands the entry back and it moves
+//!    into `due`, a small binary heap ordered by (exact deadline, sequence
+//!    number). Only the entries of the current tick or two live there.
+//! 3. An entry fires when its exact deadline is not after `now`. The reactor
+//!    is asked to wake at the earliest exact deadline in `due`, or at the
+//!    start of the next occupied wheel slot, whichever comes first — the
+//!    `polling` crate arms a timerfd on Linux, so sub-millisecond waits work.
+//!
+//! So a timer never fires early (the exact comparison is the last word), and
+//! FIFO holds among equal deadlines (the sequence number breaks ties).
+//!
+//! # Cancelling in O(1)
+//!
+//! Most timers are cancelled, not fired: a `timeout` whose future wins, a
+//! `Sleep` dropped by a `select`. Entries live in a generational slab; a
+//! [`TimerKey`] names one. Cancelling an entry still in the wheel unlinks it
+//! there in O(1); one already in `due` is just removed from the slab, and the
+//! heap drops its stale record when it reaches the top (a lazy deletion).
+//!
+//! The driver never sees a task: an entry's action is a `Waker` to wake or a
+//! callback to run, and both are carried out by the executor after the
+//! driver's `RefCell` borrow ends ([`Fired`]).
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::panic::{catch_unwind, AssertUnwindSafe, Location};
+use std::task::Waker;
+use std::time::Instant;
+
+use super::clock::{tick_floor, tick_start};
+use super::wheel::{self, Wheel};
+use crate::executor::Core;
+use crate::metrics::WakeOrigin;
+
+/// What to do when a timer fires.
+pub(crate) enum Action {
+    /// Wake a task (a `Sleep`).
+    Wake(Waker),
+    /// Run a callback (`call_soon`/`call_later`/`call_at`), remembering where
+    /// it was scheduled for the error report.
+    Call(Box<dyn FnOnce()>, &'static Location<'static>),
+}
+
+/// A timer taken out of the driver, to be carried out by the executor.
+pub(crate) struct Fired {
+    action: Action,
+    deadline: Instant,
+}
+
+impl Fired {
+    pub(crate) fn fire(self, core: &Core) {
+        if let Some(tracer) = &core.tracer {
+            tracer.timer(true, core.clock.now(), self.deadline);
+        }
+        match self.action {
+            Action::Wake(waker) => core.with_wake_origin(WakeOrigin::Timer, || waker.wake()),
+            Action::Call(callback, location) => {
+                // As asyncio's default exception handler: report and go on.
+                if let Err(payload) = catch_unwind(AssertUnwindSafe(callback)) {
+                    let message = payload
+                        .downcast_ref::<&str>()
+                        .copied()
+                        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+                        .unwrap_or("(a non-string panic payload)");
+                    eprintln!("spindle: the callback scheduled at {location} panicked: {message}");
+                }
+            }
+        }
+    }
+}
+
+/// Names one timer entry; stale keys (fired, cancelled) are detected by the
+/// generation, so a `TimerHandle` can outlive its entry safely.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct TimerKey {
+    index: u32,
+    generation: u32,
+}
+
+struct Entry {
+    deadline: Instant,
+    seq: u64,
+    action: Action,
+    /// `Some` while the entry is in the wheel, `None` once it is in `due`.
+    in_wheel: Option<wheel::Key>,
+}
+
+struct Slot {
+    generation: u32,
+    entry: Option<Entry>,
+}
+
+/// A record in the `due` heap; stale once its key no longer matches.
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+struct Due {
+    deadline: Instant,
+    seq: u64,
+    index: u32,
+    generation: u32,
+}
+
+pub(crate) struct Timers {
+    origin: Instant,
+    wheel: Wheel<TimerKey>,
+    due: BinaryHeap<Reverse<Due>>,
+    slots: Vec<Slot>,
+    free: Vec<u32>,
+    next_seq: u64,
+    len: usize,
+}
+
+impl Timers {
+    pub(crate) fn new(origin: Instant) -> Timers {
+        Timers {
+            origin,
+            wheel: Wheel::new(),
+            due: BinaryHeap::new(),
+            slots: Vec::new(),
+            free: Vec::new(),
+            next_seq: 0,
+            len: 0,
+        }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub(crate) fn insert(&mut self, deadline: Instant, action: Action) -> TimerKey {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        let index = match self.free.pop() {
+            Some(index) => index,
+            None => {
+                self.slots.push(Slot { generation: 0, entry: None });
+                u32::try_from(self.slots.len() - 1).expect("more than 2^32 timers at once")
+            }
+        };
+        let key = TimerKey { index, generation: self.slots[index as usize].generation };
+        let in_wheel = Some(self.wheel.insert(tick_floor(self.origin, deadline), key));
+        self.slots[index as usize].entry = Some(Entry { deadline, seq, action, in_wheel });
+        self.len += 1;
+        key
+    }
+
+    fn entry_mut(&mut self, key: TimerKey) -> Option<&mut Entry> {
+        let slot = self.slots.get_mut(key.index as usize)?;
+        if slot.generation != key.generation {
+            return None;
+        }
+        slot.entry.as_mut()
+    }
+
+    /// Whether `key` names an entry that has neither fired nor been cancelled.
+    pub(crate) fn is_pending(&self, key: TimerKey) -> bool {
+        self.slots.get(key.index as usize).is_some_and(|s| s.generation == key.generation && s.entry.is_some())
+    }
+
+    /// Replaces the waker of a pending `Wake` entry if it would wake another task.
+    pub(crate) fn set_waker(&mut self, key: TimerKey, waker: &Waker) {
+        if let Some(Entry { action: Action::Wake(current), .. }) = self.entry_mut(key) {
+            if !current.will_wake(waker) {
+                current.clone_from(waker);
+            }
+        }
+    }
+
+    /// Removes a pending entry and returns its action, for the caller to drop
+    /// once its borrow of the driver has ended (a callback's captures may run
+    /// arbitrary code when dropped). `None` if it already fired or was
+    /// cancelled.
+    pub(crate) fn cancel(&mut self, key: TimerKey) -> Option<(Action, Instant)> {
+        let entry = self.take(key)?;
+        if let Some(wheel_key) = entry.in_wheel {
+            let removed = self.wheel.remove(wheel_key);
+            debug_assert!(removed == Some(key), "wheel and slab disagree about a timer");
+        }
+        Some((entry.action, entry.deadline))
+    }
+
+    fn take(&mut self, key: TimerKey) -> Option<Entry> {
+        let slot = self.slots.get_mut(key.index as usize)?;
+        if slot.generation != key.generation {
+            return None;
+        }
+        let entry = slot.entry.take()?;
+        slot.generation = slot.generation.wrapping_add(1);
+        self.free.push(key.index);
+        self.len -= 1;
+        Some(entry)
+    }
+
+    /// Moves a pending entry to a new deadline, keeping its action; returns
+    /// its new key (the old one goes stale), or `None` if it is not pending.
+    pub(crate) fn reset(&mut self, key: TimerKey, deadline: Instant) -> Option<TimerKey> {
+        let (action, _) = self.cancel(key)?;
+        Some(self.insert(deadline, action))
+    }
+
+    /// The instant the loop should wake up at for the next timer: the
+    /// earliest exact deadline among due entries, or the start of the next
+    /// wheel slot that has work, whichever is earlier.
+    pub(crate) fn next_deadline(&mut self) -> Option<Instant> {
+        self.drop_stale_due();
+        let due = self.due.peek().map(|Reverse(due)| due.deadline);
+        let wheel = self.wheel.next_expiration().and_then(|tick| tick_start(self.origin, tick));
+        match (due, wheel) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Takes every entry whose exact deadline is not after `now`, in
+    /// (deadline, insertion) order, into `fired`.
+    pub(crate) fn expire(&mut self, now: Instant, fired: &mut Vec<Fired>) {
+        let Timers { wheel, due, slots, .. } = self;
+        wheel.advance(tick_floor(self.origin, now), |_, key| {
+            let slot = &mut slots[key.index as usize];
+            let entry = slot.entry.as_mut().expect("the wheel held a key the slab had freed");
+            entry.in_wheel = None;
+            due.push(Reverse(Due {
+                deadline: entry.deadline,
+                seq: entry.seq,
+                index: key.index,
+                generation: key.generation,
+            }));
+        });
+        loop {
+            self.drop_stale_due();
+            match self.due.peek() {
+                Some(Reverse(top)) if top.deadline <= now => {
+                    let Reverse(top) = self.due.pop().expect("peeked");
+                    let key = TimerKey { index: top.index, generation: top.generation };
+                    let entry = self.take(key).expect("drop_stale_due left a live top");
+                    debug_assert!(entry.deadline <= now, "a timer is about to fire early");
+                    fired.push(Fired { action: entry.action, deadline: entry.deadline });
+                }
+                _ => break,
+            }
+        }
+    }
+
+    /// Pops heap records of entries that were cancelled or reset.
+    fn drop_stale_due(&mut self) {
+        while let Some(Reverse(top)) = self.due.peek() {
+            let key = TimerKey { index: top.index, generation: top.generation };
+            if self.is_pending(key) {
+                return;
+            }
+            self.due.pop();
+        }
+    }
+
+    /// Removes every entry (runtime shutdown) and returns their actions for
+    /// the caller to drop.
+    pub(crate) fn clear(&mut self) -> Vec<Action> {
+        let actions = self.slots.iter_mut().filter_map(|slot| slot.entry.take()).map(|e| e.action).collect();
+        *self = Timers::new(self.origin);
+        actions
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn noop() -> Action {
+        Action::Call(Box::new(|| {}), Location::caller())
+    }
+
+    fn fire(timers: &mut Timers, now: Instant) -> Vec<Instant> {
+        let mut fired = Vec::new();
+        timers.expire(now, &mut fired);
+        fired.into_iter().map(|f| f.deadline).collect()
+    }
+
+    #[test]
+    fn fires_on_the_exact_deadline_not_the_tick() {
+        let origin = Instant::now();
+        let mut timers = Timers::new(origin);
+        let deadline = origin + Duration::from_micros(1_700);
+        timers.insert(deadline, noop());
+        // In the right tick but before the deadline: nothing.
+        assert!(fire(&mut timers, origin + Duration::from_micros(1_699)).is_empty());
+        assert_eq!(timers.next_deadline(), Some(deadline), "the wake-up is the exact deadline");
+        assert_eq!(fire(&mut timers, deadline), vec![deadline]);
+        assert!(timers.is_empty());
+    }
+
+    #[test]
+    fn equal_deadlines_fire_in_insertion_order() {
+        let origin = Instant::now();
+        let mut timers = Timers::new(origin);
+        let deadline = origin + Duration::from_millis(70);
+        let order = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+        for i in 0..5 {
+            let order = order.clone();
+            timers.insert(deadline, Action::Call(Box::new(move || order.borrow_mut().push(i)), Location::caller()));
+            // Advance in between so later entries land at other wheel levels.
+            fire(&mut timers, origin + Duration::from_millis(10 * i as u64));
+        }
+        let mut fired = Vec::new();
+        timers.expire(deadline, &mut fired);
+        for f in fired {
+            if let Action::Call(callback, _) = f.action {
+                callback();
+            }
+        }
+        assert_eq!(*order.borrow(), vec![0, 1, 2, 3, 4]);
+    }
+
+    #[test]
+    fn cancel_and_reset_leave_no_stale_fire() {
+        let origin = Instant::now();
+        let mut timers = Timers::new(origin);
+        let a = timers.insert(origin + Duration::from_millis(5), noop());
+        let b = timers.insert(origin + Duration::from_millis(5), noop());
+        assert!(timers.cancel(a).is_some());
+        assert!(timers.cancel(a).is_none(), "second cancel is a no-op");
+        let b2 = timers.reset(b, origin + Duration::from_millis(9)).unwrap();
+        assert!(!timers.is_pending(b));
+        assert!(fire(&mut timers, origin + Duration::from_millis(8)).is_empty());
+        assert_eq!(fire(&mut timers, origin + Duration::from_millis(9)).len(), 1);
+        assert!(!timers.is_pending(b2));
+        assert!(timers.is_empty());
+        assert_eq!(timers.next_deadline(), None);
+    }
+}

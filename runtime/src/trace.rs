@@ -1,0 +1,162 @@
+//! The trace: what the loop did, as a Chrome Trace Event file that Perfetto
+//! (ui.perfetto.dev) or chrome://tracing opens.
+//!
+//! Turn it on with `SPINDLE_TRACE=path.json` (read by `run`) or
+//! [`Builder::trace`](crate::Builder::trace). Every task gets a lane (a
+//! "thread" in the viewer) named after it, `main` for the `block_on` future;
+//! the loop itself has lane `loop` for reactor waits and timers.
+//!
+//! | event | shape | lane |
+//! |---|---|---|
+//! | poll | span (`ph: X`), how long the poll took | the task's |
+//! | spawn, wake (`args.origin`: local, remote, timer, io), finished, cancelled, panicked | instant (`ph: i`) | the task's |
+//! | timer fired, timer cancelled | instant | loop |
+//! | reactor wait (`args`: blocked µs, timeout, events, woke by) | span | loop |
+//!
+//! Timestamps are the runtime's clock (virtual under virtual time), in
+//! microseconds since the runtime started, so a virtual-time trace shows the
+//! program's own timeline. Durations of polls are real time.
+//!
+//! Events are kept in memory and written once, when the runtime drops, so
+//! tracing never does I/O on the loop. With tracing off the `Core` holds
+//! `None` and each hook is one predictable branch.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use crate::task::TaskRef;
+
+/// The lane of the loop itself (tasks use their id + 1).
+const LOOP_LANE: u64 = 0;
+
+/// An instant event on a task's lane.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Event {
+    Spawn,
+    Wake(crate::metrics::WakeOrigin),
+    Finished,
+    Panicked,
+    Cancelled,
+}
+
+struct Record {
+    lane: u64,
+    name: &'static str,
+    ts: Duration,
+    /// `Some` for spans.
+    dur: Option<Duration>,
+    args: String,
+}
+
+pub(crate) struct Tracer {
+    path: PathBuf,
+    start: Instant,
+    records: RefCell<Vec<Record>>,
+    lanes: RefCell<BTreeMap<u64, String>>,
+}
+
+impl Tracer {
+    pub(crate) fn new(path: PathBuf, start: Instant) -> Tracer {
+        let lanes = BTreeMap::from([(LOOP_LANE, "loop".to_string())]);
+        Tracer { path, start, records: RefCell::new(Vec::new()), lanes: RefCell::new(lanes) }
+    }
+
+    fn lane(&self, task: TaskRef) -> u64 {
+        let header = task.header();
+        let lane = header.id.get() + 1;
+        self.lanes.borrow_mut().entry(lane).or_insert_with(|| match &header.name {
+            Some(name) => format!("{name} (task {})", header.id.get()),
+            None => format!("task {}", header.id.get()),
+        });
+        lane
+    }
+
+    fn push(&self, lane: u64, name: &'static str, at: Instant, dur: Option<Duration>, args: String) {
+        let ts = at.saturating_duration_since(self.start);
+        self.records.borrow_mut().push(Record { lane, name, ts, dur, args });
+    }
+
+    pub(crate) fn task_event(&self, event: Event, task: TaskRef, now: Instant) {
+        let (name, args) = match event {
+            Event::Spawn => ("spawn", String::new()),
+            Event::Wake(origin) => ("wake", format!(r#""origin":"{}""#, format!("{origin:?}").to_lowercase())),
+            Event::Finished => ("finished", String::new()),
+            Event::Panicked => ("panicked", String::new()),
+            Event::Cancelled => ("cancelled", String::new()),
+        };
+        let lane = self.lane(task);
+        self.push(lane, name, now, None, args);
+    }
+
+    pub(crate) fn poll(&self, task: TaskRef, at: Instant, took: Duration) {
+        let lane = self.lane(task);
+        self.push(lane, "poll", at, Some(took), String::new());
+    }
+
+    pub(crate) fn timer(&self, fired: bool, at: Instant, deadline: Instant) {
+        let late = at.saturating_duration_since(deadline).as_secs_f64() * 1e6;
+        let name = if fired { "timer fired" } else { "timer cancelled" };
+        self.push(LOOP_LANE, name, at, None, format!(r#""late_us":{late:.1}"#));
+    }
+
+    pub(crate) fn reactor_wait(&self, at: Instant, blocked: Duration, timeout: Option<Duration>, events: usize) {
+        let timeout = match timeout {
+            Some(t) => format!("{:.1}", t.as_secs_f64() * 1e6),
+            None => "null".to_string(),
+        };
+        let woke_by = if events > 0 { "io or notify" } else { "timeout" };
+        let args = format!(r#""blocked_us":{:.1},"timeout_us":{timeout},"events":{events},"woke_by":"{woke_by}""#, blocked.as_secs_f64() * 1e6);
+        self.push(LOOP_LANE, "reactor wait", at, Some(blocked), args);
+    }
+
+    /// Writes the file. Errors go to stderr: a trace must not crash the program.
+    pub(crate) fn finish(&self) {
+        if let Err(error) = std::fs::write(&self.path, self.to_json()) {
+            eprintln!("spindle: could not write the trace to {}: {error}", self.path.display());
+        }
+    }
+
+    fn to_json(&self) -> String {
+        let mut out = String::from("{\"displayTimeUnit\":\"ms\",\"traceEvents\":[\n");
+        out.push_str(r#"{"name":"process_name","ph":"M","pid":1,"tid":0,"args":{"name":"spindle"}}"#);
+        for (lane, name) in self.lanes.borrow().iter() {
+            let _ = write!(
+                out,
+                ",\n{{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":1,\"tid\":{lane},\"args\":{{\"name\":\"{}\"}}}}",
+                escape(name)
+            );
+            let _ = write!(out, ",\n{{\"name\":\"thread_sort_index\",\"ph\":\"M\",\"pid\":1,\"tid\":{lane},\"args\":{{\"sort_index\":{lane}}}}}");
+        }
+        for record in self.records.borrow().iter() {
+            let ts = record.ts.as_secs_f64() * 1e6;
+            let _ = write!(out, ",\n{{\"name\":\"{}\",\"pid\":1,\"tid\":{},\"ts\":{ts:.3}", record.name, record.lane);
+            match record.dur {
+                Some(dur) => {
+                    let _ = write!(out, ",\"ph\":\"X\",\"dur\":{:.3}", dur.as_secs_f64() * 1e6);
+                }
+                None => out.push_str(",\"ph\":\"i\",\"s\":\"t\""),
+            }
+            let _ = write!(out, ",\"args\":{{{}}}}}", record.args);
+        }
+        out.push_str("\n]}\n");
+        out
+    }
+}
+
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
