@@ -34,6 +34,13 @@
 //! was dropped and its slot reused while the event was in flight) is
 //! ignored.
 //!
+//! # Under Miri
+//!
+//! Miri cannot emulate the timerfd that `polling` creates, so under
+//! `cfg(miri)` the reactor is a condition variable instead (`miri_parker.rs`):
+//! waits and notifications work, registering I/O returns `Unsupported`.
+//! That is enough for Miri to check all of the executor's `unsafe` code.
+//!
 //! # Wakers are woken outside locks
 //!
 //! `wait` collects the wakers of every ready source while holding each
@@ -41,6 +48,8 @@
 //! `react()` does): a waker may run arbitrary code, including code that
 //! locks the same source.
 
+#[cfg(miri)]
+mod miri_parker;
 mod source;
 
 use std::io;
@@ -49,6 +58,9 @@ use std::sync::{Arc, Mutex};
 use std::task::Waker;
 use std::time::Duration;
 
+#[cfg(miri)]
+use miri_parker::{Events, Poller};
+#[cfg(not(miri))]
 use polling::{Events, Poller};
 
 pub(crate) use source::{Direction, Registration, Source};

@@ -13,7 +13,9 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 
-use polling::{Event, Poller};
+use polling::Event;
+
+use super::Poller;
 
 use super::Reactor;
 use crate::context;

@@ -1,0 +1,130 @@
+//! [`timeout`] and [`timeout_at`]: asyncio's `wait_for`.
+//!
+//! A `Timeout` polls its inner future first, and only if that is pending
+//! does it look at (and, the first time, register) its timer. So a future
+//! that is ready at once wins even against a zero timeout, and a future that
+//! finishes before its deadline never costs more than one timer insert and
+//! one O(1) cancel — the common case, since most timeouts do not fire.
+//!
+//! On expiry the inner future is dropped *before* `Err(Elapsed)` is
+//! returned, so whatever it holds (a socket, a queue slot) is released by the
+//! time the caller sees the error, as asyncio cancels the inner task before
+//! `wait_for` raises `TimeoutError`.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use spindle_runtime::time::{now, sleep_until, Sleep};
+
+/// Runs `future` with a time limit of `duration`, like
+/// `asyncio.wait_for(future, timeout)`.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use spindle_primitives::timeout;
+/// use spindle_runtime::time::sleep;
+///
+/// spindle_runtime::run(async {
+///     let slow = timeout(Duration::from_millis(10), sleep(Duration::from_secs(5))).await;
+///     assert!(slow.is_err());
+///     let fast = timeout(Duration::ZERO, async { 42 }).await;
+///     assert_eq!(fast, Ok(42)); // ready at once wins, even with a zero limit
+/// });
+/// ```
+///
+/// # Cancellation
+///
+/// Dropping the `Timeout` drops the inner future and cancels the timer.
+///
+/// # Panics
+///
+/// Polled outside of a runtime, once the inner future is pending (the timer
+/// needs the runtime).
+pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
+    Timeout::new(now().checked_add(duration), future)
+}
+
+/// Runs `future` until `deadline`, like [`timeout`] with an absolute limit.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use spindle_primitives::timeout_at;
+/// use spindle_runtime::time::{now, sleep};
+///
+/// spindle_runtime::run(async {
+///     let deadline = now() + Duration::from_millis(10);
+///     assert!(timeout_at(deadline, sleep(Duration::from_secs(5))).await.is_err());
+/// });
+/// ```
+pub fn timeout_at<F: Future>(deadline: Instant, future: F) -> Timeout<F> {
+    Timeout::new(Some(deadline), future)
+}
+
+/// The future of [`timeout`] and [`timeout_at`].
+#[must_use = "futures do nothing unless awaited"]
+pub struct Timeout<F> {
+    /// The inner future, boxed so it can be dropped in place on expiry
+    /// without `unsafe` pin projection (this crate forbids `unsafe`).
+    future: Option<Pin<Box<F>>>,
+    /// `None`: no deadline (it overflowed `Instant`), so it never expires.
+    deadline: Option<Instant>,
+    /// Registered lazily, only once the inner future is pending.
+    sleep: Option<Sleep>,
+}
+
+impl<F: Future> Timeout<F> {
+    fn new(deadline: Option<Instant>, future: F) -> Timeout<F> {
+        Timeout { future: Some(Box::pin(future)), deadline, sleep: None }
+    }
+}
+
+impl<F: Future> Future for Timeout<F> {
+    type Output = Result<F::Output, Elapsed>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        let future = this.future.as_mut().expect("Timeout polled after it completed");
+        if let Poll::Ready(output) = future.as_mut().poll(cx) {
+            this.future = None;
+            this.sleep = None;
+            return Poll::Ready(Ok(output));
+        }
+        let Some(deadline) = this.deadline else { return Poll::Pending };
+        let sleep = this.sleep.get_or_insert_with(|| sleep_until(deadline));
+        match Pin::new(sleep).poll(cx) {
+            Poll::Ready(()) => {
+                // Drop the inner future first: the caller sees the error only
+                // after what it held is released.
+                this.future = None;
+                this.sleep = None;
+                Poll::Ready(Err(Elapsed(())))
+            }
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl<F> fmt::Debug for Timeout<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Timeout").field("deadline", &self.deadline).finish_non_exhaustive()
+    }
+}
+
+/// The error of a [`timeout`] that expired: asyncio's `TimeoutError`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Elapsed(());
+
+impl fmt::Display for Elapsed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("deadline has elapsed")
+    }
+}
+
+impl std::error::Error for Elapsed {}
