@@ -191,6 +191,17 @@ impl fmt::Debug for Event {
 /// # Cancellation
 ///
 /// Dropping it leaves nothing behind: a parked `Wait` removes its entry.
+///
+/// # Examples
+///
+/// ```
+/// use spindle_primitives::{event::Wait, Event};
+///
+/// let event = Event::new();
+/// let wait: Wait<'_> = event.wait();
+/// event.set(); // before the first poll: `wait` sees the flag set
+/// futures_executor::block_on(wait);
+/// ```
 #[must_use = "futures do nothing unless you `.await` or poll them"]
 pub struct Wait<'a> {
     event: &'a Event,

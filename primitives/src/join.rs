@@ -11,8 +11,9 @@
 //! The naive join polls *every* unfinished child each time it is woken. A
 //! wake carries no information about *who* woke it, so it has no choice.
 //! With `n` children that each wake once, that is `n` wakes × `n` polls =
-//! O(n²) polls: 100 000 children cost 10¹⁰ polls (futures-rs issue #1603,
-//! fixed there by the same scheme as here).
+//! O(n²) polls: 100 000 children cost 10¹⁰ polls (futures-rs issue #1603;
+//! futures-rs now hands large joins to `FuturesOrdered`, whose per-task
+//! wakers follow the same idea as here).
 //!
 //! `JoinAll` instead hands each child a waker of its own, a `ChildWaker`
 //! that knows the child's index. Waking it pushes the index onto a shared
@@ -23,9 +24,9 @@
 //! # The ready-list protocol, races included
 //!
 //! Shared state (`ReadyList`, one mutex): `ready: Vec<usize>` of indices to
-//! poll, and `parent`, the waker of whoever polls the `JoinAll`. Per child
-//! (`queued`, one slice for all): an atomic flag, "my index is in `ready` (or about to be
-//! polled)".
+//! poll, and `parent`, the waker of whoever polls the `JoinAll`. Per child,
+//! an atomic flag in `queued`: "my index is in `ready`, or about to be
+//! polled".
 //!
 //! - **child wake**: `queued.swap(true)`. If it was already `true`, stop:
 //!   one entry is enough, so a child that wakes 1 000 times before the
@@ -125,6 +126,15 @@ where
 /// # Panics
 ///
 /// Polling it again after it returned its outputs panics.
+///
+/// # Examples
+///
+/// ```
+/// use spindle_primitives::JoinAll;
+///
+/// let all: JoinAll<_> = spindle_primitives::join_all(['a', 'b'].map(std::future::ready));
+/// assert_eq!(futures_executor::block_on(all), ['a', 'b']);
+/// ```
 #[must_use = "futures do nothing unless you `.await` or poll them"]
 pub struct JoinAll<F: Future> {
     /// The children, in input order; `None` once finished (and dropped).

@@ -493,6 +493,17 @@ impl<T> fmt::Debug for Queue<T> {
 /// # Cancellation
 ///
 /// See [`Queue::put`]: nothing is lost or duplicated.
+///
+/// # Examples
+///
+/// ```
+/// use spindle_primitives::queue::{Put, Queue};
+///
+/// let queue = Queue::new();
+/// let put: Put<'_, &str> = queue.put("item");
+/// futures_executor::block_on(put);
+/// assert_eq!(queue.len(), 1);
+/// ```
 #[must_use = "futures do nothing unless you `.await` or poll them"]
 pub struct Put<'a, T> {
     queue: &'a Queue<T>,
@@ -529,6 +540,10 @@ impl<T> Future for Put<'_, T> {
                     this.state = PutState::Parked(id);
                     return Poll::Pending;
                 }
+                debug_assert!(
+                    inner.putters.is_empty(),
+                    "putters parked on a queue with room"
+                );
                 let mut wake = WakeList::new();
                 inner.enqueue(item, &mut wake);
                 drop(inner);
@@ -575,6 +590,17 @@ impl<T> fmt::Debug for Put<'_, T> {
 /// # Cancellation
 ///
 /// See [`Queue::get`]: an item handed to it is never lost.
+///
+/// # Examples
+///
+/// ```
+/// use spindle_primitives::queue::{Get, Queue};
+///
+/// let queue = Queue::new();
+/// queue.put_nowait(42).unwrap();
+/// let get: Get<'_, i32> = queue.get();
+/// assert_eq!(futures_executor::block_on(get), 42);
+/// ```
 #[must_use = "futures do nothing unless you `.await` or poll them"]
 pub struct Get<'a, T> {
     queue: &'a Queue<T>,
@@ -667,6 +693,19 @@ impl<T> fmt::Debug for Get<'_, T> {
 /// # Cancellation
 ///
 /// Dropping it leaves nothing behind.
+///
+/// # Examples
+///
+/// ```
+/// use spindle_primitives::queue::{Join, Queue};
+///
+/// let queue = Queue::new();
+/// queue.put_nowait(()).unwrap();
+/// queue.get_nowait().unwrap();
+/// queue.task_done().unwrap();
+/// let join: Join<'_, ()> = queue.join();
+/// futures_executor::block_on(join); // every item is done
+/// ```
 #[must_use = "futures do nothing unless you `.await` or poll them"]
 pub struct Join<'a, T> {
     queue: &'a Queue<T>,

@@ -201,6 +201,16 @@ pub trait StreamExt: Stream {
 impl<S: Stream + ?Sized> StreamExt for S {}
 
 /// The future returned by [`StreamExt::next`].
+///
+/// # Examples
+///
+/// ```
+/// use spindle_primitives::stream::{self, Next, StreamExt};
+///
+/// let mut s = stream::iter([1]);
+/// let next: Next<'_, _> = s.next();
+/// assert_eq!(futures_executor::block_on(next), Some(1));
+/// ```
 #[must_use = "futures do nothing unless you `.await` or poll them"]
 pub struct Next<'a, S: ?Sized> {
     stream: &'a mut S,
@@ -215,6 +225,16 @@ impl<S: Stream + Unpin + ?Sized> Future for Next<'_, S> {
 }
 
 /// The stream returned by [`StreamExt::map`].
+///
+/// # Examples
+///
+/// ```
+/// use spindle_primitives::stream::{self, Map, StreamExt};
+///
+/// let doubled: Map<_, _> = stream::iter([1, 2]).map(|n| n * 2);
+/// let v: Vec<i32> = futures_executor::block_on(doubled.collect());
+/// assert_eq!(v, [2, 4]);
+/// ```
 #[must_use = "streams do nothing unless polled"]
 pub struct Map<S, F> {
     stream: Pin<Box<S>>,
@@ -242,6 +262,16 @@ impl<S: Stream, U, F: FnMut(S::Item) -> U> Stream for Map<S, F> {
 }
 
 /// The stream returned by [`StreamExt::filter`].
+///
+/// # Examples
+///
+/// ```
+/// use spindle_primitives::stream::{self, Filter, StreamExt};
+///
+/// let big: Filter<_, _> = stream::iter([1, 20, 3, 40]).filter(|n| *n > 10);
+/// let v: Vec<i32> = futures_executor::block_on(big.collect());
+/// assert_eq!(v, [20, 40]);
+/// ```
 #[must_use = "streams do nothing unless polled"]
 pub struct Filter<S, F> {
     stream: Pin<Box<S>>,
@@ -273,6 +303,16 @@ impl<S: Stream, F: FnMut(&S::Item) -> bool> Stream for Filter<S, F> {
 }
 
 /// The stream returned by [`StreamExt::take`].
+///
+/// # Examples
+///
+/// ```
+/// use spindle_primitives::stream::{self, StreamExt, Take};
+///
+/// let two: Take<_> = stream::iter(['a', 'b', 'c']).take(2);
+/// let v: Vec<char> = futures_executor::block_on(two.collect());
+/// assert_eq!(v, ['a', 'b']);
+/// ```
 #[must_use = "streams do nothing unless polled"]
 pub struct Take<S> {
     stream: Pin<Box<S>>,
@@ -307,6 +347,15 @@ impl<S: Stream> Stream for Take<S> {
 }
 
 /// The future returned by [`StreamExt::collect`].
+///
+/// # Examples
+///
+/// ```
+/// use spindle_primitives::stream::{self, Collect, StreamExt};
+///
+/// let all: Collect<_, Vec<u8>> = stream::iter(1..=3).collect();
+/// assert_eq!(futures_executor::block_on(all), [1, 2, 3]);
+/// ```
 #[must_use = "futures do nothing unless you `.await` or poll them"]
 pub struct Collect<S, C> {
     stream: Pin<Box<S>>,
@@ -331,6 +380,17 @@ impl<S: Stream, C: Default + Extend<S::Item>> Future for Collect<S, C> {
 }
 
 /// The future returned by [`StreamExt::for_each`].
+///
+/// # Examples
+///
+/// ```
+/// use spindle_primitives::stream::{self, ForEach, StreamExt};
+///
+/// let mut sum = 0;
+/// let run: ForEach<_, _> = stream::iter(1..=3).for_each(|n| sum += n);
+/// futures_executor::block_on(run);
+/// assert_eq!(sum, 6);
+/// ```
 #[must_use = "futures do nothing unless you `.await` or poll them"]
 pub struct ForEach<S, F> {
     stream: Pin<Box<S>>,

@@ -106,6 +106,20 @@ where
 /// The stream returned by [`generate`].
 ///
 /// `Send` when the closure, its future and `T` are `Send`.
+///
+/// # Examples
+///
+/// ```
+/// use spindle_primitives::stream::{self, StreamExt};
+///
+/// let squares = stream::generate(|y| async move {
+///     for n in 1..=3u32 {
+///         y.emit(n * n).await;
+///     }
+/// });
+/// let v: Vec<u32> = futures_executor::block_on(squares.collect());
+/// assert_eq!(v, [1, 4, 9]);
+/// ```
 #[must_use = "streams do nothing unless polled"]
 pub struct Generate<T, F, Fut> {
     /// The one-item mailbox shared with the body's [`Yielder`].
@@ -186,6 +200,19 @@ impl<T, F, Fut> fmt::Debug for Generate<T, F, Fut> {
 /// It belongs to the body of the [`generate`] call that created it: await
 /// [`emit`](Yielder::emit) only inside that body. (Awaited anywhere else,
 /// nothing would ever poll it again.)
+///
+/// # Examples
+///
+/// ```
+/// use spindle_primitives::stream::{self, StreamExt, Yielder};
+///
+/// async fn body(y: Yielder<&'static str>) {
+///     y.emit("hello").await;
+///     y.emit("world").await;
+/// }
+/// let v: Vec<&str> = futures_executor::block_on(stream::generate(body).collect());
+/// assert_eq!(v, ["hello", "world"]);
+/// ```
 pub struct Yielder<T> {
     slot: Arc<Mutex<Option<T>>>,
 }
@@ -196,8 +223,9 @@ impl<T> Yielder<T> {
     ///
     /// # Cancellation
     ///
-    /// Dropped before its first poll, `item` is dropped and never produced.
-    /// Once polled, the item is delivered even if the future is dropped.
+    /// Dropped before it stored the item (normally: before its first
+    /// poll), `item` is dropped and never produced. Once stored, the item
+    /// is delivered even if the future is then dropped.
     ///
     /// # Examples
     ///
@@ -225,6 +253,18 @@ impl<T> fmt::Debug for Yielder<T> {
 }
 
 /// The future returned by [`Yielder::emit`].
+///
+/// # Examples
+///
+/// ```
+/// use spindle_primitives::stream::{self, Emit, StreamExt};
+///
+/// let s = stream::generate(|y| async move {
+///     let emit: Emit<'_, char> = y.emit('x');
+///     emit.await;
+/// });
+/// assert_eq!(futures_executor::block_on(s.collect::<String>()), "x");
+/// ```
 #[must_use = "futures do nothing unless you `.await` or poll them"]
 pub struct Emit<'a, T> {
     slot: &'a Mutex<Option<T>>,

@@ -25,6 +25,15 @@ pub fn iter<I: IntoIterator>(iterable: I) -> Iter<I::IntoIter> {
 }
 
 /// The stream returned by [`iter`].
+///
+/// # Examples
+///
+/// ```
+/// use spindle_primitives::stream::{self, Iter, Stream};
+///
+/// let s: Iter<std::ops::Range<u8>> = stream::iter(0..4);
+/// assert_eq!(s.size_hint(), (4, Some(4)));
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "streams do nothing unless polled"]
 pub struct Iter<I> {
