@@ -4,7 +4,7 @@
 //! | asyncio | here | file |
 //! |---|---|---|
 //! | `asyncio.gather(*coros)` | [`join_all`] (one type), [`join!`] (mixed types) | `join.rs` |
-//! | `asyncio.Queue` | [`Queue`] | `queue.rs` |
+//! | `asyncio.Queue` | [`Queue`] | `queue/` (handle and protocol, futures, errors) |
 //! | `asyncio.Event` | [`Event`] | `event.rs` |
 //! | `async for`, async generators | [`stream::StreamExt`], [`stream::generate`] | `stream/` |
 //!

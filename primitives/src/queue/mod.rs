@@ -62,14 +62,17 @@
 //! Wakers are woken and items dropped only after the lock is released.
 
 use std::collections::{HashMap, VecDeque};
-use std::error::Error;
 use std::fmt;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Waker};
+use std::task::Waker;
 
-use crate::waiters::{lock, refresh_waker, WaiterList, WakeList};
+use crate::waiters::{lock, WaiterList, WakeList};
+
+mod error;
+mod futures;
+
+pub use error::{QueueEmpty, QueueFull, TaskDoneError};
+pub use futures::{Get, Join, Put};
 
 /// A FIFO queue for passing items between tasks, like asyncio's `Queue`.
 ///
@@ -256,10 +259,7 @@ impl<T> Queue<T> {
     /// assert!(queue.is_full());
     /// ```
     pub fn put(&self, item: T) -> Put<'_, T> {
-        Put {
-            queue: self,
-            state: PutState::Init(item),
-        }
+        Put::new(self, item)
     }
 
     /// Puts `item` without waiting.
@@ -312,10 +312,7 @@ impl<T> Queue<T> {
     /// assert_eq!(got, "first");
     /// ```
     pub fn get(&self) -> Get<'_, T> {
-        Get {
-            queue: self,
-            state: GetState::Init,
-        }
+        Get::new(self)
     }
 
     /// Removes and returns the oldest item without waiting.
@@ -395,10 +392,7 @@ impl<T> Queue<T> {
     /// futures_executor::block_on(queue.join()); // nothing unfinished
     /// ```
     pub fn join(&self) -> Join<'_, T> {
-        Join {
-            queue: self,
-            state: JoinState::Init,
-        }
+        Join::new(self)
     }
 
     /// The number of items in the queue, items already handed to a waiting
@@ -487,366 +481,3 @@ impl<T> fmt::Debug for Queue<T> {
             .finish_non_exhaustive()
     }
 }
-
-/// The future returned by [`Queue::put`].
-///
-/// # Cancellation
-///
-/// See [`Queue::put`]: nothing is lost or duplicated.
-///
-/// # Examples
-///
-/// ```
-/// use spindle_primitives::queue::{Put, Queue};
-///
-/// let queue = Queue::new();
-/// let put: Put<'_, &str> = queue.put("item");
-/// futures_executor::block_on(put);
-/// assert_eq!(queue.len(), 1);
-/// ```
-#[must_use = "futures do nothing unless you `.await` or poll them"]
-pub struct Put<'a, T> {
-    queue: &'a Queue<T>,
-    state: PutState<T>,
-}
-
-/// Where a [`Put`] is in its life.
-enum PutState<T> {
-    /// Not polled yet; still owns its item.
-    Init(T),
-    /// Parked under this id; the item sits in the waiter entry.
-    Parked(u64),
-    /// Returned `Ready`: the item is in the queue.
-    Done,
-}
-
-// `Put` never pins its item (it only moves it), so it is `Unpin` whatever
-// `T` is. This is a safe impl: `Unpin` promises nothing unsafe code relies on.
-impl<T> Unpin for Put<'_, T> {}
-
-impl<T> Future for Put<'_, T> {
-    type Output = ();
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let this = &mut *self;
-        let mut inner = lock(&this.queue.shared);
-        match std::mem::replace(&mut this.state, PutState::Done) {
-            PutState::Init(item) => {
-                if inner.is_full() {
-                    let id = inner.putters.push(ParkedPut {
-                        item,
-                        waker: cx.waker().clone(),
-                    });
-                    this.state = PutState::Parked(id);
-                    return Poll::Pending;
-                }
-                debug_assert!(
-                    inner.putters.is_empty(),
-                    "putters parked on a queue with room"
-                );
-                let mut wake = WakeList::new();
-                inner.enqueue(item, &mut wake);
-                drop(inner);
-                wake.wake_all();
-                Poll::Ready(())
-            }
-            PutState::Parked(id) => match inner.putters.get_mut(id) {
-                Some(parked) => {
-                    refresh_waker(&mut parked.waker, cx.waker());
-                    this.state = PutState::Parked(id);
-                    Poll::Pending
-                }
-                // Entry gone: `refill` moved our item in on our behalf.
-                None => Poll::Ready(()),
-            },
-            PutState::Done => Poll::Ready(()),
-        }
-    }
-}
-
-impl<T> Drop for Put<'_, T> {
-    fn drop(&mut self) {
-        if let PutState::Parked(id) = self.state {
-            // Still parked: take our item back out and drop it after the
-            // guard (its `Drop` may use the queue). Already granted: no-op.
-            let removed = lock(&self.queue.shared).putters.remove(id);
-            drop(removed);
-        }
-    }
-}
-
-impl<T> fmt::Debug for Put<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Put").finish_non_exhaustive()
-    }
-}
-
-/// The future returned by [`Queue::get`].
-///
-/// # Panics
-///
-/// Polling it again after it returned the item panics.
-///
-/// # Cancellation
-///
-/// See [`Queue::get`]: an item handed to it is never lost.
-///
-/// # Examples
-///
-/// ```
-/// use spindle_primitives::queue::{Get, Queue};
-///
-/// let queue = Queue::new();
-/// queue.put_nowait(42).unwrap();
-/// let get: Get<'_, i32> = queue.get();
-/// assert_eq!(futures_executor::block_on(get), 42);
-/// ```
-#[must_use = "futures do nothing unless you `.await` or poll them"]
-pub struct Get<'a, T> {
-    queue: &'a Queue<T>,
-    state: GetState,
-}
-
-/// Where a [`Get`] is in its life.
-enum GetState {
-    /// Not polled yet.
-    Init,
-    /// Parked under this id; an item may already wait in `handed[id]`.
-    Parked(u64),
-    /// Returned its item.
-    Done,
-}
-
-impl<T> Future for Get<'_, T> {
-    type Output = T;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
-        let queue = self.queue;
-        let mut wake = WakeList::new();
-        let mut inner = lock(&queue.shared);
-        let item = match self.state {
-            GetState::Init => match inner.take(&mut wake) {
-                Some(item) => item,
-                None => {
-                    let id = inner.getters.push(cx.waker().clone());
-                    drop(inner);
-                    self.state = GetState::Parked(id);
-                    return Poll::Pending;
-                }
-            },
-            GetState::Parked(id) => match inner.handed.remove(&id) {
-                Some(item) => {
-                    // Picking up an in-transit item frees its slot.
-                    inner.refill(&mut wake);
-                    item
-                }
-                None => {
-                    let waker = inner.getters.get_mut(id);
-                    debug_assert!(waker.is_some(), "a parked getter lost both entry and item");
-                    if let Some(waker) = waker {
-                        refresh_waker(waker, cx.waker());
-                    }
-                    return Poll::Pending;
-                }
-            },
-            GetState::Done => panic!("`Get` polled after it returned its item"),
-        };
-        drop(inner);
-        self.state = GetState::Done;
-        wake.wake_all();
-        Poll::Ready(item)
-    }
-}
-
-impl<T> Drop for Get<'_, T> {
-    fn drop(&mut self) {
-        let GetState::Parked(id) = self.state else {
-            return;
-        };
-        let mut wake = WakeList::new();
-        let removed_waker = {
-            let mut inner = lock(&self.queue.shared);
-            let removed = inner.getters.remove(id);
-            if removed.is_none() {
-                // Released: an item was handed to us. It was older than
-                // anything in the deque, so it goes to the next getter or
-                // back to the front. The slot it occupies stays occupied.
-                if let Some(item) = inner.handed.remove(&id) {
-                    inner.route(item, End::Front, &mut wake);
-                }
-            }
-            removed
-        };
-        drop(removed_waker);
-        wake.wake_all();
-    }
-}
-
-impl<T> fmt::Debug for Get<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Get").finish_non_exhaustive()
-    }
-}
-
-/// The future returned by [`Queue::join`].
-///
-/// # Cancellation
-///
-/// Dropping it leaves nothing behind.
-///
-/// # Examples
-///
-/// ```
-/// use spindle_primitives::queue::{Join, Queue};
-///
-/// let queue = Queue::new();
-/// queue.put_nowait(()).unwrap();
-/// queue.get_nowait().unwrap();
-/// queue.task_done().unwrap();
-/// let join: Join<'_, ()> = queue.join();
-/// futures_executor::block_on(join); // every item is done
-/// ```
-#[must_use = "futures do nothing unless you `.await` or poll them"]
-pub struct Join<'a, T> {
-    queue: &'a Queue<T>,
-    state: JoinState,
-}
-
-/// Where a [`Join`] is in its life.
-enum JoinState {
-    /// Not polled yet.
-    Init,
-    /// Parked under this id until `unfinished` reaches 0.
-    Parked(u64),
-    /// Returned `Ready`.
-    Done,
-}
-
-impl<T> Future for Join<'_, T> {
-    type Output = ();
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let queue = self.queue;
-        let mut inner = lock(&queue.shared);
-        match self.state {
-            JoinState::Init if inner.unfinished > 0 => {
-                let id = inner.joiners.push(cx.waker().clone());
-                drop(inner);
-                self.state = JoinState::Parked(id);
-                return Poll::Pending;
-            }
-            JoinState::Parked(id) => {
-                if let Some(waker) = inner.joiners.get_mut(id) {
-                    refresh_waker(waker, cx.waker());
-                    return Poll::Pending;
-                }
-                // Entry gone: the last task_done() released us.
-            }
-            JoinState::Init | JoinState::Done => {}
-        }
-        drop(inner);
-        self.state = JoinState::Done;
-        Poll::Ready(())
-    }
-}
-
-impl<T> Drop for Join<'_, T> {
-    fn drop(&mut self) {
-        if let JoinState::Parked(id) = self.state {
-            let removed = lock(&self.queue.shared).joiners.remove(id);
-            drop(removed);
-        }
-    }
-}
-
-impl<T> fmt::Debug for Join<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Join").finish_non_exhaustive()
-    }
-}
-
-/// The error of [`Queue::put_nowait`] on a full queue; holds the item.
-///
-/// # Examples
-///
-/// ```
-/// let queue = spindle_primitives::Queue::bounded(1);
-/// queue.put_nowait("kept").unwrap();
-/// let err = queue.put_nowait("returned").unwrap_err();
-/// assert_eq!(err.to_string(), "queue is full");
-/// assert_eq!(err.into_inner(), "returned");
-/// ```
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub struct QueueFull<T>(T);
-
-impl<T> QueueFull<T> {
-    /// The item that could not be put.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let queue = spindle_primitives::Queue::bounded(1);
-    /// queue.put_nowait(1).unwrap();
-    /// assert_eq!(queue.put_nowait(2).unwrap_err().into_inner(), 2);
-    /// ```
-    pub fn into_inner(self) -> T {
-        self.0
-    }
-}
-
-// Not derived: the item need not be `Debug` for the error to be.
-impl<T> fmt::Debug for QueueFull<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("QueueFull(..)")
-    }
-}
-
-impl<T> fmt::Display for QueueFull<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("queue is full")
-    }
-}
-
-impl<T> Error for QueueFull<T> {}
-
-/// The error of [`Queue::get_nowait`] when no item is available.
-///
-/// # Examples
-///
-/// ```
-/// use spindle_primitives::{Queue, QueueEmpty};
-///
-/// let err = Queue::<u8>::new().get_nowait().unwrap_err();
-/// assert_eq!(err, QueueEmpty);
-/// assert_eq!(err.to_string(), "queue is empty");
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct QueueEmpty;
-
-impl fmt::Display for QueueEmpty {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("queue is empty")
-    }
-}
-
-impl Error for QueueEmpty {}
-
-/// The error of [`Queue::task_done`] called more times than items were put.
-///
-/// # Examples
-///
-/// ```
-/// let queue = spindle_primitives::Queue::<u8>::new();
-/// let err = queue.task_done().unwrap_err();
-/// assert_eq!(err.to_string(), "task_done() called more times than items were put");
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TaskDoneError;
-
-impl fmt::Display for TaskDoneError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("task_done() called more times than items were put")
-    }
-}
-
-impl Error for TaskDoneError {}
