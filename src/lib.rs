@@ -22,11 +22,21 @@
 //! ```
 
 pub use spindle_runtime::{
-    run, spawn, spawn_named, to_thread, yield_now, Builder, Handle, JoinError, JoinHandle, MetricsSnapshot, Runtime,
-    YieldNow, MAX_POLLS_PER_TURN,
+    run, spawn, spawn_named, to_thread, yield_now, Builder, Handle, JoinError, JoinHandle,
+    MetricsSnapshot, Runtime, YieldNow, MAX_POLLS_PER_TURN,
 };
 
 pub use spindle_runtime::time::sleep;
+
+pub use spindle_primitives::{
+    event, join, join_all, queue, timeout, timeout_at, Elapsed, Event, JoinAll, Queue, QueueEmpty,
+    QueueFull, TaskDoneError, Timeout,
+};
+
+/// Streams: `Stream`, `StreamExt`, `iter`, `generate` (async generators).
+pub mod stream {
+    pub use spindle_primitives::stream::*;
+}
 
 /// Time: `sleep`, `call_soon`/`call_later`/`call_at`, `interval`, `now`.
 pub mod time {

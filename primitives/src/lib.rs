@@ -1,7 +1,75 @@
-//! spindle's primitives: `timeout` for now; `join_all`/`join!`, `Queue`,
-//! `Event` and streams are being merged in.
+//! spindle's primitives: the asyncio toolbox, built on nothing but
+//! [`std::task::Waker`].
+//!
+//! | asyncio | here | file |
+//! |---|---|---|
+//! | `asyncio.gather(*coros)` | [`join_all`] (one type), [`join!`] (mixed types) | `join.rs` |
+//! | `asyncio.Queue` | [`Queue`] | `queue/` (handle and protocol, futures, errors) |
+//! | `asyncio.Event` | [`Event`] | `event.rs` |
+//! | `async for`, async generators | [`stream::StreamExt`], [`stream::generate`] | `stream/` |
+//! | `asyncio.wait_for` | [`timeout`], [`timeout_at`] | `timeout.rs` |
+//!
+//! # The one idea
+//!
+//! None of these types knows which executor runs it. Each is some shared
+//! state behind a lock plus a list of parked [`Waker`]s
+//! (`waiters.rs`, the file to read first): a future that must wait stores
+//! its task's waker and returns `Pending`; whoever makes progress possible
+//! (a `put`, a `set`, a child future's wake) removes that entry and calls
+//! `wake`. What happens next — when the task is polled again, on which
+//! thread — is the executor's business. That is why all of this runs
+//! unchanged on spindle, tokio, `futures-executor` or any other executor
+//! (the `prim_any_executor` test proves it), and why the crate needs no
+//! `unsafe` at all. The one exception to "any executor" is [`timeout`],
+//! which needs spindle's timer wheel.
+//!
+//! Two rules recur in every file: *collect wakers under the lock and wake
+//! them after releasing it*, and *a released waiter finds its entry gone*
+//! — so a release can never be lost or undone between the wake and the
+//! next poll.
+//!
+//! # Examples
+//!
+//! A producer and a consumer, run concurrently by `join!`:
+//!
+//! ```
+//! use spindle_primitives::{join, Queue};
+//!
+//! let queue = Queue::new();
+//! let producer = async {
+//!     for i in 1..=3 {
+//!         queue.put(i).await;
+//!     }
+//! };
+//! let consumer = async {
+//!     let mut total = 0;
+//!     for _ in 0..3 {
+//!         total += queue.get().await;
+//!         queue.task_done().unwrap();
+//!     }
+//!     total
+//! };
+//! let ((), total) = futures_executor::block_on(join!(producer, consumer));
+//! assert_eq!(total, 6);
+//! ```
+//!
+//! [`Waker`]: std::task::Waker
 #![forbid(unsafe_code)]
 
+pub mod event;
+pub mod join;
+pub mod queue;
+pub mod stream;
 mod timeout;
+mod waiters;
 
+pub use event::Event;
+pub use join::{join_all, JoinAll};
+pub use queue::{Queue, QueueEmpty, QueueFull, TaskDoneError};
 pub use timeout::{timeout, timeout_at, Elapsed, Timeout};
+
+/// Support for macros; not part of the API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::join::poll_slot;
+}

@@ -81,7 +81,11 @@ pub struct Timeout<F> {
 
 impl<F: Future> Timeout<F> {
     fn new(deadline: Option<Instant>, future: F) -> Timeout<F> {
-        Timeout { future: Some(Box::pin(future)), deadline, sleep: None }
+        Timeout {
+            future: Some(Box::pin(future)),
+            deadline,
+            sleep: None,
+        }
     }
 }
 
@@ -90,13 +94,18 @@ impl<F: Future> Future for Timeout<F> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
-        let future = this.future.as_mut().expect("Timeout polled after it completed");
+        let future = this
+            .future
+            .as_mut()
+            .expect("Timeout polled after it completed");
         if let Poll::Ready(output) = future.as_mut().poll(cx) {
             this.future = None;
             this.sleep = None;
             return Poll::Ready(Ok(output));
         }
-        let Some(deadline) = this.deadline else { return Poll::Pending };
+        let Some(deadline) = this.deadline else {
+            return Poll::Pending;
+        };
         let sleep = this.sleep.get_or_insert_with(|| sleep_until(deadline));
         match Pin::new(sleep).poll(cx) {
             Poll::Ready(()) => {
@@ -113,7 +122,9 @@ impl<F: Future> Future for Timeout<F> {
 
 impl<F> fmt::Debug for Timeout<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Timeout").field("deadline", &self.deadline).finish_non_exhaustive()
+        f.debug_struct("Timeout")
+            .field("deadline", &self.deadline)
+            .finish_non_exhaustive()
     }
 }
 

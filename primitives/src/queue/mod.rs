@@ -1,0 +1,483 @@
+//! `Queue`: a FIFO queue between tasks — asyncio's `Queue`, done right.
+//!
+//! Producers `put` items, consumers `get` them in the same order. A
+//! *bounded* queue (`Queue::bounded(n)`) holds at most `n` items and makes
+//! `put` wait while it is full; an unbounded one (`Queue::new()`) never
+//! does. On top of that sits asyncio's work counting: every item put is
+//! *unfinished* until a consumer calls `task_done()` for it, and `join()`
+//! waits until nothing is unfinished.
+//!
+//! # The hand-off protocol
+//!
+//! asyncio's `get` is "while empty: park; then pop". When a `put` wakes a
+//! parked getter, the item still sits in the deque until that getter runs,
+//! and a `get_nowait` that runs first steals it — the getter that waited
+//! longest goes back to waiting. This queue never lets that happen: **the
+//! side that makes progress possible completes the waiter's operation on
+//! its behalf, under the lock, before waking it.**
+//!
+//! - **put → waiting getter**: if a getter is parked, `put` does not push
+//!   the item; it moves it straight into that getter's *hand-off slot*
+//!   (`handed`, keyed by the getter's id), removes the getter from the
+//!   waiter list, and wakes it after unlocking. When the getter is polled,
+//!   it takes its item from the slot. A racing `get_nowait` finds the queue
+//!   empty, so waiting getters are served strictly in arrival order.
+//! - **slot freed → waiting putter**: a parked `put` keeps its item *in its
+//!   waiter entry*. Whenever a slot frees up (an item was taken), the queue
+//!   moves the oldest parked putter's item into the queue (or straight to a
+//!   waiting getter), removes the entry and wakes the putter, which then
+//!   just returns `Ready(())`.
+//! - A parked future tells "released" from "still waiting" by whether its
+//!   entry is still in the list (see `waiters.rs`).
+//!
+//! An item in a hand-off slot has left the deque but not yet reached its
+//! getter: it is *in transit*. In-transit items count in `len()` and
+//! occupy a slot of a bounded queue, exactly as the item would in asyncio
+//! until its getter runs — and that is what keeps the bound true when a
+//! getter is cancelled and its item comes back.
+//!
+//! # Invariants (checked by `debug_assert!`)
+//!
+//! - getters are parked ⇒ the deque is empty (a getter only parks when
+//!   there is nothing to take, and every `put` serves parked getters first);
+//! - putters are parked ⇒ the queue is full (every freed slot is refilled
+//!   from the parked putters first). So `put` on a queue with room never
+//!   parks, and `put_nowait` can never overtake a parked putter.
+//!
+//! # Cancellation, races included
+//!
+//! A future can be dropped at any point, in particular *between* being
+//! released and being polled — its item already moved. Nothing is lost or
+//! duplicated:
+//!
+//! - a `get` dropped while parked removes its entry;
+//! - a `get` dropped after an item was handed to it gives the item back: to
+//!   the next parked getter if there is one (it keeps its place: it was
+//!   older than anything in the deque), else to the *front* of the deque;
+//! - a `put` dropped while parked removes its entry and drops its item,
+//!   which never entered the queue;
+//! - a `put` dropped after its slot was granted does nothing: its item is
+//!   already in the queue, and the put has happened (counted unfinished).
+//!
+//! Wakers are woken and items dropped only after the lock is released.
+
+use std::collections::{HashMap, VecDeque};
+use std::fmt;
+use std::sync::{Arc, Mutex};
+use std::task::Waker;
+
+use crate::waiters::{lock, WaiterList, WakeList};
+
+mod error;
+mod futures;
+
+pub use error::{QueueEmpty, QueueFull, TaskDoneError};
+pub use futures::{Get, Join, Put};
+
+/// A FIFO queue for passing items between tasks, like asyncio's `Queue`.
+///
+/// `Queue` is a cheap handle: clones share one queue. It is `Send + Sync`
+/// when `T: Send`, so producers and consumers may live on different
+/// threads or executors.
+///
+/// # Examples
+///
+/// ```
+/// use spindle_primitives::Queue;
+///
+/// futures_executor::block_on(async {
+///     let queue = Queue::new();
+///     queue.put("job").await; // room: never waits
+///     let job = queue.get().await;
+///     assert_eq!(job, "job");
+///     queue.task_done().unwrap();
+///     queue.join().await; // every item put is done
+/// });
+/// ```
+pub struct Queue<T> {
+    shared: Arc<Mutex<Inner<T>>>,
+}
+
+/// Everything behind the queue's one lock.
+struct Inner<T> {
+    /// Items put and not yet taken or promised to a getter, oldest first.
+    items: VecDeque<T>,
+    /// Items handed to a parked getter that has not picked them up yet
+    /// (in transit), keyed by that getter's id. They count in `len`.
+    handed: HashMap<u64, T>,
+    /// Getters parked on an empty queue. Non-empty ⇒ `items` is empty.
+    getters: WaiterList<Waker>,
+    /// Putters parked on a full queue, each with its item. Non-empty ⇒ full.
+    putters: WaiterList<ParkedPut<T>>,
+    /// `join()` callers parked. Non-empty ⇒ `unfinished > 0`.
+    joiners: WaiterList<Waker>,
+    /// `None` for an unbounded queue; otherwise at least 1.
+    maxsize: Option<usize>,
+    /// Items put minus `task_done` calls; never negative.
+    unfinished: usize,
+}
+
+/// A parked `put`: the item it will put, and whom to wake once it is in.
+struct ParkedPut<T> {
+    item: T,
+    waker: Waker,
+}
+
+impl<T> Inner<T> {
+    /// Items in the queue, in transit ones included.
+    fn len(&self) -> usize {
+        self.items.len() + self.handed.len()
+    }
+
+    /// Whether a `put` would have to wait.
+    fn is_full(&self) -> bool {
+        self.maxsize.is_some_and(|max| self.len() >= max)
+    }
+
+    /// A new item enters the queue: it becomes unfinished and goes to the
+    /// oldest parked getter, or to the back of the deque.
+    fn enqueue(&mut self, item: T, wake: &mut WakeList) {
+        debug_assert!(!self.is_full(), "enqueue into a full queue");
+        self.unfinished += 1;
+        self.route(item, End::Back, wake);
+    }
+
+    /// Gives `item` to the oldest parked getter if there is one, else puts
+    /// it at `end` of the deque.
+    fn route(&mut self, item: T, end: End, wake: &mut WakeList) {
+        if let Some((id, waker)) = self.getters.pop_front() {
+            debug_assert!(self.items.is_empty(), "getters parked on a non-empty queue");
+            self.handed.insert(id, item);
+            wake.push(waker);
+        } else {
+            match end {
+                End::Front => self.items.push_front(item),
+                End::Back => self.items.push_back(item),
+            }
+        }
+    }
+
+    /// Takes the oldest item from the deque, refilling from parked putters.
+    fn take(&mut self, wake: &mut WakeList) -> Option<T> {
+        let item = self.items.pop_front()?;
+        self.refill(wake);
+        Some(item)
+    }
+
+    /// Slots are free: move parked putters' items in, oldest first.
+    fn refill(&mut self, wake: &mut WakeList) {
+        while !self.is_full() {
+            let Some((_, parked)) = self.putters.pop_front() else {
+                break;
+            };
+            self.enqueue(parked.item, wake);
+            wake.push(parked.waker);
+        }
+    }
+}
+
+/// Which end of the deque an item goes to.
+enum End {
+    /// A returned in-transit item: it was older than anything queued.
+    Front,
+    /// A newly put item.
+    Back,
+}
+
+impl<T> Queue<T> {
+    /// A new unbounded queue: `put` never waits.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let queue = spindle_primitives::Queue::<u8>::new();
+    /// assert_eq!(queue.maxsize(), None);
+    /// ```
+    pub fn new() -> Queue<T> {
+        Queue::with_maxsize(None)
+    }
+
+    /// A new queue holding at most `maxsize` items; `put` waits while full.
+    ///
+    /// # Panics
+    ///
+    /// If `maxsize` is 0: such a queue could never hold an item. (asyncio
+    /// reads `maxsize=0` as "unbounded"; here that is [`Queue::new`].)
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let queue = spindle_primitives::Queue::bounded(1);
+    /// queue.put_nowait('a').unwrap();
+    /// assert!(queue.is_full());
+    /// assert_eq!(queue.put_nowait('b').unwrap_err().into_inner(), 'b');
+    /// ```
+    pub fn bounded(maxsize: usize) -> Queue<T> {
+        assert!(
+            maxsize > 0,
+            "Queue::bounded(0) could never hold an item; use Queue::new() for an unbounded queue"
+        );
+        Queue::with_maxsize(Some(maxsize))
+    }
+
+    fn with_maxsize(maxsize: Option<usize>) -> Queue<T> {
+        Queue {
+            shared: Arc::new(Mutex::new(Inner {
+                items: VecDeque::new(),
+                handed: HashMap::new(),
+                getters: WaiterList::new(),
+                putters: WaiterList::new(),
+                joiners: WaiterList::new(),
+                maxsize,
+                unfinished: 0,
+            })),
+        }
+    }
+
+    /// Puts `item` at the back of the queue, waiting while it is full.
+    ///
+    /// On a queue with room (always, if unbounded) the future is ready on
+    /// its first poll: `put` never yields to other tasks then. If a getter
+    /// is waiting, the item goes straight to the one that waited longest.
+    ///
+    /// # Cancellation
+    ///
+    /// Dropped while waiting, the item is dropped and never enters the
+    /// queue. Dropped after it was woken but before it was polled again,
+    /// the item is already in the queue: the put has happened.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use spindle_primitives::Queue;
+    ///
+    /// let queue = Queue::bounded(2);
+    /// futures_executor::block_on(async {
+    ///     queue.put(1).await;
+    ///     queue.put(2).await;
+    /// });
+    /// assert!(queue.is_full());
+    /// ```
+    pub fn put(&self, item: T) -> Put<'_, T> {
+        Put::new(self, item)
+    }
+
+    /// Puts `item` without waiting.
+    ///
+    /// # Errors
+    ///
+    /// [`QueueFull`] if the queue is full; it hands the item back.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let queue = spindle_primitives::Queue::bounded(1);
+    /// assert!(queue.put_nowait(1).is_ok());
+    /// let full = queue.put_nowait(2).unwrap_err();
+    /// assert_eq!(full.into_inner(), 2);
+    /// ```
+    pub fn put_nowait(&self, item: T) -> Result<(), QueueFull<T>> {
+        let mut wake = WakeList::new();
+        {
+            let mut inner = lock(&self.shared);
+            if inner.is_full() {
+                return Err(QueueFull(item));
+            }
+            debug_assert!(
+                inner.putters.is_empty(),
+                "putters parked on a queue with room"
+            );
+            inner.enqueue(item, &mut wake);
+        }
+        wake.wake_all();
+        Ok(())
+    }
+
+    /// Removes and returns the oldest item, waiting while the queue is
+    /// empty. Waiting getters are served in the order they started waiting.
+    ///
+    /// # Cancellation
+    ///
+    /// Dropped while waiting, nothing is left behind. Dropped after an item
+    /// was handed to it (woken but not yet polled), the item is not lost: it
+    /// goes to the next waiting getter, or back to the front of the queue.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let queue = spindle_primitives::Queue::new();
+    /// queue.put_nowait("first").unwrap();
+    /// queue.put_nowait("second").unwrap();
+    /// let got = futures_executor::block_on(queue.get());
+    /// assert_eq!(got, "first");
+    /// ```
+    pub fn get(&self) -> Get<'_, T> {
+        Get::new(self)
+    }
+
+    /// Removes and returns the oldest item without waiting.
+    ///
+    /// # Errors
+    ///
+    /// [`QueueEmpty`] if no item is available. Items already handed to a
+    /// waiting getter are not available (they still count in
+    /// [`len`](Queue::len)): they belong to the getter that waited.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use spindle_primitives::{Queue, QueueEmpty};
+    ///
+    /// let queue = Queue::new();
+    /// assert_eq!(queue.get_nowait(), Err(QueueEmpty));
+    /// queue.put_nowait(7).unwrap();
+    /// assert_eq!(queue.get_nowait(), Ok(7));
+    /// ```
+    pub fn get_nowait(&self) -> Result<T, QueueEmpty> {
+        let mut wake = WakeList::new();
+        let item = lock(&self.shared).take(&mut wake);
+        wake.wake_all();
+        item.ok_or(QueueEmpty)
+    }
+
+    /// Marks one item taken from the queue as fully processed, for
+    /// [`join`](Queue::join).
+    ///
+    /// # Errors
+    ///
+    /// [`TaskDoneError`] if called more times than items were put.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use spindle_primitives::{Queue, TaskDoneError};
+    ///
+    /// let queue = Queue::new();
+    /// queue.put_nowait(()).unwrap();
+    /// assert_eq!(queue.task_done(), Ok(()));
+    /// assert_eq!(queue.task_done(), Err(TaskDoneError));
+    /// ```
+    pub fn task_done(&self) -> Result<(), TaskDoneError> {
+        let released = {
+            let mut inner = lock(&self.shared);
+            if inner.unfinished == 0 {
+                return Err(TaskDoneError);
+            }
+            inner.unfinished -= 1;
+            if inner.unfinished > 0 {
+                return Ok(());
+            }
+            inner.joiners.take_all()
+        };
+        for waker in released.into_values() {
+            waker.wake();
+        }
+        Ok(())
+    }
+
+    /// Waits until every item put has been marked done by
+    /// [`task_done`](Queue::task_done); ready at once if none is unfinished.
+    ///
+    /// Like an event: once released, it returns even if more items are put
+    /// before it is polled.
+    ///
+    /// # Cancellation
+    ///
+    /// Dropping the future leaves nothing behind.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let queue = spindle_primitives::Queue::<u8>::new();
+    /// futures_executor::block_on(queue.join()); // nothing unfinished
+    /// ```
+    pub fn join(&self) -> Join<'_, T> {
+        Join::new(self)
+    }
+
+    /// The number of items in the queue, items already handed to a waiting
+    /// getter (woken, not yet polled) included.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let queue = spindle_primitives::Queue::new();
+    /// queue.put_nowait(1).unwrap();
+    /// assert_eq!(queue.len(), 1);
+    /// ```
+    pub fn len(&self) -> usize {
+        lock(&self.shared).len()
+    }
+
+    /// Whether [`len`](Queue::len) is 0.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(spindle_primitives::Queue::<()>::new().is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether a `put` would wait: bounded and holding `maxsize` items.
+    /// Always `false` for an unbounded queue.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let queue = spindle_primitives::Queue::bounded(1);
+    /// assert!(!queue.is_full());
+    /// queue.put_nowait(0).unwrap();
+    /// assert!(queue.is_full());
+    /// ```
+    pub fn is_full(&self) -> bool {
+        lock(&self.shared).is_full()
+    }
+
+    /// The bound, or `None` for an unbounded queue.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(spindle_primitives::Queue::<()>::bounded(3).maxsize(), Some(3));
+    /// ```
+    pub fn maxsize(&self) -> Option<usize> {
+        lock(&self.shared).maxsize
+    }
+
+    /// Parked futures the queue still tracks (getters, putters, joiners,
+    /// and in-transit items). For tests of cancellation.
+    #[doc(hidden)]
+    pub fn waiter_count(&self) -> usize {
+        let inner = lock(&self.shared);
+        inner.getters.len() + inner.putters.len() + inner.joiners.len() + inner.handed.len()
+    }
+}
+
+impl<T> Clone for Queue<T> {
+    /// Another handle to the same queue.
+    fn clone(&self) -> Self {
+        Queue {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+}
+
+impl<T> Default for Queue<T> {
+    /// An unbounded queue.
+    fn default() -> Self {
+        Queue::new()
+    }
+}
+
+impl<T> fmt::Debug for Queue<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let inner = lock(&self.shared);
+        f.debug_struct("Queue")
+            .field("len", &inner.len())
+            .field("maxsize", &inner.maxsize)
+            .field("unfinished", &inner.unfinished)
+            .finish_non_exhaustive()
+    }
+}

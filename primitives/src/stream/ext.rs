@@ -1,0 +1,434 @@
+//! `StreamExt`: the everyday stream methods, for every [`Stream`].
+//!
+//! Each adapter (`map`, `filter`, `take`) is itself a stream that wraps the
+//! one before it; each consumer (`next`, `collect`, `for_each`) is a future
+//! that polls the stream until it has what it needs. Nothing runs until the
+//! outermost stream or future is polled: adapters are lazy, like
+//! iterators.
+//!
+//! # Pinning, and the one box per adapter
+//!
+//! `poll_next` takes `Pin<&mut Self>`: a stream may hold self-references
+//! (an `async` block inside [`generate`](super::generate) can), so it must
+//! not move once polled. An adapter that owns such a stream must keep it
+//! pinned and still reach it from its own `Pin<&mut Self>` — *pin
+//! projection*. Doing that inline needs `unsafe` (or the `pin-project`
+//! macros, which generate it). This crate forbids `unsafe`, so each
+//! adapter instead boxes its inner stream once, at construction:
+//! `Pin<Box<S>>` can be polled through a plain `&mut`. The cost is one
+//! allocation per adapter, not per item; the gain is that every adapter
+//! and consumer works on every stream, `Unpin` or not. Only
+//! [`next`](StreamExt::next) asks for `Unpin`, because it borrows the
+//! stream instead of owning it — `Box::pin` (or `std::pin::pin!`) any
+//! stream that is not.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures_core::Stream;
+
+/// The everyday stream methods, implemented for every [`Stream`].
+///
+/// # Examples
+///
+/// ```
+/// use spindle_primitives::stream::{self, StreamExt};
+///
+/// let total = futures_executor::block_on(async {
+///     let mut total = 0;
+///     let mut s = stream::iter(1..=4).map(|n| n * n);
+///     while let Some(square) = s.next().await {
+///         total += square;
+///     }
+///     total
+/// });
+/// assert_eq!(total, 30);
+/// ```
+pub trait StreamExt: Stream {
+    /// The next item, or `None` once the stream is over: `s.next().await`
+    /// is one step of `async for`.
+    ///
+    /// Needs `Self: Unpin` because it borrows the stream; pin any other
+    /// stream first with `Box::pin(s)` or `std::pin::pin!(s)`.
+    ///
+    /// # Cancellation
+    ///
+    /// Dropping the future loses nothing: an item is taken from the stream
+    /// only in the poll that returns it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use spindle_primitives::stream::{self, StreamExt};
+    ///
+    /// let mut s = stream::iter([1, 2]);
+    /// futures_executor::block_on(async {
+    ///     assert_eq!(s.next().await, Some(1));
+    ///     assert_eq!(s.next().await, Some(2));
+    ///     assert_eq!(s.next().await, None);
+    /// });
+    /// ```
+    fn next(&mut self) -> Next<'_, Self>
+    where
+        Self: Unpin,
+    {
+        Next { stream: self }
+    }
+
+    /// Transforms each item with `f`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use spindle_primitives::stream::{self, StreamExt};
+    ///
+    /// let v: Vec<String> = futures_executor::block_on(
+    ///     stream::iter(1..=2).map(|n| format!("#{n}")).collect(),
+    /// );
+    /// assert_eq!(v, ["#1", "#2"]);
+    /// ```
+    fn map<U, F>(self, f: F) -> Map<Self, F>
+    where
+        Self: Sized,
+        F: FnMut(Self::Item) -> U,
+    {
+        Map {
+            stream: Box::pin(self),
+            f,
+        }
+    }
+
+    /// Keeps only the items for which `predicate` returns `true`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use spindle_primitives::stream::{self, StreamExt};
+    ///
+    /// let odd: Vec<u32> = futures_executor::block_on(
+    ///     stream::iter(1..=5).filter(|n| n % 2 == 1).collect(),
+    /// );
+    /// assert_eq!(odd, [1, 3, 5]);
+    /// ```
+    fn filter<F>(self, predicate: F) -> Filter<Self, F>
+    where
+        Self: Sized,
+        F: FnMut(&Self::Item) -> bool,
+    {
+        Filter {
+            stream: Box::pin(self),
+            predicate,
+        }
+    }
+
+    /// Yields at most the first `n` items, then ends without polling the
+    /// inner stream again.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use spindle_primitives::stream::{self, StreamExt};
+    ///
+    /// let first: Vec<u64> = futures_executor::block_on(stream::iter(0..).take(3).collect());
+    /// assert_eq!(first, [0, 1, 2]);
+    /// ```
+    fn take(self, n: usize) -> Take<Self>
+    where
+        Self: Sized,
+    {
+        Take {
+            stream: Box::pin(self),
+            remaining: n,
+        }
+    }
+
+    /// Runs the stream to its end and gathers the items into a `C` (a
+    /// `Vec`, a `String`, a `HashMap`, ...).
+    ///
+    /// # Cancellation
+    ///
+    /// Dropping the future drops the stream and the items gathered so far.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use spindle_primitives::stream::{self, StreamExt};
+    ///
+    /// let word: String = futures_executor::block_on(stream::iter(['h', 'i']).collect());
+    /// assert_eq!(word, "hi");
+    /// ```
+    fn collect<C>(self) -> Collect<Self, C>
+    where
+        Self: Sized,
+        C: Default + Extend<Self::Item>,
+    {
+        Collect {
+            stream: Box::pin(self),
+            collection: C::default(),
+        }
+    }
+
+    /// Runs the stream to its end, calling `f` on each item.
+    ///
+    /// # Cancellation
+    ///
+    /// Dropping the future drops the stream; items not yet pulled are never
+    /// produced.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use spindle_primitives::stream::{self, StreamExt};
+    ///
+    /// let mut seen = Vec::new();
+    /// futures_executor::block_on(stream::iter(1..=3).for_each(|n| seen.push(n)));
+    /// assert_eq!(seen, [1, 2, 3]);
+    /// ```
+    fn for_each<F>(self, f: F) -> ForEach<Self, F>
+    where
+        Self: Sized,
+        F: FnMut(Self::Item),
+    {
+        ForEach {
+            stream: Box::pin(self),
+            f,
+        }
+    }
+}
+
+impl<S: Stream + ?Sized> StreamExt for S {}
+
+/// The future returned by [`StreamExt::next`].
+///
+/// # Examples
+///
+/// ```
+/// use spindle_primitives::stream::{self, Next, StreamExt};
+///
+/// let mut s = stream::iter([1]);
+/// let next: Next<'_, _> = s.next();
+/// assert_eq!(futures_executor::block_on(next), Some(1));
+/// ```
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+pub struct Next<'a, S: ?Sized> {
+    stream: &'a mut S,
+}
+
+impl<S: Stream + Unpin + ?Sized> Future for Next<'_, S> {
+    type Output = Option<S::Item>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut *self.stream).poll_next(cx)
+    }
+}
+
+/// The stream returned by [`StreamExt::map`].
+///
+/// # Examples
+///
+/// ```
+/// use spindle_primitives::stream::{self, Map, StreamExt};
+///
+/// let doubled: Map<_, _> = stream::iter([1, 2]).map(|n| n * 2);
+/// let v: Vec<i32> = futures_executor::block_on(doubled.collect());
+/// assert_eq!(v, [2, 4]);
+/// ```
+#[must_use = "streams do nothing unless polled"]
+pub struct Map<S, F> {
+    stream: Pin<Box<S>>,
+    f: F,
+}
+
+// `f` is never pinned and `stream` is behind a box, so the adapter is
+// `Unpin` whatever `S` and `F` are (a safe impl). Same for those below.
+impl<S, F> Unpin for Map<S, F> {}
+
+impl<S: Stream, U, F: FnMut(S::Item) -> U> Stream for Map<S, F> {
+    type Item = U;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<U>> {
+        let this = &mut *self;
+        this.stream
+            .as_mut()
+            .poll_next(cx)
+            .map(|item| item.map(&mut this.f))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.stream.size_hint()
+    }
+}
+
+/// The stream returned by [`StreamExt::filter`].
+///
+/// # Examples
+///
+/// ```
+/// use spindle_primitives::stream::{self, Filter, StreamExt};
+///
+/// let big: Filter<_, _> = stream::iter([1, 20, 3, 40]).filter(|n| *n > 10);
+/// let v: Vec<i32> = futures_executor::block_on(big.collect());
+/// assert_eq!(v, [20, 40]);
+/// ```
+#[must_use = "streams do nothing unless polled"]
+pub struct Filter<S, F> {
+    stream: Pin<Box<S>>,
+    predicate: F,
+}
+
+impl<S, F> Unpin for Filter<S, F> {}
+
+impl<S: Stream, F: FnMut(&S::Item) -> bool> Stream for Filter<S, F> {
+    type Item = S::Item;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<S::Item>> {
+        let this = &mut *self;
+        // Skip rejected items without returning: `Pending` here would need
+        // a wake-up we have no reason to arrange. (An always-ready inner
+        // stream that rejects forever therefore never yields — as with
+        // `Iterator::filter`.)
+        loop {
+            match this.stream.as_mut().poll_next(cx) {
+                Poll::Ready(Some(item)) if !(this.predicate)(&item) => continue,
+                other => return other,
+            }
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (0, self.stream.size_hint().1)
+    }
+}
+
+/// The stream returned by [`StreamExt::take`].
+///
+/// # Examples
+///
+/// ```
+/// use spindle_primitives::stream::{self, StreamExt, Take};
+///
+/// let two: Take<_> = stream::iter(['a', 'b', 'c']).take(2);
+/// let v: Vec<char> = futures_executor::block_on(two.collect());
+/// assert_eq!(v, ['a', 'b']);
+/// ```
+#[must_use = "streams do nothing unless polled"]
+pub struct Take<S> {
+    stream: Pin<Box<S>>,
+    remaining: usize,
+}
+
+impl<S: Stream> Stream for Take<S> {
+    type Item = S::Item;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<S::Item>> {
+        if self.remaining == 0 {
+            return Poll::Ready(None);
+        }
+        let next = self.stream.as_mut().poll_next(cx);
+        match next {
+            Poll::Ready(Some(_)) => self.remaining -= 1,
+            // The inner stream ended early: end too, for good.
+            Poll::Ready(None) => self.remaining = 0,
+            Poll::Pending => {}
+        }
+        next
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = self.remaining;
+        if n == 0 {
+            return (0, Some(0));
+        }
+        let (lower, upper) = self.stream.size_hint();
+        (lower.min(n), Some(upper.map_or(n, |u| u.min(n))))
+    }
+}
+
+/// The future returned by [`StreamExt::collect`].
+///
+/// # Examples
+///
+/// ```
+/// use spindle_primitives::stream::{self, Collect, StreamExt};
+///
+/// let all: Collect<_, Vec<u8>> = stream::iter(1..=3).collect();
+/// assert_eq!(futures_executor::block_on(all), [1, 2, 3]);
+/// ```
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+pub struct Collect<S, C> {
+    stream: Pin<Box<S>>,
+    collection: C,
+}
+
+impl<S, C> Unpin for Collect<S, C> {}
+
+impl<S: Stream, C: Default + Extend<S::Item>> Future for Collect<S, C> {
+    type Output = C;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<C> {
+        let this = &mut *self;
+        loop {
+            match this.stream.as_mut().poll_next(cx) {
+                Poll::Ready(Some(item)) => this.collection.extend(Some(item)),
+                Poll::Ready(None) => return Poll::Ready(std::mem::take(&mut this.collection)),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+    }
+}
+
+/// The future returned by [`StreamExt::for_each`].
+///
+/// # Examples
+///
+/// ```
+/// use spindle_primitives::stream::{self, ForEach, StreamExt};
+///
+/// let mut sum = 0;
+/// let run: ForEach<_, _> = stream::iter(1..=3).for_each(|n| sum += n);
+/// futures_executor::block_on(run);
+/// assert_eq!(sum, 6);
+/// ```
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+pub struct ForEach<S, F> {
+    stream: Pin<Box<S>>,
+    f: F,
+}
+
+impl<S, F> Unpin for ForEach<S, F> {}
+
+impl<S: Stream, F: FnMut(S::Item)> Future for ForEach<S, F> {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = &mut *self;
+        loop {
+            match this.stream.as_mut().poll_next(cx) {
+                Poll::Ready(Some(item)) => (this.f)(item),
+                Poll::Ready(None) => return Poll::Ready(()),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+    }
+}
+
+macro_rules! opaque_debug {
+    ($($name:ident<$($p:ident),*>),* $(,)?) => {$(
+        impl<$($p),*> fmt::Debug for $name<$($p),*> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_struct(stringify!($name)).finish_non_exhaustive()
+            }
+        }
+    )*};
+}
+
+// Not derived: neither closures nor most streams are `Debug`.
+opaque_debug!(Map<S, F>, Filter<S, F>, Take<S>, Collect<S, C>, ForEach<S, F>);
+
+impl<S: ?Sized> fmt::Debug for Next<'_, S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Next").finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,787 @@
+//! `Queue`: FIFO, waiting only when it must, hand-off to waiting getters in
+//! arrival order, cancellation that loses and duplicates nothing, and
+//! asyncio's `task_done`/`join` counting.
+
+mod prim_util;
+
+use std::error::Error;
+use std::future::Future;
+use std::pin::{pin, Pin};
+use std::sync::Arc;
+use std::task::{Poll, Wake, Waker};
+
+use prim_util::{counting_waker, poll_once, DropCounter, Guard};
+use spindle::{Queue, QueueEmpty, TaskDoneError};
+
+#[test]
+fn items_come_out_in_the_order_they_went_in() {
+    let q = Queue::new();
+    for i in 0..5 {
+        q.put_nowait(i).unwrap();
+    }
+    let out: Vec<i32> = (0..5).map(|_| q.get_nowait().unwrap()).collect();
+    assert_eq!(out, [0, 1, 2, 3, 4]);
+    assert_eq!(q.get_nowait(), Err(QueueEmpty));
+}
+
+#[test]
+fn put_on_a_queue_with_room_is_ready_on_its_first_poll_and_wakes_nobody() {
+    let (waker, wakes) = counting_waker();
+    let unbounded = Queue::new();
+    for i in 0..1000 {
+        assert_eq!(poll_once(pin!(unbounded.put(i)), &waker), Poll::Ready(()));
+    }
+    let bounded = Queue::bounded(2);
+    assert_eq!(poll_once(pin!(bounded.put(1)), &waker), Poll::Ready(()));
+    assert_eq!(poll_once(pin!(bounded.put(2)), &waker), Poll::Ready(()));
+    assert_eq!(wakes.count(), 0, "put never yields by waking itself");
+    assert_eq!(unbounded.len(), 1000);
+    assert_eq!(bounded.len(), 2);
+}
+
+#[test]
+fn get_waits_on_an_empty_queue_and_a_put_hands_it_the_item() {
+    let q = Queue::new();
+    let (waker, wakes) = counting_waker();
+    let mut get = pin!(q.get());
+    assert!(poll_once(get.as_mut(), &waker).is_pending());
+    assert_eq!(wakes.count(), 0);
+    q.put_nowait("item").unwrap();
+    assert_eq!(wakes.count(), 1);
+    assert_eq!(poll_once(get.as_mut(), &waker), Poll::Ready("item"));
+}
+
+#[test]
+fn waiting_getters_are_served_in_arrival_order_whatever_order_they_are_polled_in() {
+    let q = Queue::new();
+    let (waker, _) = counting_waker();
+    let mut getters: Vec<_> = (0..3).map(|_| Box::pin(q.get())).collect();
+    for g in &mut getters {
+        assert!(poll_once(g.as_mut(), &waker).is_pending());
+    }
+    for i in 0..3 {
+        q.put_nowait(i).unwrap();
+    }
+    let mut got = [None; 3];
+    for i in (0..3).rev() {
+        if let Poll::Ready(v) = poll_once(getters[i].as_mut(), &waker) {
+            got[i] = Some(v);
+        }
+    }
+    assert_eq!(got, [Some(0), Some(1), Some(2)]);
+}
+
+#[test]
+fn get_nowait_cannot_steal_an_item_handed_to_a_waiting_getter() {
+    let q = Queue::new();
+    let (waker, _) = counting_waker();
+    let mut get = pin!(q.get());
+    assert!(poll_once(get.as_mut(), &waker).is_pending());
+    q.put_nowait(1).unwrap();
+    // The item is in transit: counted, but promised to the waiting getter.
+    assert_eq!(q.len(), 1);
+    assert_eq!(q.get_nowait(), Err(QueueEmpty));
+    assert_eq!(poll_once(get.as_mut(), &waker), Poll::Ready(1));
+    assert!(q.is_empty());
+}
+
+#[test]
+fn a_get_dropped_after_the_hand_off_passes_the_item_to_the_next_getter() {
+    let q = Queue::new();
+    let (w1, wakes1) = counting_waker();
+    let (w2, wakes2) = counting_waker();
+    let mut first = Box::pin(q.get());
+    let mut second = Box::pin(q.get());
+    assert!(poll_once(first.as_mut(), &w1).is_pending());
+    assert!(poll_once(second.as_mut(), &w2).is_pending());
+    q.put_nowait("x").unwrap();
+    assert_eq!((wakes1.count(), wakes2.count()), (1, 0));
+    drop(first); // woken, never polled: cancelled with the item in hand
+    assert_eq!(wakes2.count(), 1, "the next getter is woken for the item");
+    assert_eq!(poll_once(second.as_mut(), &w2), Poll::Ready("x"));
+    assert_eq!(q.waiter_count(), 0);
+}
+
+#[test]
+fn a_get_dropped_after_the_hand_off_returns_the_item_to_the_front() {
+    let q = Queue::new();
+    let (waker, _) = counting_waker();
+    let mut get = Box::pin(q.get());
+    assert!(poll_once(get.as_mut(), &waker).is_pending());
+    q.put_nowait(1).unwrap(); // handed to `get`
+    q.put_nowait(2).unwrap(); // queued behind it
+    drop(get);
+    assert_eq!(q.len(), 2);
+    assert_eq!(q.get_nowait(), Ok(1), "the returned item is older than 2");
+    assert_eq!(q.get_nowait(), Ok(2));
+}
+
+#[test]
+fn a_returned_item_keeps_its_slot_so_the_bound_always_holds() {
+    let q = Queue::bounded(1);
+    let (waker, _) = counting_waker();
+    let mut get = Box::pin(q.get());
+    assert!(poll_once(get.as_mut(), &waker).is_pending());
+    q.put_nowait('a').unwrap(); // in transit, still occupies the one slot
+    assert!(q.is_full());
+    assert_eq!(q.put_nowait('b').unwrap_err().into_inner(), 'b');
+    drop(get);
+    assert_eq!(q.len(), 1);
+    assert_eq!(q.get_nowait(), Ok('a'));
+}
+
+#[test]
+fn a_dropped_waiting_get_leaves_nothing_behind() {
+    let q = Queue::<u8>::new();
+    let (waker, _) = counting_waker();
+    let mut get = Box::pin(q.get());
+    assert!(poll_once(get.as_mut(), &waker).is_pending());
+    assert_eq!(q.waiter_count(), 1);
+    drop(get);
+    assert_eq!(q.waiter_count(), 0);
+    q.put_nowait(9).unwrap();
+    assert_eq!(q.get_nowait(), Ok(9), "nobody claims the item any more");
+}
+
+#[test]
+fn a_spurious_poll_keeps_a_getter_waiting_with_its_newest_waker() {
+    let q = Queue::new();
+    let (old, old_wakes) = counting_waker();
+    let (new, new_wakes) = counting_waker();
+    let mut get = pin!(q.get());
+    assert!(poll_once(get.as_mut(), &old).is_pending());
+    assert!(poll_once(get.as_mut(), &new).is_pending());
+    q.put_nowait(()).unwrap();
+    assert_eq!((old_wakes.count(), new_wakes.count()), (0, 1));
+}
+
+#[test]
+fn bounded_put_waits_while_full_and_a_get_moves_its_item_in() {
+    let q = Queue::bounded(1);
+    q.put_nowait(1).unwrap();
+    let (waker, wakes) = counting_waker();
+    let mut put = pin!(q.put(2));
+    assert!(poll_once(put.as_mut(), &waker).is_pending());
+    assert!(poll_once(put.as_mut(), &waker).is_pending());
+    assert_eq!(q.len(), 1);
+    assert_eq!(q.get_nowait(), Ok(1));
+    assert_eq!(wakes.count(), 1);
+    assert_eq!(q.len(), 1, "the parked item moved in when the slot freed");
+    assert!(
+        q.put_nowait(3).is_err(),
+        "a later put cannot overtake the parked one"
+    );
+    assert_eq!(poll_once(put.as_mut(), &waker), Poll::Ready(()));
+    assert_eq!(q.get_nowait(), Ok(2));
+}
+
+#[test]
+fn waiting_putters_are_served_in_arrival_order() {
+    let q = Queue::bounded(1);
+    q.put_nowait(0).unwrap();
+    let (waker, _) = counting_waker();
+    let mut puts: Vec<_> = (1..=3).map(|i| Box::pin(q.put(i))).collect();
+    for p in &mut puts {
+        assert!(poll_once(p.as_mut(), &waker).is_pending());
+    }
+    let out: Vec<i32> = (0..4).map(|_| q.get_nowait().unwrap()).collect();
+    assert_eq!(out, [0, 1, 2, 3]);
+}
+
+#[test]
+fn a_put_dropped_after_its_slot_was_granted_neither_loses_nor_duplicates() {
+    let q = Queue::bounded(1);
+    q.put_nowait(1).unwrap();
+    let (waker, wakes) = counting_waker();
+    let mut put = Box::pin(q.put(2));
+    assert!(poll_once(put.as_mut(), &waker).is_pending());
+    assert_eq!(q.get_nowait(), Ok(1)); // grants the slot: 2 moves in
+    assert_eq!(wakes.count(), 1);
+    drop(put); // woken, never polled again
+    assert_eq!(q.get_nowait(), Ok(2));
+    assert_eq!(q.get_nowait(), Err(QueueEmpty));
+    assert_eq!(q.waiter_count(), 0);
+    assert_eq!(q.task_done(), Ok(()));
+    assert_eq!(q.task_done(), Ok(()), "the granted put counts as a put");
+    assert_eq!(q.task_done(), Err(TaskDoneError));
+}
+
+#[test]
+fn a_put_dropped_while_waiting_drops_its_item_and_leaves_nothing() {
+    let drops = DropCounter::new();
+    let q = Queue::bounded(1);
+    q.put_nowait(drops.guard()).unwrap();
+    let (waker, _) = counting_waker();
+    let mut put = Box::pin(q.put(drops.guard()));
+    assert!(poll_once(put.as_mut(), &waker).is_pending());
+    assert_eq!(q.waiter_count(), 1);
+    drop(put);
+    assert_eq!(
+        drops.count(),
+        1,
+        "the parked item is dropped with its future"
+    );
+    assert_eq!(q.waiter_count(), 0);
+    assert_eq!(q.len(), 1);
+    drop(q.get_nowait().unwrap());
+    assert!(q.get_nowait().is_err());
+}
+
+#[test]
+fn put_nowait_on_a_full_queue_hands_the_item_back() {
+    let q = Queue::bounded(2);
+    q.put_nowait("a").unwrap();
+    q.put_nowait("b").unwrap();
+    let err = q.put_nowait("c").unwrap_err();
+    assert_eq!(err.to_string(), "queue is full");
+    assert_eq!(format!("{err:?}"), "QueueFull(..)");
+    assert_eq!(err.into_inner(), "c");
+    assert_eq!(q.len(), 2);
+}
+
+#[test]
+fn error_types_are_std_errors_with_messages() {
+    let full = {
+        let q = Queue::bounded(1);
+        q.put_nowait(1).unwrap();
+        q.put_nowait(2).unwrap_err()
+    };
+    let errors: [Box<dyn Error>; 3] = [
+        Box::new(full),
+        Box::new(QueueEmpty),
+        Box::new(TaskDoneError),
+    ];
+    let messages: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+    assert_eq!(
+        messages,
+        [
+            "queue is full",
+            "queue is empty",
+            "task_done() called more times than items were put"
+        ]
+    );
+    assert_eq!(format!("{QueueEmpty:?}"), "QueueEmpty");
+    assert_eq!(format!("{TaskDoneError:?}"), "TaskDoneError");
+}
+
+#[test]
+#[should_panic(expected = "use Queue::new() for an unbounded queue")]
+fn bounded_zero_panics_pointing_to_new() {
+    let _ = Queue::<()>::bounded(0);
+}
+
+#[test]
+fn len_is_empty_is_full_and_maxsize_report_the_state() {
+    let q = Queue::bounded(2);
+    assert_eq!(
+        (q.len(), q.is_empty(), q.is_full(), q.maxsize()),
+        (0, true, false, Some(2))
+    );
+    q.put_nowait(1).unwrap();
+    assert_eq!((q.len(), q.is_empty(), q.is_full()), (1, false, false));
+    q.put_nowait(2).unwrap();
+    assert_eq!((q.len(), q.is_empty(), q.is_full()), (2, false, true));
+    let u = Queue::<u8>::new();
+    assert_eq!((u.maxsize(), u.is_full()), (None, false));
+}
+
+#[test]
+fn clones_are_handles_to_one_queue() {
+    let a = Queue::new();
+    let b = a.clone();
+    a.put_nowait(1).unwrap();
+    assert_eq!(b.len(), 1);
+    assert_eq!(b.get_nowait(), Ok(1));
+    assert!(a.is_empty());
+}
+
+#[test]
+fn task_done_errs_when_called_more_often_than_items_were_put() {
+    let q = Queue::new();
+    assert_eq!(q.task_done(), Err(TaskDoneError));
+    q.put_nowait(1).unwrap();
+    q.put_nowait(2).unwrap();
+    assert_eq!(q.task_done(), Ok(()));
+    assert_eq!(q.task_done(), Ok(()));
+    assert_eq!(q.task_done(), Err(TaskDoneError));
+}
+
+#[test]
+fn join_is_ready_at_once_when_nothing_is_unfinished() {
+    let q = Queue::<u8>::new();
+    let (waker, _) = counting_waker();
+    assert_eq!(poll_once(pin!(q.join()), &waker), Poll::Ready(()));
+    q.put_nowait(1).unwrap();
+    q.get_nowait().unwrap();
+    q.task_done().unwrap();
+    assert_eq!(poll_once(pin!(q.join()), &waker), Poll::Ready(()));
+}
+
+#[test]
+fn join_waits_until_every_item_put_is_marked_done() {
+    let q = Queue::new();
+    q.put_nowait('a').unwrap();
+    q.put_nowait('b').unwrap();
+    let (waker, wakes) = counting_waker();
+    let mut join = pin!(q.join());
+    assert!(poll_once(join.as_mut(), &waker).is_pending());
+    q.get_nowait().unwrap();
+    q.get_nowait().unwrap();
+    assert!(
+        poll_once(join.as_mut(), &waker).is_pending(),
+        "taken is not done"
+    );
+    q.task_done().unwrap();
+    assert_eq!(wakes.count(), 0);
+    assert!(poll_once(join.as_mut(), &waker).is_pending());
+    q.task_done().unwrap();
+    assert_eq!(wakes.count(), 1);
+    assert_eq!(poll_once(join.as_mut(), &waker), Poll::Ready(()));
+}
+
+#[test]
+fn a_released_join_returns_even_if_more_items_are_put_before_its_poll() {
+    let q = Queue::new();
+    q.put_nowait(1).unwrap();
+    let (waker, _) = counting_waker();
+    let mut join = pin!(q.join());
+    assert!(poll_once(join.as_mut(), &waker).is_pending());
+    q.get_nowait().unwrap();
+    q.task_done().unwrap();
+    q.put_nowait(2).unwrap();
+    assert_eq!(poll_once(join.as_mut(), &waker), Poll::Ready(()));
+}
+
+#[test]
+fn a_dropped_join_leaves_nothing_behind() {
+    let q = Queue::new();
+    q.put_nowait(1).unwrap();
+    let (waker, _) = counting_waker();
+    let mut join = Box::pin(q.join());
+    assert!(poll_once(join.as_mut(), &waker).is_pending());
+    assert_eq!(q.waiter_count(), 1);
+    drop(join);
+    assert_eq!(q.waiter_count(), 0);
+}
+
+/// A waker that calls into the queue when woken: it deadlocks if the queue
+/// wakes while holding its own lock.
+struct Reentrant(Queue<Guard>);
+
+impl Wake for Reentrant {
+    fn wake(self: Arc<Self>) {
+        let _ = self.0.len();
+    }
+}
+
+#[test]
+fn wakers_are_woken_and_items_dropped_outside_the_lock() {
+    let q = Queue::bounded(1);
+    let drops = DropCounter::new();
+    let waker = Waker::from(Arc::new(Reentrant(q.clone())));
+    // An item whose drop uses the queue, dropped by a cancelled put.
+    struct UsesQueue(Queue<Guard>);
+    impl Drop for UsesQueue {
+        fn drop(&mut self) {
+            let _ = self.0.len();
+        }
+    }
+    let q2: Queue<UsesQueue> = Queue::bounded(1);
+    q2.put_nowait(UsesQueue(q.clone())).unwrap();
+    let mut put = Box::pin(q2.put(UsesQueue(q.clone())));
+    assert!(poll_once(put.as_mut(), &waker).is_pending());
+    drop(put); // drops the item: must not deadlock
+
+    let mut get = Box::pin(q.get());
+    assert!(poll_once(get.as_mut(), &waker).is_pending());
+    q.put_nowait(drops.guard()).unwrap(); // wakes `Reentrant`: must not deadlock
+    assert!(poll_once(get.as_mut(), &waker).is_ready());
+}
+
+#[test]
+fn producer_and_consumer_tasks_on_an_executor() {
+    // cheatsheet 03_queue: put never yields, so each "Produced" line comes
+    // before the consumer gets to run.
+    let log = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+    let q = Queue::new();
+    let mut pool = futures_executor::LocalPool::new();
+    use futures_util::task::LocalSpawnExt;
+    let (lp, qp) = (log.clone(), q.clone());
+    pool.spawner()
+        .spawn_local(async move {
+            for i in 1..=3 {
+                prim_util::yield_once().await;
+                qp.put(i).await;
+                lp.borrow_mut().push(format!("Produced: {i}"));
+            }
+        })
+        .unwrap();
+    let (lc, qc) = (log.clone(), q.clone());
+    pool.spawner()
+        .spawn_local(async move {
+            loop {
+                let i = qc.get().await;
+                lc.borrow_mut().push(format!("Consumed: {i}"));
+                qc.task_done().unwrap();
+            }
+        })
+        .unwrap();
+    pool.run_until_stalled();
+    pool.run_until(q.join());
+    assert_eq!(
+        *log.borrow(),
+        [
+            "Produced: 1",
+            "Consumed: 1",
+            "Produced: 2",
+            "Consumed: 2",
+            "Produced: 3",
+            "Consumed: 3"
+        ]
+    );
+}
+
+// ---- the model test ----
+
+mod model {
+    //! A property test of `Queue` against a plain `VecDeque` model: random
+    //! sequences of put/get (waiting or not), re-polls, cancellations at any
+    //! point (including after a hand-off or a granted slot), `task_done` and
+    //! `join`. The model states the contract in the simplest code: FIFO,
+    //! getters and putters served in arrival order, a hand-off belongs to its
+    //! getter, a cancelled hand-off goes to the next getter or the front.
+    //! Every step compares results, `len`, `is_full`, the parked waiters, and
+    //! which futures were woken; at the end every value is accounted for
+    //! exactly once.
+
+    use super::*;
+    use proptest::prelude::*;
+    use std::collections::{HashMap, HashSet, VecDeque};
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Put,
+        PutNowait,
+        Get,
+        GetNowait,
+        PollGet(usize),
+        PollPut(usize),
+        DropGet(usize),
+        DropPut(usize),
+        TaskDone,
+        Join,
+        PollJoin(usize),
+        DropJoin(usize),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            3 => Just(Op::Put),
+            2 => Just(Op::PutNowait),
+            3 => Just(Op::Get),
+            2 => Just(Op::GetNowait),
+            2 => any::<usize>().prop_map(Op::PollGet),
+            2 => any::<usize>().prop_map(Op::PollPut),
+            2 => any::<usize>().prop_map(Op::DropGet),
+            2 => any::<usize>().prop_map(Op::DropPut),
+            2 => Just(Op::TaskDone),
+            1 => Just(Op::Join),
+            1 => any::<usize>().prop_map(Op::PollJoin),
+            1 => any::<usize>().prop_map(Op::DropJoin),
+        ]
+    }
+
+    /// The contract, executed naively. Waiter ids are shared with the test.
+    #[derive(Default)]
+    struct Model {
+        max: Option<usize>,
+        items: VecDeque<u32>,
+        /// Waiting getters, oldest first.
+        getters: Vec<u64>,
+        /// Items handed to getters that have not picked them up.
+        handed: HashMap<u64, u32>,
+        /// Waiting putters with their items, oldest first.
+        putters: Vec<(u64, u32)>,
+        joiners: Vec<u64>,
+        unfinished: usize,
+        /// Waiters released (so must have been woken exactly once).
+        released: HashSet<u64>,
+    }
+
+    impl Model {
+        fn len(&self) -> usize {
+            self.items.len() + self.handed.len()
+        }
+        fn full(&self) -> bool {
+            self.max.is_some_and(|m| self.len() >= m)
+        }
+        fn route(&mut self, v: u32, front: bool) {
+            if self.getters.is_empty() {
+                if front {
+                    self.items.push_front(v)
+                } else {
+                    self.items.push_back(v)
+                }
+            } else {
+                let g = self.getters.remove(0);
+                self.handed.insert(g, v);
+                self.released.insert(g);
+            }
+        }
+        fn enqueue(&mut self, v: u32) {
+            self.unfinished += 1;
+            self.route(v, false);
+        }
+        fn refill(&mut self) {
+            while !self.full() && !self.putters.is_empty() {
+                let (p, v) = self.putters.remove(0);
+                self.enqueue(v);
+                self.released.insert(p);
+            }
+        }
+        fn take(&mut self) -> Option<u32> {
+            let v = self.items.pop_front()?;
+            self.refill();
+            Some(v)
+        }
+    }
+
+    type Fut<'q, T> = Pin<Box<dyn Future<Output = T> + 'q>>;
+
+    /// A pending future of the real queue, its model id and wake counter.
+    struct Pending<'q, T> {
+        id: u64,
+        fut: Fut<'q, T>,
+        waker: Waker,
+        wakes: Arc<prim_util::WakeCounter>,
+    }
+
+    fn pending<'q, T>(id: u64, fut: Fut<'q, T>) -> Pending<'q, T> {
+        let (waker, wakes) = counting_waker();
+        Pending {
+            id,
+            fut,
+            waker,
+            wakes,
+        }
+    }
+
+    fn run(max: Option<usize>, ops: Vec<Op>) -> Result<(), TestCaseError> {
+        let q = match max {
+            Some(m) => Queue::bounded(m),
+            None => Queue::new(),
+        };
+        let mut m = Model {
+            max,
+            ..Model::default()
+        };
+        let mut next_value = 0u32;
+        let mut next_id = 0u64;
+        let mut gets: Vec<Pending<'_, u32>> = Vec::new();
+        let mut puts: Vec<Pending<'_, ()>> = Vec::new();
+        let mut joins: Vec<Pending<'_, ()>> = Vec::new();
+        let mut received: Vec<u32> = Vec::new();
+        let mut cancelled: Vec<u32> = Vec::new();
+
+        for op in ops {
+            match op {
+                Op::Put => {
+                    let v = next_value;
+                    next_value += 1;
+                    next_id += 1;
+                    let mut p = pending(next_id, Box::pin(q.put(v)));
+                    let ready = poll_once(p.fut.as_mut(), &p.waker).is_ready();
+                    if m.full() {
+                        m.putters.push((p.id, v));
+                        prop_assert!(!ready, "put on a full queue must wait");
+                        puts.push(p);
+                    } else {
+                        m.enqueue(v);
+                        prop_assert!(ready, "put with room must not wait");
+                    }
+                }
+                Op::PutNowait => {
+                    let v = next_value;
+                    next_value += 1;
+                    match q.put_nowait(v) {
+                        Ok(()) => {
+                            prop_assert!(!m.full());
+                            m.enqueue(v);
+                        }
+                        Err(e) => {
+                            prop_assert!(m.full());
+                            prop_assert_eq!(e.into_inner(), v);
+                            cancelled.push(v);
+                        }
+                    }
+                }
+                Op::Get => {
+                    next_id += 1;
+                    let mut g = pending(next_id, Box::pin(q.get()));
+                    let got = poll_once(g.fut.as_mut(), &g.waker);
+                    match m.take() {
+                        Some(v) => {
+                            prop_assert_eq!(got, Poll::Ready(v));
+                            received.push(v);
+                        }
+                        None => {
+                            prop_assert_eq!(got, Poll::Pending);
+                            m.getters.push(g.id);
+                            gets.push(g);
+                        }
+                    }
+                }
+                Op::GetNowait => {
+                    let got = q.get_nowait();
+                    prop_assert_eq!(got, m.take().ok_or(QueueEmpty));
+                    received.extend(got);
+                }
+                Op::PollGet(i) if !gets.is_empty() => {
+                    let i = i % gets.len();
+                    let g = &mut gets[i];
+                    let got = poll_once(g.fut.as_mut(), &g.waker);
+                    match m.handed.remove(&g.id) {
+                        Some(v) => {
+                            prop_assert_eq!(got, Poll::Ready(v));
+                            received.push(v);
+                            m.refill();
+                            check_woken(&gets.remove(i), &m)?;
+                        }
+                        None => prop_assert_eq!(got, Poll::Pending),
+                    }
+                }
+                Op::PollPut(i) if !puts.is_empty() => {
+                    let i = i % puts.len();
+                    let p = &mut puts[i];
+                    let ready = poll_once(p.fut.as_mut(), &p.waker).is_ready();
+                    let parked = m.putters.iter().any(|&(id, _)| id == p.id);
+                    prop_assert_eq!(ready, !parked);
+                    if ready {
+                        check_woken(&puts.remove(i), &m)?;
+                    }
+                }
+                Op::DropGet(i) if !gets.is_empty() => {
+                    let g = gets.remove(i % gets.len());
+                    let id = g.id;
+                    drop(g);
+                    m.getters.retain(|&x| x != id);
+                    if let Some(v) = m.handed.remove(&id) {
+                        m.route(v, true);
+                    }
+                }
+                Op::DropPut(i) if !puts.is_empty() => {
+                    let p = puts.remove(i % puts.len());
+                    let id = p.id;
+                    drop(p);
+                    if let Some(pos) = m.putters.iter().position(|&(pid, _)| pid == id) {
+                        cancelled.push(m.putters.remove(pos).1);
+                    }
+                }
+                Op::TaskDone => {
+                    let r = q.task_done();
+                    if m.unfinished == 0 {
+                        prop_assert_eq!(r, Err(TaskDoneError));
+                    } else {
+                        prop_assert_eq!(r, Ok(()));
+                        m.unfinished -= 1;
+                        if m.unfinished == 0 {
+                            m.released.extend(m.joiners.drain(..));
+                        }
+                    }
+                }
+                Op::Join => {
+                    next_id += 1;
+                    let mut j = pending(next_id, Box::pin(q.join()));
+                    let ready = poll_once(j.fut.as_mut(), &j.waker).is_ready();
+                    prop_assert_eq!(ready, m.unfinished == 0);
+                    if !ready {
+                        m.joiners.push(j.id);
+                        joins.push(j);
+                    }
+                }
+                Op::PollJoin(i) if !joins.is_empty() => {
+                    let i = i % joins.len();
+                    let j = &mut joins[i];
+                    let ready = poll_once(j.fut.as_mut(), &j.waker).is_ready();
+                    prop_assert_eq!(ready, !m.joiners.contains(&j.id));
+                    if ready {
+                        check_woken(&joins.remove(i), &m)?;
+                    }
+                }
+                Op::DropJoin(i) if !joins.is_empty() => {
+                    let j = joins.remove(i % joins.len());
+                    m.joiners.retain(|&id| id != j.id);
+                }
+                _ => {} // an op on an empty list of pending futures
+            }
+            // After every step: the observable state matches the model...
+            prop_assert_eq!(q.len(), m.len());
+            prop_assert_eq!(q.is_full(), m.full());
+            prop_assert_eq!(q.is_empty(), m.len() == 0);
+            prop_assert_eq!(
+                q.waiter_count(),
+                m.getters.len() + m.putters.len() + m.joiners.len() + m.handed.len()
+            );
+            // ...and exactly the released futures have been woken, once.
+            for g in &gets {
+                check_woken(g, &m)?;
+            }
+            for p in puts.iter().chain(&joins) {
+                check_woken(p, &m)?;
+            }
+        }
+
+        // Cancel everything still pending, then drain.
+        for g in gets.drain(..) {
+            let id = g.id;
+            drop(g);
+            m.getters.retain(|&x| x != id);
+            if let Some(v) = m.handed.remove(&id) {
+                m.route(v, true);
+            }
+        }
+        for p in puts.drain(..) {
+            let id = p.id;
+            drop(p);
+            if let Some(pos) = m.putters.iter().position(|&(pid, _)| pid == id) {
+                cancelled.push(m.putters.remove(pos).1);
+            }
+        }
+        drop(joins);
+        prop_assert_eq!(q.waiter_count(), 0, "cancelled futures left entries behind");
+        let mut rest = Vec::new();
+        while let Ok(v) = q.get_nowait() {
+            rest.push(v);
+        }
+        prop_assert_eq!(&rest, &m.items.iter().copied().collect::<Vec<_>>(), "FIFO");
+
+        // Nothing lost, nothing duplicated: every value ever created was
+        // either received once, still queued, or its put was cancelled.
+        let mut all: Vec<u32> = received
+            .iter()
+            .chain(&rest)
+            .chain(&cancelled)
+            .copied()
+            .collect();
+        all.sort_unstable();
+        prop_assert_eq!(all, (0..next_value).collect::<Vec<_>>());
+        Ok(())
+    }
+
+    fn check_woken<T>(p: &Pending<'_, T>, m: &Model) -> Result<(), TestCaseError> {
+        let expected = usize::from(m.released.contains(&p.id));
+        prop_assert_eq!(p.wakes.count(), expected, "waiter {} woken wrongly", p.id);
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+        #[test]
+        fn queue_matches_a_vecdeque_model(
+            max in prop_oneof![Just(None), (1usize..4).prop_map(Some)],
+            ops in proptest::collection::vec(op(), 0..80),
+        ) {
+            run(max, ops)?;
+        }
+    }
+}

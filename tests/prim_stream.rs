@@ -1,0 +1,292 @@
+//! Streams: the `StreamExt` methods, `iter`, and the async generator —
+//! lazy, suspended at every `emit`, dropped with its stream.
+
+mod prim_util;
+
+use std::cell::{Cell, RefCell};
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll};
+
+use futures_executor::block_on;
+use prim_util::{counting_waker, poll_once, yield_once, DropCounter};
+use spindle::stream::{self, Stream, StreamExt};
+use spindle::{join, Event};
+
+#[test]
+fn next_walks_a_stream_then_returns_none() {
+    let mut s = stream::iter(vec!["a", "b"]);
+    block_on(async {
+        assert_eq!(s.next().await, Some("a"));
+        assert_eq!(s.next().await, Some("b"));
+        assert_eq!(s.next().await, None);
+        assert_eq!(s.next().await, None);
+    });
+}
+
+#[test]
+fn iter_is_always_ready_and_reports_its_size() {
+    let mut s = stream::iter(0..3);
+    assert_eq!(s.size_hint(), (3, Some(3)));
+    let (waker, wakes) = counting_waker();
+    let mut cx = Context::from_waker(&waker);
+    assert_eq!(Pin::new(&mut s).poll_next(&mut cx), Poll::Ready(Some(0)));
+    assert_eq!(wakes.count(), 0);
+}
+
+#[test]
+fn map_filter_take_collect_compose_lazily() {
+    let seen = Rc::new(RefCell::new(Vec::new()));
+    let log = Rc::clone(&seen);
+    let s = stream::iter(1..)
+        .map(move |n| {
+            log.borrow_mut().push(n);
+            n * 10
+        })
+        .filter(|n| n % 20 == 0)
+        .take(3);
+    assert!(seen.borrow().is_empty(), "adapters do nothing until polled");
+    let out: Vec<u64> = block_on(s.collect());
+    assert_eq!(out, [20, 40, 60]);
+    assert_eq!(
+        *seen.borrow(),
+        [1, 2, 3, 4, 5, 6],
+        "take stops pulling after 3"
+    );
+}
+
+#[test]
+fn filter_takes_a_plain_predicate_on_a_reference() {
+    let words: Vec<String> = block_on(
+        stream::iter(["apple", "kiwi", "banana"].map(String::from))
+            .filter(|w: &String| w.len() > 4)
+            .collect(),
+    );
+    assert_eq!(words, ["apple", "banana"]);
+}
+
+/// A stream that counts how often it is polled and never ends.
+struct Counting(Rc<Cell<usize>>);
+
+impl Stream for Counting {
+    type Item = usize;
+    fn poll_next(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Option<usize>> {
+        self.0.set(self.0.get() + 1);
+        Poll::Ready(Some(self.0.get()))
+    }
+}
+
+#[test]
+fn take_never_polls_the_inner_stream_past_n() {
+    let polls = Rc::new(Cell::new(0));
+    let mut s = Counting(Rc::clone(&polls)).take(2);
+    block_on(async {
+        assert_eq!(s.next().await, Some(1));
+        assert_eq!(s.next().await, Some(2));
+        assert_eq!(s.next().await, None);
+        assert_eq!(s.next().await, None);
+    });
+    assert_eq!(polls.get(), 2);
+    assert_eq!(stream::iter(0..10).take(4).size_hint(), (4, Some(4)));
+}
+
+#[test]
+fn collect_into_any_default_extend_collection() {
+    let s: String = block_on(stream::iter("spindle".chars()).collect());
+    assert_eq!(s, "spindle");
+    let set: std::collections::BTreeSet<i32> = block_on(stream::iter([3, 1, 3, 2]).collect());
+    assert_eq!(set.into_iter().collect::<Vec<_>>(), [1, 2, 3]);
+}
+
+#[test]
+fn for_each_calls_the_closure_on_every_item_in_order() {
+    let mut seen = Vec::new();
+    block_on(
+        stream::iter(1..=4)
+            .map(|n| n * n)
+            .for_each(|n| seen.push(n)),
+    );
+    assert_eq!(seen, [1, 4, 9, 16]);
+}
+
+/// A stream that is not `Unpin`: counts down from 3 through a `Cell`.
+struct Pinned {
+    left: Cell<u32>,
+    _pinned: std::marker::PhantomPinned,
+}
+
+impl Stream for Pinned {
+    type Item = u32;
+    fn poll_next(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Option<u32>> {
+        let left = self.left.get();
+        self.left.set(left.saturating_sub(1));
+        Poll::Ready((left > 0).then_some(left))
+    }
+}
+
+#[test]
+fn adapters_work_on_streams_that_are_not_unpin() {
+    let pinned = || Pinned {
+        left: Cell::new(3),
+        _pinned: std::marker::PhantomPinned,
+    };
+    let out: Vec<u32> = block_on(pinned().map(|n| n * 2).filter(|_| true).take(5).collect());
+    assert_eq!(out, [6, 4, 2]);
+    let mut sum = 0;
+    block_on(pinned().for_each(|n| sum += n));
+    assert_eq!(sum, 6);
+    // `next` borrows, so a stream that is not `Unpin` is pinned first.
+    let mut boxed = Box::pin(pinned());
+    assert_eq!(block_on(boxed.next()), Some(3));
+}
+
+// ---- generate ----
+
+#[test]
+fn generate_is_lazy_nothing_runs_before_the_first_next() {
+    let calls = Rc::new(Cell::new(0));
+    let body_runs = Rc::new(Cell::new(0));
+    let (c, b) = (Rc::clone(&calls), Rc::clone(&body_runs));
+    let mut s = stream::generate(move |y| {
+        c.set(c.get() + 1); // the closure itself is not called yet either
+        async move {
+            b.set(b.get() + 1);
+            y.emit(1).await;
+        }
+    });
+    assert_eq!((calls.get(), body_runs.get()), (0, 0));
+    block_on(async {
+        assert_eq!(s.next().await, Some(1));
+    });
+    assert_eq!((calls.get(), body_runs.get()), (1, 1));
+}
+
+#[test]
+fn each_emit_suspends_the_generator_until_the_consumer_asks_again() {
+    let log = Rc::new(RefCell::new(Vec::new()));
+    let gen_log = Rc::clone(&log);
+    let mut s = stream::generate(move |y| async move {
+        for i in 1..=3 {
+            gen_log.borrow_mut().push(format!("emit {i}"));
+            y.emit(i).await;
+            gen_log.borrow_mut().push(format!("resumed after {i}"));
+        }
+    });
+    block_on(async {
+        while let Some(i) = s.next().await {
+            log.borrow_mut().push(format!("got {i}"));
+        }
+    });
+    assert_eq!(
+        *log.borrow(),
+        [
+            "emit 1",
+            "got 1",
+            "resumed after 1",
+            "emit 2",
+            "got 2",
+            "resumed after 2",
+            "emit 3",
+            "got 3",
+            "resumed after 3",
+        ]
+    );
+}
+
+#[test]
+fn emit_returns_pending_once_and_the_same_poll_next_returns_the_item() {
+    let mut s = stream::generate(|y| async move {
+        y.emit('a').await;
+        y.emit('b').await;
+    });
+    let (waker, wakes) = counting_waker();
+    let mut cx = Context::from_waker(&waker);
+    assert_eq!(Pin::new(&mut s).poll_next(&mut cx), Poll::Ready(Some('a')));
+    assert_eq!(Pin::new(&mut s).poll_next(&mut cx), Poll::Ready(Some('b')));
+    assert_eq!(Pin::new(&mut s).poll_next(&mut cx), Poll::Ready(None));
+    assert_eq!(Pin::new(&mut s).poll_next(&mut cx), Poll::Ready(None));
+    assert_eq!(wakes.count(), 0, "no self-wake is involved");
+}
+
+#[test]
+fn dropping_the_stream_drops_the_suspended_generator() {
+    let drops = DropCounter::new();
+    let after_drop = Rc::new(Cell::new(false));
+    let (guard, flag) = (drops.guard(), Rc::clone(&after_drop));
+    let mut s = stream::generate(move |y| async move {
+        let _guard = guard;
+        for i in 0.. {
+            y.emit(i).await;
+        }
+        flag.set(true);
+    });
+    block_on(async {
+        assert_eq!(s.next().await, Some(0));
+        assert_eq!(s.next().await, Some(1));
+    });
+    assert_eq!(drops.count(), 0);
+    drop(s);
+    assert_eq!(drops.count(), 1, "the body's locals were dropped");
+    assert!(!after_drop.get(), "the body did not run on");
+}
+
+#[test]
+fn dropping_an_unstarted_generator_drops_its_closure() {
+    let drops = DropCounter::new();
+    let guard = drops.guard();
+    let s = stream::generate(move |y: stream::Yielder<()>| {
+        let _guard = guard;
+        async move { drop(y) }
+    });
+    drop(s);
+    assert_eq!(drops.count(), 1);
+}
+
+#[test]
+fn a_generator_that_awaits_something_else_wakes_its_consumer() {
+    let event = Event::new();
+    let gate = event.clone();
+    let mut s = stream::generate(move |y| async move {
+        y.emit("before").await;
+        gate.wait().await;
+        y.emit("after").await;
+    });
+    let (waker, wakes) = counting_waker();
+    let next = |s: &mut _| poll_once(Pin::new(&mut stream_next(s)), &waker);
+    assert_eq!(next(&mut s), Poll::Ready(Some("before")));
+    assert_eq!(next(&mut s), Poll::Pending);
+    assert_eq!(wakes.count(), 0);
+    event.set();
+    assert_eq!(wakes.count(), 1, "the body registered the consumer's waker");
+    assert_eq!(next(&mut s), Poll::Ready(Some("after")));
+    assert_eq!(next(&mut s), Poll::Ready(None));
+}
+
+fn stream_next<S: Stream + Unpin>(s: &mut S) -> stream::Next<'_, S> {
+    s.next()
+}
+
+#[test]
+fn concurrent_emits_in_one_body_each_deliver_their_item() {
+    let s = stream::generate(|y| async move {
+        join!(y.emit(1), y.emit(2)).await;
+        y.emit(3).await;
+    });
+    let out: Vec<i32> = block_on(s.collect());
+    assert_eq!(out, [1, 2, 3]);
+}
+
+#[test]
+fn a_generator_on_an_executor_interleaves_with_other_work() {
+    let s = stream::generate(|y| async move {
+        for i in 1..=3 {
+            yield_once().await; // like `await asyncio.sleep(1)`
+            y.emit(format!("Event {i}")).await;
+        }
+    });
+    let handled: Vec<String> = block_on(s.map(|e| format!("Handling {e}")).collect());
+    assert_eq!(
+        handled,
+        ["Handling Event 1", "Handling Event 2", "Handling Event 3"]
+    );
+}
