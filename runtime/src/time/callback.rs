@@ -42,7 +42,9 @@ use crate::task::NotSend;
 #[track_caller]
 pub fn call_soon(f: impl FnOnce() + 'static) -> TimerHandle {
     let location = Location::caller();
-    context::expect_core("call_soon", |core| schedule(core, Some(core.clock.now()), Box::new(f), location))
+    context::expect_core("call_soon", |core| {
+        schedule(core, Some(core.clock.now()), Box::new(f), location)
+    })
 }
 
 /// Runs `f` on the loop after `delay`, like `loop.call_later`.
@@ -65,7 +67,12 @@ pub fn call_soon(f: impl FnOnce() + 'static) -> TimerHandle {
 pub fn call_later(delay: Duration, f: impl FnOnce() + 'static) -> TimerHandle {
     let location = Location::caller();
     context::expect_core("call_later", |core| {
-        schedule(core, core.clock.now().checked_add(delay), Box::new(f), location)
+        schedule(
+            core,
+            core.clock.now().checked_add(delay),
+            Box::new(f),
+            location,
+        )
     })
 }
 
@@ -90,7 +97,9 @@ pub fn call_later(delay: Duration, f: impl FnOnce() + 'static) -> TimerHandle {
 #[track_caller]
 pub fn call_at(when: Instant, f: impl FnOnce() + 'static) -> TimerHandle {
     let location = Location::caller();
-    context::expect_core("call_at", |core| schedule(core, Some(when), Box::new(f), location))
+    context::expect_core("call_at", |core| {
+        schedule(core, Some(when), Box::new(f), location)
+    })
 }
 
 fn schedule(
@@ -102,11 +111,24 @@ fn schedule(
     let runtime = runtime_id(&core.shared);
     let Some(when) = when else {
         // The delay overflowed `Instant`: it would never come, so nothing is registered.
-        return TimerHandle { key: None, runtime, when: far_future(core.clock.now()), _not_send: PhantomData };
+        return TimerHandle {
+            key: None,
+            runtime,
+            when: far_future(core.clock.now()),
+            _not_send: PhantomData,
+        };
     };
-    let key = core.timers.borrow_mut().insert(when, Action::Call(f, location));
+    let key = core
+        .timers
+        .borrow_mut()
+        .insert(when, Action::Call(f, location));
     Metrics::count(&core.metrics.timers_inserted);
-    TimerHandle { key: Some(key), runtime, when, _not_send: PhantomData }
+    TimerHandle {
+        key: Some(key),
+        runtime,
+        when,
+        _not_send: PhantomData,
+    }
 }
 
 /// A scheduled callback. Dropping it does not cancel the callback (as in

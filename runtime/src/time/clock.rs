@@ -27,7 +27,8 @@ const _: () = assert!(TICK_NANOS == 1_000_000);
 /// represent (`now + Duration::MAX`): tokio uses the same horizon. Only
 /// reported by `TimerHandle::when`; such timers are never registered.
 pub(crate) fn far_future(now: Instant) -> Instant {
-    now.checked_add(Duration::from_secs(86_400 * 365 * 30)).unwrap_or(now)
+    now.checked_add(Duration::from_secs(86_400 * 365 * 30))
+        .unwrap_or(now)
 }
 
 /// The tick whose slot holds `deadline`: rounded down, saturating at both
@@ -52,7 +53,10 @@ pub(crate) struct Clock {
 
 impl Clock {
     pub(crate) fn new(virtual_time: bool) -> Clock {
-        Clock { origin: Instant::now(), virtual_offset: virtual_time.then(|| Cell::new(Duration::ZERO)) }
+        Clock {
+            origin: Instant::now(),
+            virtual_offset: virtual_time.then(|| Cell::new(Duration::ZERO)),
+        }
     }
 
     #[inline]
@@ -86,7 +90,10 @@ mod tests {
     fn tick_floor_rounds_down_and_saturates() {
         let origin = Instant::now();
         assert_eq!(tick_floor(origin, origin), 0);
-        assert_eq!(tick_floor(origin, origin + Duration::from_nanos(999_999)), 0);
+        assert_eq!(
+            tick_floor(origin, origin + Duration::from_nanos(999_999)),
+            0
+        );
         assert_eq!(tick_floor(origin, origin + Duration::from_millis(1)), 1);
         assert_eq!(tick_floor(origin, origin + Duration::from_micros(2_500)), 2);
         // Before the origin: tick 0, not a panic.
@@ -99,10 +106,16 @@ mod tests {
         for micros in [0u64, 1, 999, 1_000, 1_001, 65_432, 4_096_000, 3_600_000_000] {
             let deadline = origin + Duration::from_micros(micros);
             let start = tick_start(origin, tick_floor(origin, deadline)).unwrap();
-            assert!(start <= deadline, "slot start {start:?} after deadline {deadline:?}");
+            assert!(
+                start <= deadline,
+                "slot start {start:?} after deadline {deadline:?}"
+            );
             assert!(deadline - start < TICK);
         }
-        assert!(tick_start(origin, u64::MAX).is_none() || tick_start(origin, u64::MAX).unwrap() > origin);
+        assert!(
+            tick_start(origin, u64::MAX).is_none()
+                || tick_start(origin, u64::MAX).unwrap() > origin
+        );
     }
 
     #[test]

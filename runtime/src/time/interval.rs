@@ -40,9 +40,16 @@ use super::sleep::{sleep_until, Sleep};
 /// If `period` is zero (a stream that never waits would starve the loop's
 /// timers).
 pub fn interval(period: Duration) -> Interval {
-    assert!(!period.is_zero(), "interval: the period must be greater than zero");
+    assert!(
+        !period.is_zero(),
+        "interval: the period must be greater than zero"
+    );
     let start = super::now();
-    Interval { period, next: Some(start), sleep: sleep_until(start) }
+    Interval {
+        period,
+        next: Some(start),
+        sleep: sleep_until(start),
+    }
 }
 
 /// The stream returned by [`interval`].
@@ -58,7 +65,9 @@ pub struct Interval {
 impl Interval {
     /// Waits for the next tick and returns its scheduled instant.
     pub async fn tick(&mut self) -> Instant {
-        std::future::poll_fn(|cx| Pin::new(&mut *self).poll_next(cx)).await.expect("an interval never ends")
+        std::future::poll_fn(|cx| Pin::new(&mut *self).poll_next(cx))
+            .await
+            .expect("an interval never ends")
     }
 
     /// The period between ticks.
@@ -71,7 +80,9 @@ impl Stream for Interval {
     type Item = Instant;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Instant>> {
-        let Some(tick) = self.next else { return Poll::Pending };
+        let Some(tick) = self.next else {
+            return Poll::Pending;
+        };
         if Pin::new(&mut self.sleep).poll(cx).is_pending() {
             return Poll::Pending;
         }

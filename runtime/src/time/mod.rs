@@ -46,7 +46,9 @@ pub fn now() -> Instant {
 /// after the driver's borrow ends.
 fn cancel_timer(key: timers::TimerKey, runtime: usize) {
     context::with_core(|core| {
-        let Some(core) = core.filter(|c| sleep::runtime_id(&c.shared) == runtime) else { return };
+        let Some(core) = core.filter(|c| sleep::runtime_id(&c.shared) == runtime) else {
+            return;
+        };
         let cancelled = core.timers.borrow_mut().cancel(key);
         if let Some((action, deadline)) = cancelled {
             Metrics::count(&core.metrics.timers_cancelled);

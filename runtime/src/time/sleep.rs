@@ -41,7 +41,10 @@ use crate::metrics::Metrics;
 /// spindle runtime`).
 pub fn sleep(duration: Duration) -> Sleep {
     let now = super::now();
-    Sleep { deadline: now.checked_add(duration), entry: None }
+    Sleep {
+        deadline: now.checked_add(duration),
+        entry: None,
+    }
 }
 
 /// Waits until `deadline`. A deadline in the past completes on first poll.
@@ -59,7 +62,10 @@ pub fn sleep(duration: Duration) -> Sleep {
 /// });
 /// ```
 pub fn sleep_until(deadline: Instant) -> Sleep {
-    Sleep { deadline: Some(deadline), entry: None }
+    Sleep {
+        deadline: Some(deadline),
+        entry: None,
+    }
 }
 
 /// The future of [`sleep`] and [`sleep_until`]. `Unpin`, `Send` and `Sync`.
@@ -97,7 +103,8 @@ impl Sleep {
 
     /// Whether the deadline has passed.
     pub fn is_elapsed(&self) -> bool {
-        self.deadline.is_some_and(|deadline| super::now() >= deadline)
+        self.deadline
+            .is_some_and(|deadline| super::now() >= deadline)
     }
 
     /// Moves the deadline, earlier or later. A task waiting on this `Sleep`
@@ -107,16 +114,24 @@ impl Sleep {
         this.deadline = Some(deadline);
         if let Some(registration) = this.entry.take() {
             context::with_core(|core| {
-                let Some(core) = core.filter(|c| runtime_id(&c.shared) == registration.runtime) else { return };
+                let Some(core) = core.filter(|c| runtime_id(&c.shared) == registration.runtime)
+                else {
+                    return;
+                };
                 let moved = core.timers.borrow_mut().reset(registration.key, deadline);
                 // Not pending any more means it fired: the next poll registers anew.
-                this.entry = moved.map(|key| Registration { key, ..registration });
+                this.entry = moved.map(|key| Registration {
+                    key,
+                    ..registration
+                });
             });
         }
     }
 
     fn poll_at(&mut self, core: &Core, cx: &mut Context<'_>) -> Poll<()> {
-        let Some(deadline) = self.deadline else { return Poll::Pending };
+        let Some(deadline) = self.deadline else {
+            return Poll::Pending;
+        };
         let id = runtime_id(&core.shared);
         match self.entry {
             Some(registration) if registration.runtime == id => {
@@ -132,7 +147,10 @@ impl Sleep {
                 if deadline <= core.clock.now() {
                     return Poll::Ready(());
                 }
-                let key = core.timers.borrow_mut().insert(deadline, Action::Wake(cx.waker().clone()));
+                let key = core
+                    .timers
+                    .borrow_mut()
+                    .insert(deadline, Action::Wake(cx.waker().clone()));
                 Metrics::count(&core.metrics.timers_inserted);
                 self.entry = Some(Registration { key, runtime: id });
                 Poll::Pending

@@ -145,13 +145,24 @@ impl Timers {
         let index = match self.free.pop() {
             Some(index) => index,
             None => {
-                self.slots.push(Slot { generation: 0, entry: None });
+                self.slots.push(Slot {
+                    generation: 0,
+                    entry: None,
+                });
                 u32::try_from(self.slots.len() - 1).expect("more than 2^32 timers at once")
             }
         };
-        let key = TimerKey { index, generation: self.slots[index as usize].generation };
+        let key = TimerKey {
+            index,
+            generation: self.slots[index as usize].generation,
+        };
         let in_wheel = Some(self.wheel.insert(tick_floor(self.origin, deadline), key));
-        self.slots[index as usize].entry = Some(Entry { deadline, seq, action, in_wheel });
+        self.slots[index as usize].entry = Some(Entry {
+            deadline,
+            seq,
+            action,
+            in_wheel,
+        });
         self.len += 1;
         key
     }
@@ -166,12 +177,18 @@ impl Timers {
 
     /// Whether `key` names an entry that has neither fired nor been cancelled.
     pub(crate) fn is_pending(&self, key: TimerKey) -> bool {
-        self.slots.get(key.index as usize).is_some_and(|s| s.generation == key.generation && s.entry.is_some())
+        self.slots
+            .get(key.index as usize)
+            .is_some_and(|s| s.generation == key.generation && s.entry.is_some())
     }
 
     /// Replaces the waker of a pending `Wake` entry if it would wake another task.
     pub(crate) fn set_waker(&mut self, key: TimerKey, waker: &Waker) {
-        if let Some(Entry { action: Action::Wake(current), .. }) = self.entry_mut(key) {
+        if let Some(Entry {
+            action: Action::Wake(current),
+            ..
+        }) = self.entry_mut(key)
+        {
             if !current.will_wake(waker) {
                 current.clone_from(waker);
             }
@@ -186,7 +203,10 @@ impl Timers {
         let entry = self.take(key)?;
         if let Some(wheel_key) = entry.in_wheel {
             let removed = self.wheel.remove(wheel_key);
-            debug_assert!(removed == Some(key), "wheel and slab disagree about a timer");
+            debug_assert!(
+                removed == Some(key),
+                "wheel and slab disagree about a timer"
+            );
         }
         Some((entry.action, entry.deadline))
     }
@@ -216,7 +236,10 @@ impl Timers {
     pub(crate) fn next_deadline(&mut self) -> Option<Instant> {
         self.drop_stale_due();
         let due = self.due.peek().map(|Reverse(due)| due.deadline);
-        let wheel = self.wheel.next_expiration().and_then(|tick| tick_start(self.origin, tick));
+        let wheel = self
+            .wheel
+            .next_expiration()
+            .and_then(|tick| tick_start(self.origin, tick));
         match (due, wheel) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -226,10 +249,15 @@ impl Timers {
     /// Takes every entry whose exact deadline is not after `now`, in
     /// (deadline, insertion) order, into `fired`.
     pub(crate) fn expire(&mut self, now: Instant, fired: &mut Vec<Fired>) {
-        let Timers { wheel, due, slots, .. } = self;
+        let Timers {
+            wheel, due, slots, ..
+        } = self;
         wheel.advance(tick_floor(self.origin, now), |_, key| {
             let slot = &mut slots[key.index as usize];
-            let entry = slot.entry.as_mut().expect("the wheel held a key the slab had freed");
+            let entry = slot
+                .entry
+                .as_mut()
+                .expect("the wheel held a key the slab had freed");
             entry.in_wheel = None;
             due.push(Reverse(Due {
                 deadline: entry.deadline,
@@ -243,10 +271,16 @@ impl Timers {
             match self.due.peek() {
                 Some(Reverse(top)) if top.deadline <= now => {
                     let Reverse(top) = self.due.pop().expect("peeked");
-                    let key = TimerKey { index: top.index, generation: top.generation };
+                    let key = TimerKey {
+                        index: top.index,
+                        generation: top.generation,
+                    };
                     let entry = self.take(key).expect("drop_stale_due left a live top");
                     debug_assert!(entry.deadline <= now, "a timer is about to fire early");
-                    fired.push(Fired { action: entry.action, deadline: entry.deadline });
+                    fired.push(Fired {
+                        action: entry.action,
+                        deadline: entry.deadline,
+                    });
                 }
                 _ => break,
             }
@@ -256,7 +290,10 @@ impl Timers {
     /// Pops heap records of entries that were cancelled or reset.
     fn drop_stale_due(&mut self) {
         while let Some(Reverse(top)) = self.due.peek() {
-            let key = TimerKey { index: top.index, generation: top.generation };
+            let key = TimerKey {
+                index: top.index,
+                generation: top.generation,
+            };
             if self.is_pending(key) {
                 return;
             }
@@ -267,7 +304,12 @@ impl Timers {
     /// Removes every entry (runtime shutdown) and returns their actions for
     /// the caller to drop.
     pub(crate) fn clear(&mut self) -> Vec<Action> {
-        let actions = self.slots.iter_mut().filter_map(|slot| slot.entry.take()).map(|e| e.action).collect();
+        let actions = self
+            .slots
+            .iter_mut()
+            .filter_map(|slot| slot.entry.take())
+            .map(|e| e.action)
+            .collect();
         *self = Timers::new(self.origin);
         actions
     }
@@ -296,7 +338,11 @@ mod tests {
         timers.insert(deadline, noop());
         // In the right tick but before the deadline: nothing.
         assert!(fire(&mut timers, origin + Duration::from_micros(1_699)).is_empty());
-        assert_eq!(timers.next_deadline(), Some(deadline), "the wake-up is the exact deadline");
+        assert_eq!(
+            timers.next_deadline(),
+            Some(deadline),
+            "the wake-up is the exact deadline"
+        );
         assert_eq!(fire(&mut timers, deadline), vec![deadline]);
         assert!(timers.is_empty());
     }
@@ -309,7 +355,13 @@ mod tests {
         let order = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
         for i in 0..5 {
             let order = order.clone();
-            timers.insert(deadline, Action::Call(Box::new(move || order.borrow_mut().push(i)), Location::caller()));
+            timers.insert(
+                deadline,
+                Action::Call(
+                    Box::new(move || order.borrow_mut().push(i)),
+                    Location::caller(),
+                ),
+            );
             // Advance in between so later entries land at other wheel levels.
             fire(&mut timers, origin + Duration::from_millis(10 * i as u64));
         }
@@ -334,7 +386,10 @@ mod tests {
         let b2 = timers.reset(b, origin + Duration::from_millis(9)).unwrap();
         assert!(!timers.is_pending(b));
         assert!(fire(&mut timers, origin + Duration::from_millis(8)).is_empty());
-        assert_eq!(fire(&mut timers, origin + Duration::from_millis(9)).len(), 1);
+        assert_eq!(
+            fire(&mut timers, origin + Duration::from_millis(9)).len(),
+            1
+        );
         assert!(!timers.is_pending(b2));
         assert!(timers.is_empty());
         assert_eq!(timers.next_deadline(), None);

@@ -1,20 +1,1183 @@
-//! TEMPORARY stand-in with the wheel's API (replaced by the real wheel).
-#![allow(dead_code)]
-use std::collections::BTreeMap;
+//! A hierarchical timing wheel: the structure that answers "which timers are due?".
+//!
+//! A runtime holds many timers (every `sleep`, every `timeout`) and on each turn of its loop asks
+//! two questions: *how long may I block?* and *which timers are due now?* A binary heap answers
+//! both in O(log n) per timer. The hierarchical timing wheel of Varghese & Lauck ("Hashed and
+//! Hierarchical Timing Wheels", SOSP '87, scheme 7) answers both in O(1) per timer; tokio, the
+//! Linux kernel and Kafka all use one.
+//!
+//! # Vocabulary
+//!
+//! - A **tick** is the wheel's only notion of time: a plain `u64`. The wheel never sees an
+//!   `Instant` or a `Waker`. The time driver converts `Instant` to ticks (1 tick = 1 ms) in one
+//!   place, keeps the exact deadline itself, and stores whatever it needs in the payload `T`.
+//! - **`elapsed`** is the wheel's current tick. Every entry with `when <= elapsed` has been handed
+//!   out, or waits on the *due list* to be handed out by the next [`Wheel::advance`].
+//! - Read a tick in base 64: its **digits** are 6 bits each, least significant first, like the
+//!   hands of a clock. **Level** `L` is an array of 64 **slots**, one per value of digit `L`: a
+//!   level-0 slot is one tick wide, a level-1 slot 64 ticks, a level-2 slot 4096 ticks, and so on
+//!   up to level 5. The digits above level 5 are the overflow list's business (see below).
+//! - **Cascading**: when `elapsed` reaches the first tick of an occupied slot at level `L > 0`,
+//!   its entries are re-filed relative to the new `elapsed` and land in finer slots further down.
+//!   An entry moves down at most six times before it expires, so its total cost is O(1).
+//!
+//! # Where an entry is filed
+//!
+//! An entry is filed at the level of the *most significant digit in which `when` and `elapsed`
+//! differ*, in the slot given by `when`'s digit at that level. The two agree on every higher
+//! digit, so the slot lies ahead of `elapsed` on the current turn of that level: nothing in it can
+//! be due before the slot's first tick. A worked example with `elapsed = 100` (digits `1·64 + 36`)
+//! and `when = 200` (`3·64 + 8`): they first differ in digit 1, so the entry goes to level 1,
+//! slot 3, which covers ticks 192..256. At tick 192 that slot cascades: now `when` and `elapsed`
+//! differ only in digit 0, so the entry moves to level 0, slot 8, and at tick 200 it expires.
+//!
+//! Three lists sit beside the levels. The **due list** holds entries inserted with
+//! `when <= elapsed`. The **overflow list** holds entries too far out for the wheel: six levels
+//! of 64 slots span 64^6 = 2^36 ticks, which with the driver's 1 ms tick is 68.7 billion ms, about
+//! 795 days or 2.2 years. An entry that differs from `elapsed` above bit 36 waits on the overflow
+//! list until `elapsed` enters its 2^36-tick block, and is then filed like any other. Each slot,
+//! and each of the two lists, is an intrusive doubly-linked list threaded through a slab of nodes
+//! (`u32` indices, no `unsafe`), so insert and remove are O(1).
+//!
+//! # Ground rules
+//!
+//! 1. **Every live entry is on exactly the list that [`Wheel::location_for`] would choose for it
+//!    now**, and its node's `location` names that list. For a slot this is not obvious, because
+//!    `elapsed` moves after the entry was filed; it holds because `elapsed` never passes the first
+//!    tick of an occupied slot without cascading it, so the digits above the slot's level stay
+//!    equal and `elapsed`'s own digit at that level stays below the slot.
+//! 2. Bit `s` of a level's `occupied` bitmap is set exactly when slot `s` is non-empty, which lets
+//!    [`Wheel::next_expiration`] skip any run of empty slots with one `trailing_zeros`.
+//! 3. `elapsed` only grows, and only [`Wheel::advance`] moves it.
+//!
+//! # Teaching simplifications
+//!
+//! - The overflow list is scanned in O(n) to find its earliest entry. That happens only when the
+//!   wheel proper is empty or `elapsed` crosses a 2^36-tick (2.2-year) boundary, which is rare. A
+//!   production wheel avoids the list altogether: tokio files such deadlines in its top level,
+//!   where they are re-filed each time that level comes round.
+//! - The slab never shrinks: a burst of a million timers keeps its memory until the wheel drops.
+//! - The wheel is single-threaded (`&mut self` everywhere); the driver puts it behind its lock.
+
+use std::mem;
+
+/// Bits of a tick that one level consumes: each level is one base-64 digit of the tick.
+const LEVEL_BITS: u32 = 6;
+
+/// Slots per level. 64 because a level's occupancy then fits exactly in one `u64` bitmap, and
+/// "the next occupied slot" is a single `trailing_zeros`.
+const SLOTS: usize = 1 << LEVEL_BITS;
+
+/// Mask that keeps the lowest digit of a tick.
+const SLOT_MASK: u64 = SLOTS as u64 - 1;
+
+/// Number of levels. Six levels of six bits span 2^36 ticks: about 2.2 years at 1 ms per tick,
+/// longer than almost any real timeout (the same choice as tokio). Farther deadlines are rare and
+/// wait on the overflow list.
+const LEVELS: usize = 6;
+
+/// The level at which an entry due at `when` is filed while the wheel stands at `elapsed`: the
+/// most significant base-64 digit in which the two differ.
+///
+/// Two ticks that differ only in digit 0, or not at all, give level 0. The result can exceed
+/// `LEVELS - 1` (up to 10, for bit 63): the caller sends such entries to the overflow list.
+fn level_for(elapsed: u64, when: u64) -> usize {
+    // OR-ing in the lowest digit keeps the value non-zero, so `leading_zeros` is at most 58 and
+    // the subtraction cannot underflow; it also maps "equal" and "differ in digit 0" to level 0.
+    let differing = (elapsed ^ when) | SLOT_MASK;
+    let highest_bit = u64::BITS - 1 - differing.leading_zeros();
+    (highest_bit / LEVEL_BITS) as usize
+}
+
+/// The slot of `when` at `level`: its base-64 digit number `level`.
+fn slot_for(when: u64, level: usize) -> usize {
+    debug_assert!(
+        level < LEVELS,
+        "slot_for: level {level} is beyond the wheel's {LEVELS} levels"
+    );
+    ((when >> (level as u32 * LEVEL_BITS)) & SLOT_MASK) as usize
+}
+
+/// The first tick of the block of 64^`level` ticks that contains `tick`: `tick` with its lowest
+/// `level` digits cleared. `level` may be `LEVELS`, which gives the start of `tick`'s 2^36-tick
+/// block, the unit in which overflow entries return to the wheel.
+fn block_start(tick: u64, level: usize) -> u64 {
+    debug_assert!(
+        level <= LEVELS,
+        "block_start: level {level} is beyond {LEVELS}"
+    );
+    // At most 36 bits are cleared, so neither the shift nor the subtraction can overflow.
+    tick & !((1u64 << (level as u32 * LEVEL_BITS)) - 1)
+}
+
+/// The first tick covered by `slot` at `level`, on the turn of that level that contains
+/// `elapsed`: `elapsed`'s digits above `level`, then `slot`, then zeros.
+fn slot_start(elapsed: u64, level: usize, slot: usize) -> u64 {
+    debug_assert!(
+        slot < SLOTS,
+        "slot_start: slot {slot} is beyond the {SLOTS} slots of a level"
+    );
+    block_start(elapsed, level + 1) | ((slot as u64) << (level as u32 * LEVEL_BITS))
+}
+
+/// Generational handle of one entry: stale keys (entry already expired or removed) are detected,
+/// never alias a reused slot.
+///
+/// `index` names a node of the slab; `generation` must equal that node's generation, which grows
+/// every time the node is freed. A node whose generation reaches `u32::MAX` is retired instead of
+/// reused, so a stale key can never match a later entry, however long the wheel lives.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub(crate) struct Key(u64);
-pub(crate) struct Wheel<T> { map: BTreeMap<(u64, u64), T>, whens: std::collections::HashMap<u64, u64>, next: u64, elapsed: u64 }
+pub(crate) struct Key {
+    /// The node's position in the slab.
+    index: u32,
+    /// The node's generation when the entry was inserted.
+    generation: u32,
+}
+
+/// Which list a live node is on. A node is on exactly one list while it is live.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Location {
+    /// The due list: `when <= elapsed`; the next `advance` hands the entry out.
+    Due,
+    /// Slot `slot` of level `level`: `when > elapsed`, `when` agrees with `elapsed` on every digit
+    /// above `level`, and `slot` is `when`'s digit at `level`, greater than `elapsed`'s.
+    Slot { level: u8, slot: u8 },
+    /// The overflow list: `when` lies in a later 2^36-tick block than `elapsed`.
+    Overflow,
+}
+
+/// One entry of the slab, linked into a timer list while live and into the free list while free.
+#[derive(Debug)]
+struct Node<T> {
+    /// `Some` while the entry is live, `None` while the node is free (or retired). A node on a
+    /// timer list is always live.
+    value: Option<T>,
+    /// The deadline tick. Meaningless while free.
+    when: u64,
+    /// Incremented each time the node is freed; a [`Key`] matches only this generation.
+    generation: u32,
+    /// The timer list the node is on. Meaningless while free.
+    location: Location,
+    /// The previous node on the same timer list, `None` at the head. Unused while free.
+    prev: Option<u32>,
+    /// The next node on the same timer list or, while free, on the free list.
+    next: Option<u32>,
+}
+
+/// One level of the wheel: 64 slot lists and a bitmap of which are non-empty.
+#[derive(Clone, Copy, Debug)]
+struct Level {
+    /// Bit `s` is set exactly when `slots[s]` is non-empty.
+    occupied: u64,
+    /// The head of each slot's list.
+    slots: [Option<u32>; SLOTS],
+}
+
+impl Level {
+    /// A level with every slot empty.
+    const EMPTY: Level = Level {
+        occupied: 0,
+        slots: [None; SLOTS],
+    };
+}
+
+/// A hierarchical timing wheel of entries carrying a `T`, on integer ticks. See the module docs.
+#[derive(Debug)]
+pub(crate) struct Wheel<T> {
+    /// The wheel's current tick. Only [`Wheel::advance`] moves it, and only forwards.
+    elapsed: u64,
+    /// The number of live entries.
+    len: usize,
+    /// The slab: every node ever allocated, live, free or retired.
+    nodes: Vec<Node<T>>,
+    /// The head of the free list, threaded through the free nodes' `next`.
+    free: Option<u32>,
+    /// The wheel proper; level `L` holds entries that first differ from `elapsed` in digit `L`.
+    levels: [Level; LEVELS],
+    /// The head of the due list: entries with `when <= elapsed`.
+    due: Option<u32>,
+    /// A lower bound on the `when` of the due list, so `next_expiration` needs no scan. It is
+    /// exact unless a removal took the minimum away, and is reset when the due list is drained.
+    due_min: u64,
+    /// The head of the overflow list: entries beyond the wheel's 2^36-tick span.
+    overflow: Option<u32>,
+    /// Where `advance` sorts the due list before handing it out. Always empty between calls; it
+    /// is kept only so that a busy loop does not allocate on every turn.
+    batch: Vec<(u64, T)>,
+}
+
+impl<T> Default for Wheel<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl<T> Wheel<T> {
-    pub(crate) fn new() -> Self { Wheel { map: BTreeMap::new(), whens: Default::default(), next: 0, elapsed: 0 } }
-    pub(crate) fn elapsed(&self) -> u64 { self.elapsed }
-    pub(crate) fn len(&self) -> usize { self.map.len() }
-    pub(crate) fn is_empty(&self) -> bool { self.map.is_empty() }
-    pub(crate) fn insert(&mut self, when: u64, value: T) -> Key { self.next += 1; self.map.insert((when, self.next), value); self.whens.insert(self.next, when); Key(self.next) }
-    pub(crate) fn remove(&mut self, key: Key) -> Option<T> { let when = self.whens.remove(&key.0)?; self.map.remove(&(when, key.0)) }
-    pub(crate) fn get(&self, key: Key) -> Option<&T> { let when = self.whens.get(&key.0)?; self.map.get(&(*when, key.0)) }
-    pub(crate) fn next_expiration(&self) -> Option<u64> { self.map.keys().next().map(|k| k.0) }
+    /// An empty wheel standing at tick 0.
+    pub(crate) fn new() -> Self {
+        Wheel {
+            elapsed: 0,
+            len: 0,
+            nodes: Vec::new(),
+            free: None,
+            levels: [Level::EMPTY; LEVELS],
+            due: None,
+            due_min: u64::MAX,
+            overflow: None,
+            batch: Vec::new(),
+        }
+    }
+
+    /// The wheel's current tick: every entry due at or before it has been handed out, except
+    /// those inserted after the fact, which wait for the next [`Wheel::advance`].
+    #[cfg_attr(not(test), allow(dead_code))] // the driver keeps its own count; tests use it
+    pub(crate) fn elapsed(&self) -> u64 {
+        self.elapsed
+    }
+
+    /// The number of live entries.
+    #[cfg_attr(not(test), allow(dead_code))] // the driver keeps its own count; tests use it
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the wheel holds no live entry.
+    #[cfg_attr(not(test), allow(dead_code))] // the driver keeps its own count; tests use it
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Adds an entry due at tick `when`, in O(1), and returns its key.
+    ///
+    /// `when <= elapsed()` is allowed: the entry is due and comes out of the next `advance`.
+    /// `when` may be as large as `u64::MAX`: a deadline beyond the wheel's 2^36-tick span waits,
+    /// without overflow, on the overflow list.
+    ///
+    /// # Panics
+    ///
+    /// If the wheel would hold more than 2^32 nodes, which `u32` indices cannot name.
+    pub(crate) fn insert(&mut self, when: u64, value: T) -> Key {
+        let index = self.alloc(when, value);
+        self.file(index);
+        self.len += 1;
+        Key {
+            index,
+            generation: self.nodes[index as usize].generation,
+        }
+    }
+
+    /// Removes a live entry in O(1) and returns its value, or `None` if the key is stale (its
+    /// entry already expired or was removed).
+    pub(crate) fn remove(&mut self, key: Key) -> Option<T> {
+        self.get(key)?;
+        self.unlink(key.index);
+        Some(self.release(key.index))
+    }
+
+    /// The value of a live entry, or `None` if the key is stale.
+    pub(crate) fn get(&self, key: Key) -> Option<&T> {
+        let node = self.nodes.get(key.index as usize)?;
+        if node.generation == key.generation {
+            node.value.as_ref()
+        } else {
+            None
+        }
+    }
+
+    /// The earliest tick at which [`Wheel::advance`] has work, or `None` if the wheel is empty.
+    ///
+    /// That is a level-0 slot's tick (the exact deadline of its entries), or the first tick of a
+    /// higher-level slot, where it cascades: there may be nothing to hand out there, but advancing
+    /// to it always makes progress. With entries on the due list it is the earliest of their
+    /// deadlines, at or before `elapsed()`. With only overflow entries it is the earliest of their
+    /// deadlines, found by an O(n) scan (rare: see the module docs). The answer is never later than
+    /// the earliest live deadline, so a driver may safely sleep until it.
+    pub(crate) fn next_expiration(&self) -> Option<u64> {
+        if self.due.is_some() {
+            return Some(self.due_min);
+        }
+        if let Some((level, slot)) = self.next_occupied_slot() {
+            return Some(slot_start(self.elapsed, level, slot));
+        }
+        self.overflow_min()
+    }
+
+    /// Moves `elapsed()` forward to `now` and calls `expired(when, value)` for every entry with
+    /// `when <= now`, in non-decreasing `when` order (order among equal `when` is unspecified).
+    ///
+    /// Time never runs backwards: a `now` below `elapsed()` advances to `elapsed()` itself, which
+    /// still hands out the due list. The wheel jumps from one occupied slot to the next rather
+    /// than stepping tick by tick, so the cost is O(1) per entry per cascade, plus O(levels) per
+    /// occupied slot reached, however far `now` is (and one O(n) overflow scan per 2^36-tick
+    /// boundary crossed while overflow entries exist).
+    ///
+    /// Keys of handed-out entries are already stale when `expired` sees them, and `expired`
+    /// cannot reach the wheel: a caller that wants to re-arm an entry collects it and inserts
+    /// it again afterwards.
+    ///
+    /// If `expired` panics, the entries of the batch not yet handed out are dropped; the wheel
+    /// itself stays consistent.
     pub(crate) fn advance(&mut self, now: u64, mut expired: impl FnMut(u64, T)) {
-        self.elapsed = self.elapsed.max(now);
-        while let Some(entry) = self.map.first_entry() { if entry.key().0 > now { break } let ((when, seq), v) = entry.remove_entry(); self.whens.remove(&seq); expired(when, v); }
+        let now = now.max(self.elapsed);
+        loop {
+            self.expire_due(&mut expired);
+            if let Some((level, slot)) = self.next_occupied_slot() {
+                let start = slot_start(self.elapsed, level, slot);
+                if start > now {
+                    // Everything in the wheel proper lies before the next 2^36-tick block, and
+                    // `now` lies before `start`, so no overflow entry can be due either.
+                    break;
+                }
+                self.elapsed = start;
+                self.cascade(level, slot);
+            } else if let Some(start) = self.overflow_block_reached(now) {
+                self.elapsed = start;
+                self.pull_overflow();
+            } else {
+                break;
+            }
+        }
+        // Nothing is filed at or below `now` any more (ground rule 1 then holds for `now` too),
+        // so the wheel can jump straight there.
+        debug_assert!(self.due.is_none(), "advance: the due list was not drained");
+        self.elapsed = now;
+    }
+
+    /// The list an entry due at `when` belongs on while the wheel stands where it does now.
+    fn location_for(&self, when: u64) -> Location {
+        if when <= self.elapsed {
+            return Location::Due;
+        }
+        match level_for(self.elapsed, when) {
+            level if level < LEVELS => Location::Slot {
+                level: level as u8,
+                slot: slot_for(when, level) as u8,
+            },
+            _ => Location::Overflow,
+        }
+    }
+
+    /// The earliest occupied slot of the wheel proper, as `(level, slot)`.
+    ///
+    /// Within a level, every occupied slot lies ahead of `elapsed`'s digit (ground rule 1), so the
+    /// lowest set bit is the earliest. Across levels, no comparison is needed: level-`L` entries
+    /// share `elapsed`'s digit `L + 1`, while level-`L + 1` entries have a greater one, so every
+    /// slot of a lower level comes before every slot of a higher level.
+    fn next_occupied_slot(&self) -> Option<(usize, usize)> {
+        let (level, occupied) = self
+            .levels
+            .iter()
+            .map(|level| level.occupied)
+            .enumerate()
+            .find(|&(_, bits)| bits != 0)?;
+        let slot = occupied.trailing_zeros() as usize;
+        debug_assert!(
+            slot > slot_for(self.elapsed, level),
+            "level {level} slot {slot} is occupied but not ahead of elapsed {}",
+            self.elapsed
+        );
+        Some((level, slot))
+    }
+
+    /// Empties slot `slot` of `level`, whose first tick `elapsed` has just reached, re-filing each
+    /// entry relative to the new `elapsed`: it lands in a lower level, or on the due list.
+    fn cascade(&mut self, level: usize, slot: usize) {
+        let mut cursor = self.levels[level].slots[slot].take();
+        self.levels[level].occupied &= !(1 << slot);
+        while let Some(index) = cursor {
+            let node = &self.nodes[index as usize];
+            cursor = node.next;
+            debug_assert_eq!(
+                block_start(node.when, level),
+                self.elapsed,
+                "an entry at level {level} slot {slot} lies outside the slot being cascaded"
+            );
+            debug_assert!(
+                match self.location_for(node.when) {
+                    Location::Due => true,
+                    Location::Slot { level: to, .. } => usize::from(to) < level,
+                    Location::Overflow => false,
+                },
+                "an entry at level {level} would not move down: advance would loop forever"
+            );
+            self.file(index);
+        }
+    }
+
+    /// If `now` reaches the 2^36-tick block of the earliest overflow entry, that block's first
+    /// tick. Called only when the wheel proper is empty; the scan runs only when `now` is in a
+    /// later block than `elapsed`, so an idle wheel ticking along is not slowed by far timers.
+    fn overflow_block_reached(&self, now: u64) -> Option<u64> {
+        if self.overflow.is_none() || block_start(now, LEVELS) == block_start(self.elapsed, LEVELS)
+        {
+            return None;
+        }
+        let start = block_start(self.overflow_min()?, LEVELS);
+        (start <= now).then_some(start)
+    }
+
+    /// Files every overflow entry of the 2^36-tick block that `elapsed` has just entered into the
+    /// wheel proper (or onto the due list, for a deadline on the block's very first tick).
+    fn pull_overflow(&mut self) {
+        debug_assert_eq!(
+            block_start(self.elapsed, LEVELS),
+            self.elapsed,
+            "overflow entries are pulled only on the first tick of a 2^36-tick block"
+        );
+        let mut cursor = self.overflow;
+        while let Some(index) = cursor {
+            let node = &self.nodes[index as usize];
+            cursor = node.next;
+            if block_start(node.when, LEVELS) == self.elapsed {
+                self.unlink(index);
+                self.file(index);
+            }
+        }
+    }
+
+    /// The earliest deadline on the overflow list, by a linear scan.
+    fn overflow_min(&self) -> Option<u64> {
+        let mut cursor = self.overflow;
+        let mut min = None;
+        while let Some(index) = cursor {
+            let node = &self.nodes[index as usize];
+            min = Some(min.map_or(node.when, |m: u64| m.min(node.when)));
+            cursor = node.next;
+        }
+        min
+    }
+
+    /// Hands out the whole due list in non-decreasing `when` order.
+    ///
+    /// Entries are unlinked and freed before `expired` sees any of them, so a panicking callback
+    /// leaves a consistent wheel. The list is unsorted (entries inserted late can be due at any
+    /// past tick), hence the sort; it is O(k) in the usual case where every entry came out of the
+    /// same level-0 slot and so shares one `when`.
+    fn expire_due(&mut self, expired: &mut impl FnMut(u64, T)) {
+        let mut cursor = self.due.take();
+        if cursor.is_none() {
+            return;
+        }
+        self.due_min = u64::MAX;
+        let mut batch = mem::take(&mut self.batch);
+        while let Some(index) = cursor {
+            let node = &self.nodes[index as usize];
+            cursor = node.next;
+            let when = node.when;
+            debug_assert!(
+                when <= self.elapsed,
+                "due entry at {when} is after elapsed {}",
+                self.elapsed
+            );
+            batch.push((when, self.release(index)));
+        }
+        batch.sort_unstable_by_key(|entry| entry.0);
+        for (when, value) in batch.drain(..) {
+            expired(when, value);
+        }
+        self.batch = batch;
+    }
+
+    /// Takes a node off the free list (or grows the slab) and makes it a live, unlinked entry.
+    fn alloc(&mut self, when: u64, value: T) -> u32 {
+        if let Some(index) = self.free {
+            let node = &mut self.nodes[index as usize];
+            debug_assert!(
+                node.value.is_none(),
+                "node {index} is on the free list but live"
+            );
+            self.free = node.next;
+            node.value = Some(value);
+            node.when = when;
+            index
+        } else {
+            let index = u32::try_from(self.nodes.len()).expect("a wheel holds at most 2^32 nodes");
+            self.nodes.push(Node {
+                value: Some(value),
+                when,
+                generation: 0,
+                location: Location::Due,
+                prev: None,
+                next: None,
+            });
+            index
+        }
+    }
+
+    /// Frees a live node that is already off its timer list, returning its value. The generation
+    /// grows so that outstanding keys go stale; a node that has used up its generations is retired
+    /// rather than reused, so a key can never come to name a different entry.
+    fn release(&mut self, index: u32) -> T {
+        let node = &mut self.nodes[index as usize];
+        let value = node.value.take().expect("release: the node is not live");
+        node.prev = None;
+        node.next = None;
+        if let Some(generation) = node.generation.checked_add(1) {
+            node.generation = generation;
+            node.next = self.free;
+            self.free = Some(index);
+        }
+        self.len -= 1;
+        value
+    }
+
+    /// Puts a live, unlinked node on the list that its deadline calls for right now.
+    fn file(&mut self, index: u32) {
+        let when = self.nodes[index as usize].when;
+        let location = self.location_for(when);
+        if location == Location::Due {
+            self.due_min = self.due_min.min(when);
+        }
+        self.link(index, location);
+    }
+
+    /// The head of the list that `location` names.
+    fn head_mut(&mut self, location: Location) -> &mut Option<u32> {
+        match location {
+            Location::Due => &mut self.due,
+            Location::Overflow => &mut self.overflow,
+            Location::Slot { level, slot } => &mut self.levels[level as usize].slots[slot as usize],
+        }
+    }
+
+    /// Pushes an unlinked node on the front of `location`'s list, in O(1).
+    fn link(&mut self, index: u32, location: Location) {
+        let old_head = self.head_mut(location).replace(index);
+        if let Location::Slot { level, slot } = location {
+            self.levels[level as usize].occupied |= 1 << slot;
+        }
+        if let Some(old_head) = old_head {
+            self.nodes[old_head as usize].prev = Some(index);
+        }
+        let node = &mut self.nodes[index as usize];
+        node.location = location;
+        node.prev = None;
+        node.next = old_head;
+    }
+
+    /// Takes a node off its list, in O(1), clearing the slot's bit if the slot becomes empty.
+    fn unlink(&mut self, index: u32) {
+        let Node {
+            prev,
+            next,
+            location,
+            ..
+        } = self.nodes[index as usize];
+        match prev {
+            Some(prev) => self.nodes[prev as usize].next = next,
+            None => *self.head_mut(location) = next,
+        }
+        if let Some(next) = next {
+            self.nodes[next as usize].prev = prev;
+        }
+        if let Location::Slot { level, slot } = location {
+            let level = &mut self.levels[level as usize];
+            if level.slots[slot as usize].is_none() {
+                level.occupied &= !(1 << slot);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::collections::BTreeMap;
+
+    /// 64^6: the first tick the wheel proper cannot reach from tick 0.
+    const SPAN: u64 = 1 << 36;
+
+    /// Advances `wheel` to `now` and returns what came out, as `(when, value)` in order given.
+    fn advance(wheel: &mut Wheel<u64>, now: u64) -> Vec<(u64, u64)> {
+        let mut fired = Vec::new();
+        wheel.advance(now, |when, value| fired.push((when, value)));
+        fired
+    }
+
+    /// Walks every list and checks the ground rules: each live entry is on the list that
+    /// `location_for` chooses, links are consistent both ways, bitmaps match the slots, and the
+    /// lists together hold exactly `len` entries.
+    fn assert_invariants<T>(wheel: &Wheel<T>) {
+        let mut heads = vec![
+            (Location::Due, wheel.due),
+            (Location::Overflow, wheel.overflow),
+        ];
+        for (level, slots) in wheel.levels.iter().enumerate() {
+            for (slot, &head) in slots.slots.iter().enumerate() {
+                let bit = slots.occupied & (1 << slot) != 0;
+                assert_eq!(
+                    bit,
+                    head.is_some(),
+                    "bitmap of level {level} slot {slot} is wrong"
+                );
+                heads.push((
+                    Location::Slot {
+                        level: level as u8,
+                        slot: slot as u8,
+                    },
+                    head,
+                ));
+            }
+        }
+        let mut seen = 0;
+        for (location, head) in heads {
+            let (mut prev, mut cursor) = (None, head);
+            while let Some(index) = cursor {
+                let node = &wheel.nodes[index as usize];
+                assert!(node.value.is_some(), "a free node is on list {location:?}");
+                assert_eq!(
+                    node.location, location,
+                    "node {index} does not know its list"
+                );
+                assert_eq!(node.prev, prev, "node {index} has a wrong back link");
+                assert_eq!(
+                    wheel.location_for(node.when),
+                    location,
+                    "node {index} is misfiled"
+                );
+                if location == Location::Due {
+                    assert!(wheel.due_min <= node.when, "due_min is above a due entry");
+                }
+                seen += 1;
+                (prev, cursor) = (Some(index), node.next);
+            }
+        }
+        assert_eq!(seen, wheel.len, "the lists do not hold exactly len entries");
+    }
+
+    #[test]
+    fn level_for_boundaries() {
+        // From tick 0, the level is the digit of `when`'s highest set bit.
+        let cases = [
+            (0, 0),
+            (1, 0),
+            (63, 0),
+            (64, 1),
+            (4095, 1),
+            (4096, 2),
+            ((1 << 18) - 1, 2),
+            (1 << 18, 3),
+            ((1 << 24) - 1, 3),
+            (1 << 24, 4),
+            ((1 << 30) - 1, 4),
+            (1 << 30, 5),
+            (SPAN - 1, 5),
+            (SPAN, 6),
+            (1 << 42, 7),
+            (1 << 62, 10),
+            (u64::MAX, 10),
+        ];
+        for (when, level) in cases {
+            assert_eq!(level_for(0, when), level, "level_for(0, {when})");
+        }
+        // The level depends on where the ticks differ, not on how far apart they are.
+        assert_eq!(level_for(63, 64), 1, "one tick across a level-1 boundary");
+        assert_eq!(level_for(64, 127), 0, "63 ticks within one level-1 slot");
+        assert_eq!(
+            level_for(4095, 4096),
+            2,
+            "one tick across a level-2 boundary"
+        );
+        assert_eq!(
+            level_for(SPAN - 1, SPAN),
+            6,
+            "one tick across the top boundary overflows"
+        );
+        assert_eq!(level_for(SPAN, 2 * SPAN - 1), 5, "same top-level block");
+        assert_eq!(level_for(u64::MAX - 1, u64::MAX), 0);
+        assert_eq!(level_for(u64::MAX, u64::MAX), 0);
+        assert_eq!(level_for(u64::MAX, 0), 10, "symmetric in its arguments");
+    }
+
+    #[test]
+    fn slot_for_boundaries() {
+        let cases = [
+            (0, 0, 0),
+            (63, 0, 63),
+            (64, 0, 0),
+            (64, 1, 1),
+            (4095, 1, 63),
+            (4096, 1, 0),
+            (4096, 2, 1),
+            (SPAN - 1, 5, 63),
+            (SPAN, 5, 0),
+            (u64::MAX, 0, 63),
+            (u64::MAX, 5, 63),
+        ];
+        for (when, level, slot) in cases {
+            assert_eq!(slot_for(when, level), slot, "slot_for({when}, {level})");
+        }
+    }
+
+    #[test]
+    fn block_start_boundaries() {
+        assert_eq!(
+            block_start(4095, 0),
+            4095,
+            "level 0 blocks are single ticks"
+        );
+        assert_eq!(block_start(4095, 1), 4032);
+        assert_eq!(block_start(4095, 2), 0);
+        assert_eq!(block_start(4096, 2), 4096);
+        assert_eq!(block_start(SPAN - 1, LEVELS), 0);
+        assert_eq!(block_start(SPAN, LEVELS), SPAN);
+        assert_eq!(
+            block_start(u64::MAX, LEVELS),
+            !(SPAN - 1),
+            "all ones above bit 36"
+        );
+        assert_eq!(
+            slot_start(u64::MAX, 5, 63),
+            !((1 << 30) - 1),
+            "all ones above bit 30"
+        );
+        assert_eq!(
+            slot_start(100, 1, 3),
+            192,
+            "the module docs' worked example"
+        );
+    }
+
+    /// For many positions of `elapsed`, every slot of every level: its first and last tick file
+    /// into exactly that level and slot when ahead of `elapsed`, and lie at or behind `elapsed`
+    /// otherwise.
+    #[test]
+    fn every_slot_of_every_level_round_trips() {
+        let positions = [
+            0,
+            1,
+            63,
+            64,
+            4095,
+            4096,
+            100,
+            12_345_678,
+            SPAN - 1,
+            SPAN,
+            u64::MAX / 2,
+            u64::MAX - SPAN,
+            u64::MAX - 1,
+            u64::MAX,
+        ];
+        for elapsed in positions {
+            for level in 0..LEVELS {
+                let width = 1u64 << (level as u32 * LEVEL_BITS);
+                for slot in 0..SLOTS {
+                    let first = slot_start(elapsed, level, slot);
+                    let last = first + (width - 1);
+                    assert_eq!(
+                        block_start(first, level),
+                        first,
+                        "slot start is not aligned"
+                    );
+                    if slot > slot_for(elapsed, level) {
+                        for tick in [first, last] {
+                            assert!(tick > elapsed, "slot ahead of elapsed starts behind it");
+                            assert_eq!(level_for(elapsed, tick), level, "{elapsed} -> {tick}");
+                            assert_eq!(slot_for(tick, level), slot, "{elapsed} -> {tick}");
+                        }
+                    } else {
+                        assert!(first <= elapsed, "slot behind elapsed starts after it");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn new_wheel_is_empty_and_jumps() {
+        let mut wheel = Wheel::<u64>::new();
+        assert_eq!(
+            (wheel.elapsed(), wheel.len(), wheel.is_empty()),
+            (0, 0, true)
+        );
+        assert_eq!(wheel.next_expiration(), None);
+        // Stepping tick by tick would never finish; jumping is instant.
+        assert!(advance(&mut wheel, u64::MAX / 2).is_empty());
+        assert_eq!(wheel.elapsed(), u64::MAX / 2);
+        assert!(
+            advance(&mut wheel, 7).is_empty(),
+            "a backwards advance is a no-op"
+        );
+        assert_eq!(wheel.elapsed(), u64::MAX / 2);
+    }
+
+    #[test]
+    fn entry_fires_exactly_at_its_tick() {
+        let mut wheel = Wheel::new();
+        wheel.insert(5, 50);
+        assert_eq!(wheel.next_expiration(), Some(5));
+        assert!(advance(&mut wheel, 4).is_empty());
+        assert_eq!(advance(&mut wheel, 5), [(5, 50)]);
+        assert!(wheel.is_empty());
+        assert_eq!(wheel.next_expiration(), None);
+    }
+
+    #[test]
+    fn worked_example_cascades_then_fires() {
+        let mut wheel = Wheel::new();
+        advance(&mut wheel, 100);
+        wheel.insert(200, 1);
+        assert_eq!(wheel.levels[1].occupied, 1 << 3, "filed at level 1, slot 3");
+        assert_eq!(
+            wheel.next_expiration(),
+            Some(192),
+            "the cascade point, not the deadline"
+        );
+        assert!(advance(&mut wheel, 192).is_empty());
+        assert_eq!(
+            wheel.levels[0].occupied,
+            1 << 8,
+            "cascaded to level 0, slot 8"
+        );
+        assert_eq!(wheel.next_expiration(), Some(200));
+        assert_eq!(advance(&mut wheel, 1000), [(200, 1)]);
+    }
+
+    #[test]
+    fn late_inserts_are_due_and_come_out_sorted() {
+        let mut wheel = Wheel::new();
+        advance(&mut wheel, 1000);
+        for (when, value) in [(900, 1), (1000, 2), (3, 3), (999, 4), (1001, 5)] {
+            wheel.insert(when, value);
+        }
+        assert_eq!(
+            wheel.next_expiration(),
+            Some(3),
+            "the earliest late deadline"
+        );
+        let fired = advance(&mut wheel, 0);
+        assert_eq!(
+            fired,
+            [(3, 3), (900, 1), (999, 4), (1000, 2)],
+            "backwards advance drains"
+        );
+        assert_eq!(wheel.elapsed(), 1000);
+        assert_eq!(advance(&mut wheel, 1001), [(1001, 5)]);
+        wheel.insert(998, 6);
+        assert_eq!(
+            wheel.next_expiration(),
+            Some(998),
+            "not the drained list's old minimum"
+        );
+    }
+
+    #[test]
+    fn many_levels_come_out_in_order_in_one_advance() {
+        let mut wheel = Wheel::new();
+        let whens = [
+            SPAN + 5,
+            70_000,
+            64,
+            63,
+            4096,
+            1,
+            1 << 30,
+            4095,
+            1 << 24,
+            0,
+            u64::MAX,
+        ];
+        for (value, when) in whens.into_iter().enumerate() {
+            wheel.insert(when, value as u64);
+        }
+        assert_invariants(&wheel);
+        let fired: Vec<u64> = advance(&mut wheel, u64::MAX)
+            .into_iter()
+            .map(|(w, _)| w)
+            .collect();
+        let mut sorted = whens.to_vec();
+        sorted.sort_unstable();
+        assert_eq!(fired, sorted);
+    }
+
+    #[test]
+    fn remove_and_stale_keys() {
+        let mut wheel = Wheel::new();
+        let a = wheel.insert(5000, 1);
+        let b = wheel.insert(10, 2);
+        assert_eq!(wheel.get(a), Some(&1));
+        assert_eq!(wheel.remove(a), Some(1));
+        assert_eq!(wheel.remove(a), None, "removing twice");
+        assert_eq!(wheel.get(a), None);
+        assert_eq!(
+            wheel.levels[2].occupied, 0,
+            "the emptied slot's bit is cleared"
+        );
+        assert_eq!(
+            advance(&mut wheel, 10_000),
+            [(10, 2)],
+            "a removed entry never fires"
+        );
+        assert_eq!(
+            wheel.remove(b),
+            None,
+            "the key of an expired entry is stale"
+        );
+        // The slab reuses the node, but the old keys cannot name the new entry.
+        let c = wheel.insert(20_000, 3);
+        assert!(
+            c.index == a.index || c.index == b.index,
+            "the freed node is reused"
+        );
+        assert_ne!(c, a);
+        assert_ne!(c, b);
+        assert_eq!(
+            (wheel.get(a), wheel.get(b), wheel.get(c)),
+            (None, None, Some(&3))
+        );
+        assert_eq!(wheel.remove(b).or(wheel.remove(a)), None);
+        assert_eq!(wheel.len(), 1);
+    }
+
+    #[test]
+    fn a_panicking_callback_leaves_a_consistent_wheel() {
+        let mut wheel = Wheel::new();
+        let keys: Vec<Key> = (0..3).map(|value| wheel.insert(1, value)).collect();
+        let later = wheel.insert(2, 9);
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            wheel.advance(1, |_, _| panic!("the callback panics"));
+        }));
+        assert!(outcome.is_err());
+        assert_invariants(&wheel);
+        assert_eq!(
+            (wheel.len(), wheel.elapsed()),
+            (1, 1),
+            "the batch was dropped"
+        );
+        assert!(keys.iter().all(|&key| wheel.get(key).is_none()));
+        assert_eq!(advance(&mut wheel, 2), [(2, 9)]);
+        assert_eq!(wheel.get(later), None);
+    }
+
+    #[test]
+    fn exhausted_generation_retires_the_node() {
+        let mut wheel = Wheel::new();
+        let first = wheel.insert(1, 1);
+        wheel.remove(first);
+        wheel.nodes[0].generation = u32::MAX;
+        let last = wheel.insert(1, 2);
+        assert_eq!((last.index, last.generation), (0, u32::MAX));
+        assert_eq!(wheel.remove(last), Some(2));
+        assert_eq!(wheel.get(last), None, "a retired node is not live");
+        let next = wheel.insert(1, 3);
+        assert_eq!(next.index, 1, "the retired node is never handed out again");
+    }
+
+    #[test]
+    fn overflow_entries_return_to_the_wheel() {
+        let mut wheel = Wheel::new();
+        let far = wheel.insert(SPAN + 70, 1);
+        wheel.insert(SPAN, 2);
+        assert!(wheel.overflow.is_some() && wheel.levels.iter().all(|l| l.occupied == 0));
+        assert_eq!(
+            wheel.next_expiration(),
+            Some(SPAN),
+            "the earliest overflow deadline"
+        );
+        let near = wheel.insert(SPAN - 1, 3);
+        assert_eq!(
+            wheel.next_expiration(),
+            Some(63 << 30),
+            "the wheel comes first"
+        );
+        wheel.remove(near);
+        assert_eq!(advance(&mut wheel, SPAN), [(SPAN, 2)]);
+        assert!(
+            wheel.overflow.is_none(),
+            "the block's entries were pulled into the wheel"
+        );
+        assert_eq!(
+            wheel.next_expiration(),
+            Some(SPAN + 64),
+            "a level-1 cascade point"
+        );
+        assert_eq!(wheel.get(far), Some(&1));
+        assert_eq!(advance(&mut wheel, SPAN + 70), [(SPAN + 70, 1)]);
+    }
+
+    #[test]
+    fn deadlines_at_the_end_of_time() {
+        let mut wheel = Wheel::new();
+        wheel.insert(u64::MAX, 1);
+        wheel.insert(u64::MAX - 1, 2);
+        wheel.insert(u64::MAX / 2, 3);
+        assert!(advance(&mut wheel, u64::MAX / 2 - 1).is_empty());
+        assert_eq!(advance(&mut wheel, u64::MAX / 2), [(u64::MAX / 2, 3)]);
+        // Drain by following next_expiration: each step makes progress, and few are needed.
+        let mut steps = 0;
+        let mut fired = Vec::new();
+        while let Some(next) = wheel.next_expiration() {
+            fired.extend(advance(&mut wheel, next));
+            steps += 1;
+            assert!(steps <= 8, "draining two entries took more than 8 steps");
+        }
+        assert_eq!(fired, [(u64::MAX - 1, 2), (u64::MAX, 1)]);
+        assert_eq!(wheel.elapsed(), u64::MAX);
+        wheel.insert(u64::MAX, 4);
+        assert_eq!(
+            advance(&mut wheel, u64::MAX),
+            [(u64::MAX, 4)],
+            "due at the last tick"
+        );
+    }
+
+    /// One step of the property test.
+    #[derive(Clone, Debug)]
+    enum Op {
+        /// Insert at `elapsed + delta`, saturating.
+        InsertAhead(u64),
+        /// Insert at `elapsed - delta`, saturating: a deadline already passed.
+        InsertBehind(u64),
+        /// Insert at an absolute tick, typically far beyond the wheel's span.
+        InsertAt(u64),
+        /// Remove the key of some earlier insert, live or stale.
+        Remove(prop::sample::Index),
+        /// Advance to `elapsed + delta`, saturating.
+        AdvanceBy(u64),
+        /// Advance to an absolute tick, possibly backwards.
+        AdvanceTo(u64),
+        /// Advance to `next_expiration()`, which must make progress.
+        AdvanceToNext,
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        let near = prop_oneof![0..200u64, 0..100_000u64, 0..1u64 << 40];
+        let far = prop_oneof![
+            Just(SPAN),
+            SPAN..4 * SPAN,
+            u64::MAX - 200..=u64::MAX,
+            any::<u64>()
+        ];
+        let step = prop_oneof![0..100u64, 0..10_000u64, 0..1u64 << 38];
+        let jump = prop_oneof![Just(u64::MAX / 2), u64::MAX - 300..=u64::MAX, any::<u64>()];
+        prop_oneof![
+            6 => near.prop_map(Op::InsertAhead),
+            1 => (0..100u64).prop_map(Op::InsertBehind),
+            2 => far.prop_map(Op::InsertAt),
+            3 => any::<prop::sample::Index>().prop_map(Op::Remove),
+            4 => step.prop_map(Op::AdvanceBy),
+            1 => jump.prop_map(Op::AdvanceTo),
+            3 => Just(Op::AdvanceToNext),
+        ]
+    }
+
+    /// The model: live entries ordered by `(when, insertion number)`.
+    type Model = BTreeMap<(u64, u64), ()>;
+
+    /// Advances both the wheel and the model to `now` and checks that exactly the model's entries
+    /// with `when <= now` came out, in non-decreasing `when` order.
+    fn advance_both(
+        wheel: &mut Wheel<u64>,
+        model: &mut Model,
+        now: u64,
+    ) -> Result<(), TestCaseError> {
+        let target = now.max(wheel.elapsed());
+        let fired = advance(wheel, now);
+        prop_assert_eq!(wheel.elapsed(), target);
+        prop_assert!(
+            fired.windows(2).all(|w| w[0].0 <= w[1].0),
+            "out of order: {:?}",
+            fired
+        );
+        let expected: Vec<(u64, u64)> = model
+            .range(..=(target, u64::MAX))
+            .map(|(&k, _)| k)
+            .collect();
+        for entry in &expected {
+            model.remove(entry);
+        }
+        let mut got = fired;
+        got.sort_unstable();
+        prop_assert_eq!(
+            got,
+            expected,
+            "advance to {} handed out the wrong entries",
+            target
+        );
+        Ok(())
+    }
+
+    fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
+        let mut wheel = Wheel::new();
+        let mut model = Model::new();
+        let mut keys: Vec<(Key, u64, u64)> = Vec::new();
+        for op in ops {
+            let elapsed = wheel.elapsed();
+            let mut insert = |when: u64| {
+                let seq = keys.len() as u64;
+                keys.push((wheel.insert(when, seq), when, seq));
+                model.insert((when, seq), ());
+            };
+            match op {
+                Op::InsertAhead(delta) => insert(elapsed.saturating_add(delta)),
+                Op::InsertBehind(delta) => insert(elapsed.saturating_sub(delta)),
+                Op::InsertAt(when) => insert(when),
+                Op::Remove(_) if keys.is_empty() => {}
+                Op::Remove(pick) => {
+                    let (key, when, seq) = keys[pick.index(keys.len())];
+                    let expected = model.remove(&(when, seq)).map(|()| seq);
+                    prop_assert_eq!(wheel.remove(key), expected);
+                    prop_assert_eq!(wheel.get(key), None);
+                }
+                Op::AdvanceBy(delta) => {
+                    advance_both(&mut wheel, &mut model, elapsed.saturating_add(delta))?;
+                }
+                Op::AdvanceTo(now) => {
+                    advance_both(&mut wheel, &mut model, now)?;
+                }
+                Op::AdvanceToNext => {
+                    if let Some(next) = wheel.next_expiration() {
+                        let before = model.len();
+                        advance_both(&mut wheel, &mut model, next)?;
+                        let progress = model.len() < before || wheel.elapsed() > elapsed;
+                        prop_assert!(
+                            progress,
+                            "advancing to next_expiration {} did nothing",
+                            next
+                        );
+                    }
+                }
+            }
+            prop_assert_eq!(wheel.len(), model.len());
+            let earliest = model.keys().next().map(|&(when, _)| when);
+            match (wheel.next_expiration(), earliest) {
+                (None, None) => {}
+                (Some(next), Some(earliest)) => {
+                    prop_assert!(
+                        next <= earliest,
+                        "next_expiration {} > earliest {}",
+                        next,
+                        earliest
+                    );
+                }
+                (next, earliest) => {
+                    prop_assert!(false, "next {:?} but earliest {:?}", next, earliest)
+                }
+            }
+            assert_invariants(&wheel);
+        }
+        // Following next_expiration drains the wheel, and each entry costs at most one overflow
+        // pull and six cascades on the way.
+        let mut budget = 8 * model.len() + 1;
+        while let Some(next) = wheel.next_expiration() {
+            prop_assert!(budget > 0, "draining the wheel does not terminate");
+            budget -= 1;
+            advance_both(&mut wheel, &mut model, next)?;
+        }
+        prop_assert!(model.is_empty(), "entries left in the model: {:?}", model);
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Random inserts, removes and advances agree with a sorted-map model.
+        #[test]
+        #[cfg_attr(miri, ignore)]
+        fn wheel_matches_a_sorted_map(ops in prop::collection::vec(op(), 1..120)) {
+            run(ops)?;
+        }
     }
 }
