@@ -72,8 +72,12 @@ impl BlockingPool {
 
     fn submit(&self, job: Job) {
         self.in_flight.fetch_add(1, Ordering::AcqRel);
-        self.jobs.send(job).expect("the pool holds its own receiver");
-        if self.idle.load(Ordering::Acquire) == 0 && self.threads.load(Ordering::Relaxed) < self.max_threads {
+        self.jobs
+            .send(job)
+            .expect("the pool holds its own receiver");
+        if self.idle.load(Ordering::Acquire) == 0
+            && self.threads.load(Ordering::Relaxed) < self.max_threads
+        {
             self.threads.fetch_add(1, Ordering::Relaxed);
             let queue = self.queue.clone();
             let idle = self.idle.clone();
@@ -124,7 +128,10 @@ where
     F: FnOnce() -> R + Send + 'static,
     R: Send + 'static,
 {
-    let slot = Arc::new(Mutex::new(Slot::<R> { result: None, waker: None }));
+    let slot = Arc::new(Mutex::new(Slot::<R> {
+        result: None,
+        waker: None,
+    }));
     let for_job = slot.clone();
     context::expect_core("to_thread", |core| {
         let in_flight = core.shared.blocking.in_flight.clone();

@@ -65,7 +65,10 @@ pub(crate) fn enter(core: &Core) -> Entered<'_> {
 /// which may happen while another runtime runs), restoring it afterwards.
 pub(crate) fn enter_unchecked(core: &Core) -> Entered<'_> {
     let previous = CURRENT.with(|current| current.replace(core));
-    Entered { previous, _core: std::marker::PhantomData }
+    Entered {
+        previous,
+        _core: std::marker::PhantomData,
+    }
 }
 
 impl Drop for Entered<'_> {

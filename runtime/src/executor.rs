@@ -131,8 +131,17 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    pub(crate) fn new(mailbox: Sender<Remote>, reactor: Arc<Reactor>, blocking: BlockingPool) -> Shared {
-        Shared { mailbox, sleeping: AtomicBool::new(false), reactor, blocking }
+    pub(crate) fn new(
+        mailbox: Sender<Remote>,
+        reactor: Arc<Reactor>,
+        blocking: BlockingPool,
+    ) -> Shared {
+        Shared {
+            mailbox,
+            sleeping: AtomicBool::new(false),
+            reactor,
+            blocking,
+        }
     }
 
     /// The remote half of a wake (module doc, steps 1–3).
@@ -184,7 +193,12 @@ pub(crate) struct Core {
 }
 
 impl Core {
-    pub(crate) fn new(shared: Arc<Shared>, mailbox: Receiver<Remote>, clock: Clock, tracer: Option<Tracer>) -> Core {
+    pub(crate) fn new(
+        shared: Arc<Shared>,
+        mailbox: Receiver<Remote>,
+        clock: Clock,
+        tracer: Option<Tracer>,
+    ) -> Core {
         let timers = RefCell::new(Timers::new(clock.now()));
         let main = TaskRef::new(std::future::pending::<()>(), shared.clone(), Some("main"));
         let core = Core {
@@ -290,7 +304,9 @@ impl Core {
         //    task from hogging the loop, and caps the step at 61 polls.
         let batch = self.ready.borrow().len().min(MAX_POLLS_PER_TURN);
         for _ in 0..batch {
-            let Some(task) = self.ready.borrow_mut().pop_front() else { break };
+            let Some(task) = self.ready.borrow_mut().pop_front() else {
+                break;
+            };
             if self.run_task(task, poll_main) {
                 return true;
             }
@@ -350,7 +366,14 @@ impl Core {
                 task.set_lifecycle((state & lifecycle::SCHEDULED) | lifecycle::DONE);
                 self.tasks.remove(task);
                 Metrics::count(&self.metrics.finished);
-                self.trace(if panicked { Event::Panicked } else { Event::Finished }, task);
+                self.trace(
+                    if panicked {
+                        Event::Panicked
+                    } else {
+                        Event::Finished
+                    },
+                    task,
+                );
                 task.complete();
                 task.release_owner_if_idle();
             }
@@ -507,11 +530,17 @@ impl Core {
     /// The (clock, real) instants a poll starts at, when tracing.
     #[inline]
     fn trace_poll_start(&self) -> Option<(std::time::Instant, std::time::Instant)> {
-        self.tracer.as_ref().map(|_| (self.clock.now(), std::time::Instant::now()))
+        self.tracer
+            .as_ref()
+            .map(|_| (self.clock.now(), std::time::Instant::now()))
     }
 
     #[inline]
-    fn trace_poll_end(&self, task: TaskRef, started: Option<(std::time::Instant, std::time::Instant)>) {
+    fn trace_poll_end(
+        &self,
+        task: TaskRef,
+        started: Option<(std::time::Instant, std::time::Instant)>,
+    ) {
         if let (Some(tracer), Some((at, real))) = (&self.tracer, started) {
             tracer.poll(task, at, real.elapsed());
         }
@@ -546,7 +575,10 @@ impl TaskList {
                 prev.header().links.set((before, next));
             }
             None => {
-                debug_assert!(self.head.get() == Some(task), "removing a task that is not in the list");
+                debug_assert!(
+                    self.head.get() == Some(task),
+                    "removing a task that is not in the list"
+                );
                 self.head.set(next);
             }
         }

@@ -58,7 +58,10 @@ impl<T> JoinHandle<T> {
     /// `task` was just created by `TaskRef::new` for a future whose output is
     /// `T`, and the handle takes over its `HANDLE` reference.
     pub(crate) unsafe fn new(task: TaskRef) -> JoinHandle<T> {
-        JoinHandle { task, _output: PhantomData }
+        JoinHandle {
+            task,
+            _output: PhantomData,
+        }
     }
 
     /// Cancels the task: its future is dropped promptly, without being polled
@@ -98,7 +101,10 @@ impl<T> Future for JoinHandle<T> {
         let mut out: Poll<Result<T, JoinError>> = Poll::Pending;
         // SAFETY: this handle's task has output `T` (constructor's contract) and `out` is
         // a `Poll<Result<T, JoinError>>`.
-        unsafe { self.task.poll_join(cx.waker(), &mut out as *mut _ as *mut ()) };
+        unsafe {
+            self.task
+                .poll_join(cx.waker(), &mut out as *mut _ as *mut ())
+        };
         out
     }
 }
@@ -112,7 +118,9 @@ impl<T> Drop for JoinHandle<T> {
 
 impl<T> fmt::Debug for JoinHandle<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("JoinHandle").field("finished", &self.is_finished()).finish()
+        f.debug_struct("JoinHandle")
+            .field("finished", &self.is_finished())
+            .finish()
     }
 }
 
@@ -129,11 +137,17 @@ enum Repr {
 
 impl JoinError {
     pub(crate) fn cancelled(header: &Header) -> JoinError {
-        JoinError { task: describe(header), repr: Repr::Cancelled }
+        JoinError {
+            task: describe(header),
+            repr: Repr::Cancelled,
+        }
     }
 
     pub(crate) fn panic(header: &Header, payload: Box<dyn Any + Send + 'static>) -> JoinError {
-        JoinError { task: describe(header), repr: Repr::Panic(payload) }
+        JoinError {
+            task: describe(header),
+            repr: Repr::Panic(payload),
+        }
     }
 
     /// The task was cancelled (by `JoinHandle::cancel` or runtime shutdown).
@@ -155,7 +169,8 @@ impl JoinError {
     /// [`try_into_panic`](JoinError::try_into_panic).
     #[track_caller]
     pub fn into_panic(self) -> Box<dyn Any + Send + 'static> {
-        self.try_into_panic().expect("JoinError::into_panic called on a cancelled task's error")
+        self.try_into_panic()
+            .expect("JoinError::into_panic called on a cancelled task's error")
     }
 
     /// The panic payload, or the error itself if the task was cancelled.
@@ -176,7 +191,10 @@ fn describe(header: &Header) -> String {
 
 /// The panic message, if the payload is a string (as `panic!` makes it).
 fn panic_message(payload: &(dyn Any + Send)) -> Option<&str> {
-    payload.downcast_ref::<&str>().copied().or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+    payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
 }
 
 impl fmt::Display for JoinError {
@@ -196,7 +214,12 @@ impl fmt::Debug for JoinError {
         match &self.repr {
             Repr::Cancelled => write!(f, "JoinError::Cancelled({})", self.task),
             Repr::Panic(payload) => {
-                write!(f, "JoinError::Panic({}, {:?})", self.task, panic_message(payload.as_ref()).unwrap_or("..."))
+                write!(
+                    f,
+                    "JoinError::Panic({}, {:?})",
+                    self.task,
+                    panic_message(payload.as_ref()).unwrap_or("...")
+                )
             }
         }
     }

@@ -111,7 +111,9 @@ impl Runtime {
 
     /// A handle to this runtime, for other threads.
     pub fn handle(&self) -> Handle {
-        Handle { shared: self.core.shared.clone() }
+        Handle {
+            shared: self.core.shared.clone(),
+        }
     }
 
     /// Counters of what this runtime has done so far (see [`MetricsSnapshot`]).
@@ -193,7 +195,10 @@ impl Builder {
         let shared = Arc::new(Shared::new(sender, reactor, BlockingPool::new()));
         let clock = Clock::new(self.virtual_time);
         let tracer = self.trace.map(|path| Tracer::new(path, clock.now()));
-        Ok(Runtime { core: Box::new(Core::new(shared, receiver, clock, tracer)), _not_send: NotSend::default() })
+        Ok(Runtime {
+            core: Box::new(Core::new(shared, receiver, clock, tracer)),
+            _not_send: NotSend::default(),
+        })
     }
 }
 
@@ -223,7 +228,9 @@ impl Handle {
     /// Outside of a runtime (message contains `outside of a spindle runtime`).
     #[track_caller]
     pub fn current() -> Handle {
-        context::expect_core("Handle::current", |core| Handle { shared: core.shared.clone() })
+        context::expect_core("Handle::current", |core| Handle {
+            shared: core.shared.clone(),
+        })
     }
 
     /// Spawns a `Send` future onto the runtime from any thread, like

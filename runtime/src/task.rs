@@ -274,7 +274,10 @@ impl TaskRef {
     /// task just finished and its result is stored (not yet published); its
     /// value is `true` if the future panicked.
     pub(crate) fn poll(self, cx: &mut Context<'_>) -> Poll<bool> {
-        debug_assert!(self.lifecycle() & lifecycle::RUNNING != 0, "poll of a task not marked RUNNING");
+        debug_assert!(
+            self.lifecycle() & lifecycle::RUNNING != 0,
+            "poll of a task not marked RUNNING"
+        );
         // SAFETY: called on the owner thread with the task RUNNING and not DONE, so the
         // stage holds the future and nobody else touches it (module doc, "Why !Send").
         unsafe { (self.header().vtable.poll)(self.0, cx) }
@@ -285,7 +288,10 @@ impl TaskRef {
     /// `DONE` first, so that code run by the future's `Drop` cannot cancel it
     /// a second time. Owner thread only.
     pub(crate) fn cancel_future(self) {
-        debug_assert!(self.lifecycle() & lifecycle::RUNNING == 0, "cancel_future on a running task");
+        debug_assert!(
+            self.lifecycle() & lifecycle::RUNNING == 0,
+            "cancel_future on a running task"
+        );
         // SAFETY: owner thread, future present and not being polled (asserted above).
         unsafe { (self.header().vtable.cancel)(self.0) }
     }
@@ -391,15 +397,24 @@ impl TaskRef {
             if state & JOIN_WAKER != 0 {
                 // SAFETY: while JOIN_WAKER is set the cell is only read, by both sides
                 // (`complete` wakes it by reference), so a shared read here cannot race.
-                let same = unsafe { (*header.join_waker.get()).as_ref() }.is_some_and(|w| w.will_wake(waker));
+                let same = unsafe { (*header.join_waker.get()).as_ref() }
+                    .is_some_and(|w| w.will_wake(waker));
                 if same {
                     return;
                 }
                 // Take the cell back: clear JOIN_WAKER unless COMPLETE was set meanwhile.
-                match header.state.compare_exchange(state, state & !JOIN_WAKER, Ordering::AcqRel, Ordering::Acquire) {
+                match header.state.compare_exchange(
+                    state,
+                    state & !JOIN_WAKER,
+                    Ordering::AcqRel,
+                    Ordering::Acquire,
+                ) {
                     Ok(_) => state &= !JOIN_WAKER,
                     Err(actual) => {
-                        debug_assert!(actual & COMPLETE != 0, "only completion races with the handle");
+                        debug_assert!(
+                            actual & COMPLETE != 0,
+                            "only completion races with the handle"
+                        );
                         state = actual;
                     }
                 }
@@ -407,10 +422,18 @@ impl TaskRef {
             if state & COMPLETE == 0 {
                 // SAFETY: JOIN_WAKER is clear, so the cell is ours.
                 unsafe { *header.join_waker.get() = Some(waker.clone()) };
-                match header.state.compare_exchange(state, state | JOIN_WAKER, Ordering::AcqRel, Ordering::Acquire) {
+                match header.state.compare_exchange(
+                    state,
+                    state | JOIN_WAKER,
+                    Ordering::AcqRel,
+                    Ordering::Acquire,
+                ) {
                     Ok(_) => return,
                     Err(actual) => {
-                        debug_assert!(actual & COMPLETE != 0, "only completion races with the handle");
+                        debug_assert!(
+                            actual & COMPLETE != 0,
+                            "only completion races with the handle"
+                        );
                         // SAFETY: JOIN_WAKER is still clear, the cell is still ours.
                         unsafe { *header.join_waker.get() = None };
                     }
@@ -544,7 +567,9 @@ unsafe fn read_output<F: Future>(ptr: NonNull<Header>, out: *mut ()) {
     let stage = unsafe { stage::<F>(ptr) };
     match std::mem::replace(stage, Stage::Consumed) {
         // SAFETY: `out` is a `*mut Poll<Result<F::Output, JoinError>>` (caller's contract).
-        Stage::Finished(result) => unsafe { *(out as *mut Poll<Result<F::Output, JoinError>>) = Poll::Ready(result) },
+        Stage::Finished(result) => unsafe {
+            *(out as *mut Poll<Result<F::Output, JoinError>>) = Poll::Ready(result)
+        },
         _ => panic!("JoinHandle polled after it returned its result"),
     }
 }

@@ -61,28 +61,52 @@ pub(crate) struct Tracer {
 impl Tracer {
     pub(crate) fn new(path: PathBuf, start: Instant) -> Tracer {
         let lanes = BTreeMap::from([(LOOP_LANE, "loop".to_string())]);
-        Tracer { path, start, records: RefCell::new(Vec::new()), lanes: RefCell::new(lanes) }
+        Tracer {
+            path,
+            start,
+            records: RefCell::new(Vec::new()),
+            lanes: RefCell::new(lanes),
+        }
     }
 
     fn lane(&self, task: TaskRef) -> u64 {
         let header = task.header();
         let lane = header.id.get() + 1;
-        self.lanes.borrow_mut().entry(lane).or_insert_with(|| match &header.name {
-            Some(name) => format!("{name} (task {})", header.id.get()),
-            None => format!("task {}", header.id.get()),
-        });
+        self.lanes
+            .borrow_mut()
+            .entry(lane)
+            .or_insert_with(|| match &header.name {
+                Some(name) => format!("{name} (task {})", header.id.get()),
+                None => format!("task {}", header.id.get()),
+            });
         lane
     }
 
-    fn push(&self, lane: u64, name: &'static str, at: Instant, dur: Option<Duration>, args: String) {
+    fn push(
+        &self,
+        lane: u64,
+        name: &'static str,
+        at: Instant,
+        dur: Option<Duration>,
+        args: String,
+    ) {
         let ts = at.saturating_duration_since(self.start);
-        self.records.borrow_mut().push(Record { lane, name, ts, dur, args });
+        self.records.borrow_mut().push(Record {
+            lane,
+            name,
+            ts,
+            dur,
+            args,
+        });
     }
 
     pub(crate) fn task_event(&self, event: Event, task: TaskRef, now: Instant) {
         let (name, args) = match event {
             Event::Spawn => ("spawn", String::new()),
-            Event::Wake(origin) => ("wake", format!(r#""origin":"{}""#, format!("{origin:?}").to_lowercase())),
+            Event::Wake(origin) => (
+                "wake",
+                format!(r#""origin":"{}""#, format!("{origin:?}").to_lowercase()),
+            ),
             Event::Finished => ("finished", String::new()),
             Event::Panicked => ("panicked", String::new()),
             Event::Cancelled => ("cancelled", String::new()),
@@ -98,30 +122,52 @@ impl Tracer {
 
     pub(crate) fn timer(&self, fired: bool, at: Instant, deadline: Instant) {
         let late = at.saturating_duration_since(deadline).as_secs_f64() * 1e6;
-        let name = if fired { "timer fired" } else { "timer cancelled" };
+        let name = if fired {
+            "timer fired"
+        } else {
+            "timer cancelled"
+        };
         self.push(LOOP_LANE, name, at, None, format!(r#""late_us":{late:.1}"#));
     }
 
-    pub(crate) fn reactor_wait(&self, at: Instant, blocked: Duration, timeout: Option<Duration>, events: usize) {
+    pub(crate) fn reactor_wait(
+        &self,
+        at: Instant,
+        blocked: Duration,
+        timeout: Option<Duration>,
+        events: usize,
+    ) {
         let timeout = match timeout {
             Some(t) => format!("{:.1}", t.as_secs_f64() * 1e6),
             None => "null".to_string(),
         };
-        let woke_by = if events > 0 { "io or notify" } else { "timeout" };
-        let args = format!(r#""blocked_us":{:.1},"timeout_us":{timeout},"events":{events},"woke_by":"{woke_by}""#, blocked.as_secs_f64() * 1e6);
+        let woke_by = if events > 0 {
+            "io or notify"
+        } else {
+            "timeout"
+        };
+        let args = format!(
+            r#""blocked_us":{:.1},"timeout_us":{timeout},"events":{events},"woke_by":"{woke_by}""#,
+            blocked.as_secs_f64() * 1e6
+        );
         self.push(LOOP_LANE, "reactor wait", at, Some(blocked), args);
     }
 
     /// Writes the file. Errors go to stderr: a trace must not crash the program.
     pub(crate) fn finish(&self) {
         if let Err(error) = std::fs::write(&self.path, self.to_json()) {
-            eprintln!("spindle: could not write the trace to {}: {error}", self.path.display());
+            eprintln!(
+                "spindle: could not write the trace to {}: {error}",
+                self.path.display()
+            );
         }
     }
 
     fn to_json(&self) -> String {
         let mut out = String::from("{\"displayTimeUnit\":\"ms\",\"traceEvents\":[\n");
-        out.push_str(r#"{"name":"process_name","ph":"M","pid":1,"tid":0,"args":{"name":"spindle"}}"#);
+        out.push_str(
+            r#"{"name":"process_name","ph":"M","pid":1,"tid":0,"args":{"name":"spindle"}}"#,
+        );
         for (lane, name) in self.lanes.borrow().iter() {
             let _ = write!(
                 out,
@@ -132,7 +178,11 @@ impl Tracer {
         }
         for record in self.records.borrow().iter() {
             let ts = record.ts.as_secs_f64() * 1e6;
-            let _ = write!(out, ",\n{{\"name\":\"{}\",\"pid\":1,\"tid\":{},\"ts\":{ts:.3}", record.name, record.lane);
+            let _ = write!(
+                out,
+                ",\n{{\"name\":\"{}\",\"pid\":1,\"tid\":{},\"ts\":{ts:.3}",
+                record.name, record.lane
+            );
             match record.dur {
                 Some(dur) => {
                     let _ = write!(out, ",\"ph\":\"X\",\"dur\":{:.3}", dur.as_secs_f64() * 1e6);

@@ -34,7 +34,8 @@ static VTABLE: RawWakerVTable = RawWakerVTable::new(clone, wake, wake_by_ref, dr
 pub(crate) fn with_borrowed_waker<R>(task: TaskRef, f: impl FnOnce(&Waker) -> R) -> R {
     // SAFETY: the data pointer is a live task and the vtable's functions treat it as
     // one; ManuallyDrop keeps `drop_waker` from releasing a reference we do not own.
-    let waker = ManuallyDrop::new(unsafe { Waker::from_raw(RawWaker::new(task.as_ptr(), &VTABLE)) });
+    let waker =
+        ManuallyDrop::new(unsafe { Waker::from_raw(RawWaker::new(task.as_ptr(), &VTABLE)) });
     f(&waker)
 }
 

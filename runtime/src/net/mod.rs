@@ -1,1 +1,147 @@
-//! Networking on the reactor: TCP and UDP (filled in by the reactor work).
+//! Networking on the reactor: [`TcpListener`], [`TcpStream`] and
+//! [`UdpSocket`].
+//!
+//! # An async socket is a non-blocking socket plus a registration
+//!
+//! There is no special kind of socket for async code. A spindle
+//! `TcpStream` is a plain `std::net::TcpStream` switched to non-blocking
+//! mode — so a syscall that cannot complete at once fails with `EAGAIN`
+//! (`io::ErrorKind::WouldBlock`) instead of putting the thread to sleep —
+//! wrapped in a `Registration`, which adds its descriptor to the reactor's
+//! poller. Every operation then follows one pattern (`Registration::poll_io`):
+//!
+//! ```text
+//!   poll ──▶ try the syscall ──▶ done or failed? ──▶ Ready(result)
+//!                 │
+//!                 └─ WouldBlock ──▶ store the task's waker for Read/Write,
+//!                                   re-arm interest (epoll_ctl) ──▶ Pending
+//!
+//!   ... the loop runs other tasks, then blocks in epoll_wait ...
+//!
+//!   socket ready ──▶ reactor takes the waker, wakes the task ──▶ poll again
+//! ```
+//!
+//! The operation is *tried first*, before asking the reactor anything: the
+//! data is often already there, and then the read costs one syscall and no
+//! trip through the loop. Only a failed attempt registers interest, and the
+//! re-arm reports readiness that arrived in between, so no wake is lost
+//! (module doc of `reactor`). asyncio does the same in `sock_recv`: try
+//! `sock.recv`, and on `BlockingIOError` `add_reader` and wait on a future.
+//!
+//! The same pattern covers every call here: `accept` waits for *readable*,
+//! `write` and `send_to` for *writable*, and a connect in progress for
+//! *writable* too (`tcp.rs` shows how `connect` is made non-blocking).
+//!
+//! # Cancellation comes for free
+//!
+//! A non-blocking syscall either happened or did not; it is never half-way
+//! when the future returns `Pending`. So dropping a `read`, `recv_from` or
+//! `accept` future loses nothing: whatever the kernel had is still in the
+//! kernel. (A waker left in the source by a dropped future only causes, at
+//! worst, one spurious wake.) `write_all`, a loop of writes, is the
+//! exception, and says so.
+//!
+//! # One waiting task per direction, so `&mut self`
+//!
+//! The reactor stores one waker per direction of a socket. If two tasks
+//! read the same socket, the second one's waker would replace the first's,
+//! and the first would never be woken. Rather than keeping a list of
+//! waiters, spindle makes the situation impossible to write: `read`,
+//! `write`, `accept`, `send_to` and `recv_from` take `&mut self`. A read
+//! task and a write task can still share a stream after `split`ting it
+//! (`futures_lite::io::split`): the two directions have separate
+//! wakers.
+//!
+//! # Addresses, and the one call that blocks
+//!
+//! Addresses are anything `std::net::ToSocketAddrs`: `"127.0.0.1:7000"`,
+//! `("localhost", 7000)`, a `SocketAddr`, a slice of them. They are resolved
+//! by std's resolver (`getaddrinfo`), which **blocks the loop's thread** for
+//! as long as DNS takes. An IP address never touches DNS, so that costs
+//! nothing; for a host name asyncio runs `getaddrinfo` on its thread pool,
+//! and you can do the same before connecting:
+//!
+//! ```
+//! use std::net::ToSocketAddrs;
+//!
+//! spindle_runtime::run(async {
+//!     let addrs: Vec<_> = spindle_runtime::to_thread(|| {
+//!         ("localhost", 7000).to_socket_addrs().map(Iterator::collect::<Vec<_>>)
+//!     })
+//!     .await
+//!     .unwrap()?;
+//!     // ... then `TcpStream::connect(&addrs[..]).await`.
+//!     assert!(addrs.iter().all(|a| a.port() == 7000));
+//!     std::io::Result::Ok(())
+//! })?;
+//! # std::io::Result::Ok(())
+//! ```
+//!
+//! # An I/O object belongs to one runtime
+//!
+//! A socket is registered with the reactor of the runtime that created it,
+//! and only that runtime's loop ever reports its readiness. The types are
+//! `Send + Sync` (a task moved by `Handle::spawn` may carry one), but a
+//! socket awaited under another runtime only makes progress while its own
+//! runtime's loop runs. Creating one outside any runtime panics.
+//!
+//! # Errors
+//!
+//! Every failure is an `io::Error` with the operating system's error kind:
+//! `ConnectionRefused`, `AddrInUse`, `ConnectionReset`, `BrokenPipe`, and
+//! "Too many open files" (`EMFILE`) from `accept`, which is returned, not
+//! retried — see [`TcpListener::accept`].
+//!
+//! # Syscalls per round trip
+//!
+//! SYSCALLS
+//!
+//! # Teaching simplifications
+//!
+//! - **No cooperative budget.** A task whose socket is always ready never
+//!   returns `Pending`, so it never yields to other tasks. tokio counts
+//!   operations per poll and forces a yield after 128; here, add a
+//!   `yield_now().await` in such a loop.
+//! - **Oneshot interest, no readiness cache.** Each wait costs an
+//!   `epoll_ctl`; tokio registers a socket once, edge-triggered, and
+//!   remembers readiness in the socket's record (see `reactor`).
+//! - **Unix only**, like the reactor: the types rest on `std::os::fd`.
+
+mod tcp;
+mod udp;
+
+use std::future::Future;
+use std::io;
+use std::net::{SocketAddr, ToSocketAddrs};
+
+pub use tcp::{TcpListener, TcpStream};
+pub use udp::UdpSocket;
+
+/// Resolves `addr` with std's blocking resolver (module doc).
+fn resolve(addr: impl ToSocketAddrs) -> io::Result<Vec<SocketAddr>> {
+    Ok(addr.to_socket_addrs()?.collect())
+}
+
+/// Tries `attempt` on each address `addr` resolves to, in order, and
+/// returns the first success or the last error: what std's
+/// `TcpStream::connect` does (and asyncio's `create_connection`, which also
+/// keeps trying the next address after a failure).
+async fn each_addr<T, F, Fut>(addr: impl ToSocketAddrs, mut attempt: F) -> io::Result<T>
+where
+    F: FnMut(SocketAddr) -> Fut,
+    Fut: Future<Output = io::Result<T>>,
+{
+    let mut last_error = None;
+    for addr in resolve(addr)? {
+        match attempt(addr).await {
+            Ok(value) => return Ok(value),
+            Err(error) => last_error = Some(error),
+        }
+    }
+    Err(last_error.unwrap_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "could not resolve to any addresses",
+        )
+    }))
+}

@@ -33,7 +33,10 @@ pub(crate) struct Poller {
 
 impl Poller {
     pub(crate) fn new() -> io::Result<Poller> {
-        Ok(Poller { notified: Mutex::new(false), condvar: Condvar::new() })
+        Ok(Poller {
+            notified: Mutex::new(false),
+            condvar: Condvar::new(),
+        })
     }
 
     pub(crate) fn notify(&self) -> io::Result<()> {
@@ -42,7 +45,11 @@ impl Poller {
         Ok(())
     }
 
-    pub(crate) fn wait(&self, _events: &mut Events, timeout: Option<Duration>) -> io::Result<usize> {
+    pub(crate) fn wait(
+        &self,
+        _events: &mut Events,
+        timeout: Option<Duration>,
+    ) -> io::Result<usize> {
         let mut notified = self.notified.lock().unwrap();
         if !*notified {
             notified = match timeout {
@@ -58,7 +65,10 @@ impl Poller {
     ///
     /// None needed: nothing is registered. `unsafe` only to match `polling`.
     pub(crate) unsafe fn add(&self, _fd: std::os::fd::RawFd, _event: Event) -> io::Result<()> {
-        Err(io::Error::new(io::ErrorKind::Unsupported, "sockets are not available under Miri"))
+        Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "sockets are not available under Miri",
+        ))
     }
 
     pub(crate) fn modify(&self, _fd: std::os::fd::BorrowedFd<'_>, _event: Event) -> io::Result<()> {

@@ -163,7 +163,8 @@ impl Reactor {
         let mut sources = self.sources.lock().unwrap_or_else(|e| e.into_inner());
         let (generation, slot) = &mut sources.slots[index];
         if let Some(source) = slot.take() {
-            self.waiters.fetch_sub(source.waiter_count(), Ordering::Relaxed);
+            self.waiters
+                .fetch_sub(source.waiter_count(), Ordering::Relaxed);
         }
         *generation = generation.wrapping_add(1);
         sources.free.push(index);

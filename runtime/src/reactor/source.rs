@@ -55,7 +55,12 @@ impl Source {
     }
 
     pub(crate) fn waiter_count(&self) -> usize {
-        self.wakers.lock().unwrap_or_else(|e| e.into_inner()).iter().flatten().count()
+        self.wakers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .flatten()
+            .count()
     }
 
     /// Called by the reactor for an event on this source: takes the wakers of
@@ -105,9 +110,17 @@ impl<T: AsFd> Registration<T> {
     /// Outside of a runtime (message contains `outside of a spindle runtime`).
     #[track_caller]
     pub(crate) fn new(io: T) -> io::Result<Registration<T>> {
-        let reactor = context::expect_core("creating a spindle I/O object", |core| core.shared.reactor.clone());
+        let reactor = context::expect_core("creating a spindle I/O object", |core| {
+            core.shared.reactor.clone()
+        });
         let fd = io.as_fd().as_raw_fd();
-        let source = reactor.insert(|key| Arc::new(Source { key, fd, wakers: Mutex::new([None, None]) }));
+        let source = reactor.insert(|key| {
+            Arc::new(Source {
+                key,
+                fd,
+                wakers: Mutex::new([None, None]),
+            })
+        });
         // SAFETY: `io` is owned by the Registration built below, whose Drop deletes the
         // descriptor from the poller before `io` is dropped (the type's invariant); on
         // error nothing was added.
@@ -115,7 +128,11 @@ impl<T: AsFd> Registration<T> {
             reactor.remove(source.key);
             return Err(error);
         }
-        Ok(Registration { io, source, reactor })
+        Ok(Registration {
+            io,
+            source,
+            reactor,
+        })
     }
 
     pub(crate) fn get_ref(&self) -> &T {
@@ -159,7 +176,9 @@ impl<T: AsFd> Registration<T> {
                 self.reactor.waiters.fetch_add(1, Ordering::Relaxed);
             }
         }
-        self.reactor.poller.modify(source.fd(), source.interest(&wakers))
+        self.reactor
+            .poller
+            .modify(source.fd(), source.interest(&wakers))
     }
 }
 
