@@ -292,8 +292,7 @@ impl Core {
         self.tasks.remove(task);
         task.cancel_future();
         self.trace(Event::Cancelled, task);
-        task.complete();
-        task.release_owner_if_idle();
+        task.complete_and_release();
     }
 
     /// One turn of the loop (module doc). `poll_main` polls the `block_on`
@@ -374,8 +373,7 @@ impl Core {
                     },
                     task,
                 );
-                task.complete();
-                task.release_owner_if_idle();
+                task.complete_and_release();
             }
         }
         false

@@ -125,7 +125,13 @@ impl<T> fmt::Debug for JoinHandle<T> {
 }
 
 /// Why a task produced no value: it was cancelled, or it panicked.
-pub struct JoinError {
+///
+/// One pointer wide: every task keeps room for a `Result<T, JoinError>`, and
+/// keeping that small keeps a task allocation in the allocator's fastest
+/// size class (see `task.rs`). The box is only allocated on the error path.
+pub struct JoinError(Box<Inner>);
+
+struct Inner {
     task: String,
     repr: Repr,
 }
@@ -137,27 +143,27 @@ enum Repr {
 
 impl JoinError {
     pub(crate) fn cancelled(header: &Header) -> JoinError {
-        JoinError {
+        JoinError(Box::new(Inner {
             task: describe(header),
             repr: Repr::Cancelled,
-        }
+        }))
     }
 
     pub(crate) fn panic(header: &Header, payload: Box<dyn Any + Send + 'static>) -> JoinError {
-        JoinError {
+        JoinError(Box::new(Inner {
             task: describe(header),
             repr: Repr::Panic(payload),
-        }
+        }))
     }
 
     /// The task was cancelled (by `JoinHandle::cancel` or runtime shutdown).
     pub fn is_cancelled(&self) -> bool {
-        matches!(self.repr, Repr::Cancelled)
+        matches!(self.0.repr, Repr::Cancelled)
     }
 
     /// The task panicked.
     pub fn is_panic(&self) -> bool {
-        matches!(self.repr, Repr::Panic(_))
+        matches!(self.0.repr, Repr::Panic(_))
     }
 
     /// The panic payload, to re-raise with `std::panic::resume_unwind`.
@@ -175,9 +181,12 @@ impl JoinError {
 
     /// The panic payload, or the error itself if the task was cancelled.
     pub fn try_into_panic(self) -> Result<Box<dyn Any + Send + 'static>, JoinError> {
-        match self.repr {
+        match self.0.repr {
             Repr::Panic(payload) => Ok(payload),
-            Repr::Cancelled => Err(self),
+            Repr::Cancelled => Err(JoinError(Box::new(Inner {
+                task: self.0.task,
+                repr: Repr::Cancelled,
+            }))),
         }
     }
 }
@@ -199,11 +208,11 @@ fn panic_message(payload: &(dyn Any + Send)) -> Option<&str> {
 
 impl fmt::Display for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.repr {
-            Repr::Cancelled => write!(f, "{} was cancelled", self.task),
+        match &self.0.repr {
+            Repr::Cancelled => write!(f, "{} was cancelled", self.0.task),
             Repr::Panic(payload) => match panic_message(payload.as_ref()) {
-                Some(message) => write!(f, "{} panicked: {message}", self.task),
-                None => write!(f, "{} panicked", self.task),
+                Some(message) => write!(f, "{} panicked: {message}", self.0.task),
+                None => write!(f, "{} panicked", self.0.task),
             },
         }
     }
@@ -211,13 +220,13 @@ impl fmt::Display for JoinError {
 
 impl fmt::Debug for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.repr {
-            Repr::Cancelled => write!(f, "JoinError::Cancelled({})", self.task),
+        match &self.0.repr {
+            Repr::Cancelled => write!(f, "JoinError::Cancelled({})", self.0.task),
             Repr::Panic(payload) => {
                 write!(
                     f,
                     "JoinError::Panic({}, {:?})",
-                    self.task,
+                    self.0.task,
                     panic_message(payload.as_ref()).unwrap_or("...")
                 )
             }

@@ -1,0 +1,47 @@
+//! `spindle-trace` draws what spindle's scheduler did as a picture.
+//!
+//! Run a spindle program with `SPINDLE_TRACE=trace.json` and the runtime
+//! writes every poll, wake, spawn, timer and reactor wait to that file
+//! (`runtime/src/trace.rs`). Perfetto can open it, but a workshop wants a
+//! picture on a slide: this crate turns the file into an SVG timeline with
+//! one row per lane (the loop, `main`, then each task), so a reader sees at a
+//! glance which task ran when and who woke it.
+//!
+//! ```text
+//! SPINDLE_TRACE=q.json cargo run --example 03_queue
+//! cargo run -p spindle-trace -- q.json q.svg
+//! ```
+//!
+//! The crate is a few steps, one file each:
+//!
+//! 1. [`trace`] parses the JSON into a small model: lanes, spans, marks.
+//! 2. [`axis`] picks tick marks and writes times for people.
+//! 3. [`svg`] lays the model out and writes SVG text, drawing each bar and
+//!    mark the way `marks.rs` says (colours, shapes, legend).
+//!
+//! `main.rs` is only the command line around [`render_json`].
+
+pub mod axis;
+mod marks;
+pub mod svg;
+pub mod trace;
+
+pub use svg::{render, Options};
+pub use trace::{ParseError, Trace};
+
+/// Parses a trace file's text and renders it: the whole tool in one call.
+///
+/// # Errors
+///
+/// The [`ParseError`] of [`Trace::parse`] if `json` is not a trace.
+///
+/// # Examples
+///
+/// ```
+/// let svg = spindle_trace::render_json("[]", &spindle_trace::Options::default()).unwrap();
+/// assert!(svg.starts_with("<svg"));
+/// assert!(spindle_trace::render_json("{", &Default::default()).is_err());
+/// ```
+pub fn render_json(json: &str, options: &Options) -> Result<String, ParseError> {
+    Ok(render(&Trace::parse(json)?, options))
+}

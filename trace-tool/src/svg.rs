@@ -1,0 +1,410 @@
+//! Drawing a [`Trace`] as an SVG timeline, by hand: SVG is text, and
+//! writing it directly keeps every pixel decision visible in this file.
+//!
+//! The picture, top to bottom:
+//!
+//! ```text
+//!  title: file name — total duration
+//!  legend: what each bar and mark means
+//!  ┌──────────────┬──────────────────────────────────────────────┐
+//!  │ loop         │ ░░░░░░░reactor wait░░░░░░◆░░░░░░░░░░░░░◆░░░░ │  ◆ timer fired
+//!  │ main (task 0)│ ▼█                                        ▼█  │  ▼ wake, █ poll
+//!  │ task 1       │ ○▼█                      ▼█                   │  ○ spawn
+//!  │ ...          │                                               │
+//!  └──────────────┴──────────────────────────────────────────────┘
+//!                 0.0 s       1.0 s       2.0 s ...                  time axis
+//! ```
+//!
+//! Each lane is a row of [`ROW_HEIGHT`] px in three bands: wakes (and timer
+//! marks on the loop row) on top, pointing down at the bars they cause;
+//! bars in the middle; a task's life (spawn, finished, cancelled, panicked)
+//! underneath, so a mark never hides a bar.
+//!
+//! **Scale.** Time maps linearly onto the plot's width. A poll lasts
+//! microseconds and a workshop program runs for seconds, so at true scale a
+//! poll would be a millionth of the width: invisible. Every poll is drawn at
+//! least [`MIN_POLL_PX`] wide instead, which overstates its length but shows
+//! *that* and *when* it ran, and therefore the hand-offs between tasks. Use
+//! [`Options::window`] (`--from`/`--to` on the command line) to zoom in until
+//! polls have their true width and their order within a turn shows.
+//!
+//! What each bar and mark looks like, and the legend, are in `marks.rs`;
+//! this file decides only where things go. Each element has a `<title>`
+//! that a browser shows as a tooltip with exact times.
+
+use std::fmt::Write as _;
+
+use crate::axis::{self, format_duration, format_instant};
+use crate::marks::{self, escape, mark_name, mark_shape, STYLE};
+use crate::trace::{Lane, MarkKind, SpanKind, Trace};
+
+/// How to draw.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Options {
+    /// The title's first part, usually the trace's file name.
+    pub title: String,
+    /// Width of the whole picture in px.
+    pub width: f64,
+    /// The stretch of time to draw, `(from, to)` in µs; `None` draws the
+    /// whole trace. Anything outside is left out, spans are cut at the edges.
+    pub window: Option<(f64, f64)>,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            title: "trace".to_string(),
+            // Wide enough for five seconds at 200 px per second on a laptop
+            // screen or a projected slide, narrow enough to fit both.
+            width: 1200.0,
+            window: None,
+        }
+    }
+}
+
+/// Space around the picture's edges, px.
+const MARGIN: f64 = 16.0;
+/// Height of one lane's row, px: three bands (see the module doc) of about
+/// 12 px each, the smallest at which a mark's shape can still be told apart.
+pub const ROW_HEIGHT: f64 = 40.0;
+/// Where a row's bar band starts and how tall it is, px from the row's top.
+const BAR_TOP: f64 = 13.0;
+const BAR_HEIGHT: f64 = 14.0;
+/// Centres of the mark bands, px from the row's top.
+const TOP_MARK_Y: f64 = 7.0;
+const LIFE_MARK_Y: f64 = 33.0;
+/// The narrowest a poll is drawn, px: two is the least that still shows
+/// as a bar rather than a hairline when the picture is scaled down.
+pub const MIN_POLL_PX: f64 = 2.0;
+/// The narrowest a reactor wait is drawn: waits are usually long, and a
+/// short one is less news than a short poll.
+const MIN_WAIT_PX: f64 = 1.0;
+/// Lane names are set in a monospace font of 12 px, whose glyphs are 0.6 em
+/// wide (DejaVu Sans Mono, Menlo and Consolas all are): this lets us size the
+/// name column without measuring text.
+const NAME_CHAR_PX: f64 = 7.2;
+/// Longest lane name shown whole; longer ones are cut with an ellipsis.
+const MAX_NAME_CHARS: usize = 32;
+/// Aim for a tick at most every 90 px: a label like `1000.25 ms` is ~60 px.
+const PX_PER_TICK: f64 = 90.0;
+
+/// Where things go: the plot's left and right edges in px and the window of
+/// time they stand for.
+struct Scale {
+    left: f64,
+    right: f64,
+    from_us: f64,
+    to_us: f64,
+}
+
+impl Scale {
+    fn x(&self, us: f64) -> f64 {
+        self.left + (us - self.from_us) / (self.to_us - self.from_us) * (self.right - self.left)
+    }
+
+    fn contains(&self, us: f64) -> bool {
+        (self.from_us..=self.to_us).contains(&us)
+    }
+}
+
+/// Renders `trace` as a complete SVG document.
+///
+/// # Examples
+///
+/// ```
+/// use spindle_trace::{render, Options, Trace};
+/// let trace = Trace::parse(r#"[{"name":"poll","ph":"X","tid":1,"ts":0,"dur":5}]"#).unwrap();
+/// let svg = render(&trace, &Options::default());
+/// assert!(svg.starts_with("<svg"));
+/// assert_eq!(svg.matches("class=\"poll\"").count(), 1);
+/// ```
+pub fn render(trace: &Trace, options: &Options) -> String {
+    let (from_us, to_us) = window(trace, options.window);
+    let longest = trace
+        .lanes
+        .iter()
+        .map(|lane| shown_name(lane).chars().count());
+    let name_width = longest.max().unwrap_or(4) as f64 * NAME_CHAR_PX + 2.0 * MARGIN;
+    // Leave half a tick label of room on the right for the last label.
+    let scale = Scale {
+        left: MARGIN + name_width,
+        right: (options.width - MARGIN - 30.0).max(MARGIN + name_width + 100.0),
+        from_us,
+        to_us,
+    };
+    let width = scale.right + MARGIN + 30.0;
+
+    let mut body = String::new();
+    let rows_top = header(&mut body, trace, options, width, (from_us, to_us));
+    let rows_bottom = rows_top + ROW_HEIGHT * trace.lanes.len() as f64;
+
+    // Row stripes first, then grid lines over them, then each lane's content.
+    for (row, _) in trace.lanes.iter().enumerate() {
+        let y = rows_top + ROW_HEIGHT * row as f64;
+        let class = if row % 2 == 0 { "row-even" } else { "row-odd" };
+        let _ = writeln!(
+            body,
+            r#"<rect class="{class}" x="{MARGIN}" y="{y:.1}" width="{:.1}" height="{ROW_HEIGHT}"/>"#,
+            width - 2.0 * MARGIN
+        );
+    }
+    let max_ticks = ((scale.right - scale.left) / PX_PER_TICK).floor() as usize;
+    let ticks = axis::ticks(from_us, to_us, max_ticks);
+    for tick in &ticks {
+        let x = scale.x(tick.at_us);
+        let _ = writeln!(
+            body,
+            r#"<line class="grid" x1="{x:.2}" y1="{rows_top:.1}" x2="{x:.2}" y2="{rows_bottom:.1}"/>"#
+        );
+    }
+    for (row, lane) in trace.lanes.iter().enumerate() {
+        draw_lane(&mut body, lane, rows_top + ROW_HEIGHT * row as f64, &scale);
+    }
+
+    // The axis: a baseline under the rows, a tick and a label per step.
+    let _ = writeln!(
+        body,
+        r#"<line class="axis" x1="{:.2}" y1="{rows_bottom:.1}" x2="{:.2}" y2="{rows_bottom:.1}"/>"#,
+        scale.left, scale.right
+    );
+    for tick in &ticks {
+        let x = scale.x(tick.at_us);
+        let _ = writeln!(
+            body,
+            r#"<line class="axis" x1="{x:.2}" y1="{rows_bottom:.1}" x2="{x:.2}" y2="{:.1}"/><text class="tick" x="{x:.2}" y="{:.1}">{}</text>"#,
+            rows_bottom + 5.0,
+            rows_bottom + 18.0,
+            escape(&tick.label)
+        );
+    }
+    let height = rows_bottom + 30.0 + MARGIN;
+
+    let mut svg = String::with_capacity(body.len() + 1024);
+    let _ = writeln!(
+        svg,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0}" height="{height:.0}" viewBox="0 0 {width:.0} {height:.0}">"#
+    );
+    let _ = writeln!(svg, "<style>{STYLE}</style>");
+    let _ = writeln!(
+        svg,
+        r##"<rect x="0" y="0" width="{width:.0}" height="{height:.0}" fill="#ffffff"/>"##
+    );
+    svg.push_str(&body);
+    svg.push_str("</svg>\n");
+    svg
+}
+
+/// The window to draw in µs: the one asked for, else the whole trace; never
+/// empty, so the scale never divides by zero.
+fn window(trace: &Trace, asked: Option<(f64, f64)>) -> (f64, f64) {
+    let (from, to) = asked.unwrap_or((trace.start_us(), trace.end_us()));
+    if to > from {
+        (from, to)
+    } else {
+        // A trace with no events, or a window of one instant: show 1 ms.
+        (from, from + 1000.0)
+    }
+}
+
+/// Writes the title, subtitle and legend; returns where the rows start.
+fn header(
+    out: &mut String,
+    trace: &Trace,
+    options: &Options,
+    width: f64,
+    shown: (f64, f64),
+) -> f64 {
+    let total = format_duration(trace.end_us() - trace.start_us());
+    let title = match options.window {
+        None => format!("{} — {total}", options.title),
+        Some(_) => format!(
+            "{} — {} to {} (of {total})",
+            options.title,
+            format_instant(shown.0),
+            format_instant(shown.1)
+        ),
+    };
+    let wakes = trace
+        .lanes
+        .iter()
+        .flat_map(|lane| &lane.marks)
+        .filter(|mark| matches!(mark.kind, MarkKind::Wake(_)))
+        .count();
+    let subtitle = format!(
+        "{} lanes · {} polls · {wakes} wakes · times on the runtime's clock; \
+         every poll is drawn at least {MIN_POLL_PX} px wide",
+        trace.lanes.len(),
+        trace.polls(),
+    );
+    let _ = writeln!(
+        out,
+        r#"<text class="title" x="{MARGIN}" y="28">{}</text>"#,
+        escape(&title)
+    );
+    let _ = writeln!(
+        out,
+        r#"<text class="subtitle" x="{MARGIN}" y="46">{}</text>"#,
+        escape(&subtitle)
+    );
+
+    marks::legend(out, trace, MARGIN, width - MARGIN, 68.0)
+}
+
+/// The lane's name as drawn: cut to [`MAX_NAME_CHARS`].
+fn shown_name(lane: &Lane) -> String {
+    if lane.name.chars().count() <= MAX_NAME_CHARS {
+        lane.name.clone()
+    } else {
+        let cut: String = lane.name.chars().take(MAX_NAME_CHARS - 1).collect();
+        format!("{cut}…")
+    }
+}
+
+/// Draws one lane's row contents: its name, bars, then marks.
+fn draw_lane(out: &mut String, lane: &Lane, top: f64, scale: &Scale) {
+    let _ = writeln!(out, r#"<g class="lane" data-lane="{}">"#, lane.id);
+    let _ = writeln!(
+        out,
+        r#"<text class="name" x="{:.1}" y="{:.1}">{}<title>{}</title></text>"#,
+        MARGIN + 6.0,
+        top + BAR_TOP + BAR_HEIGHT - 3.0,
+        escape(&shown_name(lane)),
+        escape(&lane.name)
+    );
+    for span in &lane.spans {
+        if span.end_us() < scale.from_us || span.start_us > scale.to_us {
+            continue;
+        }
+        let (class, min_px, what) = match &span.kind {
+            SpanKind::Poll => ("poll", MIN_POLL_PX, "poll"),
+            SpanKind::ReactorWait => ("wait", MIN_WAIT_PX, "reactor wait"),
+            SpanKind::Other(name) => ("span", MIN_WAIT_PX, name.as_str()),
+        };
+        // Cut the span at the window's edges, then widen it to the minimum.
+        let x = scale.x(span.start_us.max(scale.from_us));
+        let end = scale.x(span.end_us().min(scale.to_us));
+        let width = (end - x).max(min_px);
+        let _ = writeln!(
+            out,
+            r#"<rect class="{class}" x="{x:.2}" y="{:.1}" width="{width:.2}" height="{BAR_HEIGHT}"><title>{} {} at {}</title></rect>"#,
+            top + BAR_TOP,
+            escape(what),
+            format_duration(span.dur_us),
+            format_instant(span.start_us)
+        );
+    }
+    for mark in &lane.marks {
+        if !scale.contains(mark.at_us) {
+            continue;
+        }
+        let band = match mark.kind {
+            MarkKind::Wake(_) | MarkKind::TimerFired | MarkKind::TimerCancelled => TOP_MARK_Y,
+            _ => LIFE_MARK_Y,
+        };
+        let title = format!(
+            "{} at {}",
+            mark_name(&mark.kind),
+            format_instant(mark.at_us)
+        );
+        mark_shape(
+            out,
+            &mark.kind,
+            scale.x(mark.at_us),
+            top + band,
+            Some(&title),
+        );
+        out.push('\n');
+    }
+    out.push_str("</g>\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn trace(json: &str) -> Trace {
+        Trace::parse(json).unwrap()
+    }
+
+    #[test]
+    fn time_maps_linearly_onto_the_plot() {
+        let scale = Scale {
+            left: 100.0,
+            right: 300.0,
+            from_us: 1000.0,
+            to_us: 3000.0,
+        };
+        assert_eq!(scale.x(1000.0), 100.0);
+        assert_eq!(scale.x(2000.0), 200.0);
+        assert_eq!(scale.x(3000.0), 300.0);
+    }
+
+    #[test]
+    fn a_tiny_poll_is_drawn_at_the_minimum_width() {
+        // A 1 µs poll in a 10 s trace would be 0.0001 px wide at true scale.
+        let svg = render(
+            &trace(
+                r#"[{"name":"poll","ph":"X","tid":1,"ts":0,"dur":1},
+                    {"name":"poll","ph":"X","tid":1,"ts":1e7,"dur":1}]"#,
+            ),
+            &Options::default(),
+        );
+        assert_eq!(
+            svg.matches(r#"width="2.00" height="14""#).count(),
+            2,
+            "{svg}"
+        );
+    }
+
+    #[test]
+    fn a_window_leaves_out_what_is_outside_and_cuts_spans() {
+        let json = r#"[{"name":"poll","ph":"X","tid":1,"ts":0,"dur":10},
+                       {"name":"poll","ph":"X","tid":1,"ts":500,"dur":10},
+                       {"name":"reactor wait","ph":"X","tid":0,"ts":20,"dur":2000},
+                       {"name":"wake","ph":"i","tid":1,"ts":5}]"#;
+        let options = Options {
+            window: Some((100.0, 1100.0)),
+            ..Options::default()
+        };
+        let svg = render(&trace(json), &options);
+        assert_eq!(svg.matches(r#"class="poll""#).count(), 1);
+        assert_eq!(svg.matches(r#"class="wait""#).count(), 1);
+        assert_eq!(svg.matches(r#"class="wake wake-unknown""#).count(), 0);
+        assert!(
+            svg.contains("0.000100 s to 0.001100 s"),
+            "title names the window"
+        );
+    }
+
+    #[test]
+    fn names_and_titles_are_escaped() {
+        let json = r#"[{"name":"thread_name","ph":"M","tid":1,"args":{"name":"<a&b>"}}]"#;
+        let options = Options {
+            title: "x\"y".to_string(),
+            ..Options::default()
+        };
+        let svg = render(&trace(json), &options);
+        assert!(svg.contains("&lt;a&amp;b&gt;"));
+        assert!(svg.contains("x&quot;y"));
+        assert!(!svg.contains("<a&b>"));
+    }
+
+    #[test]
+    fn long_names_are_cut() {
+        let lane = Lane {
+            id: 1,
+            name: "x".repeat(40),
+            spans: Vec::new(),
+            marks: Vec::new(),
+        };
+        assert_eq!(shown_name(&lane).chars().count(), MAX_NAME_CHARS);
+        assert!(shown_name(&lane).ends_with('…'));
+    }
+
+    #[test]
+    fn an_empty_trace_still_draws() {
+        let svg = render(&trace("[]"), &Options::default());
+        assert!(svg.starts_with("<svg") && svg.ends_with("</svg>\n"));
+        assert!(!svg.contains("NaN") && !svg.contains("inf"));
+    }
+}

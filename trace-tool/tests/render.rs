@@ -1,0 +1,230 @@
+//! The whole tool, from trace text to SVG text, on a hand-written trace and on
+//! real traces of `examples/03_queue` kept in `tests/fixtures/`.
+//!
+//! The fixtures were written by the runtime itself (see
+//! `tests/fixtures/README.md` for the commands), so these tests also notice
+//! when the runtime's trace format drifts away from what the tool reads.
+//! Checking them in, rather than running the example from the test, keeps
+//! the test fast and free of a nested `cargo` build.
+
+use spindle_trace::trace::{MarkKind, SpanKind, WakeOrigin, LOOP_LANE};
+use spindle_trace::{render, render_json, Options, Trace};
+
+const VIRTUAL: &str = include_str!("fixtures/03_queue_virtual.json");
+const REAL: &str = include_str!("fixtures/03_queue_real.json");
+
+/// A loop, main and one task, in spindle's shape and (out of) order.
+const SMALL: &str = r#"{"displayTimeUnit":"ms","traceEvents":[
+{"name":"thread_name","ph":"M","pid":1,"tid":0,"args":{"name":"loop"}},
+{"name":"thread_name","ph":"M","pid":1,"tid":1,"args":{"name":"main (task 0)"}},
+{"name":"thread_name","ph":"M","pid":1,"tid":2,"args":{"name":"task 1"}},
+{"name":"spawn","pid":1,"tid":2,"ts":2.0,"ph":"i","s":"t","args":{}},
+{"name":"wake","pid":1,"tid":2,"ts":2.5,"ph":"i","s":"t","args":{"origin":"local"}},
+{"name":"poll","pid":1,"tid":1,"ts":1.0,"ph":"X","dur":4.0,"args":{}},
+{"name":"reactor wait","pid":1,"tid":0,"ts":6.0,"ph":"X","dur":2000000.0,"args":{"events":0}},
+{"name":"timer fired","pid":1,"tid":0,"ts":2000010.0,"ph":"i","s":"t","args":{"late_us":4.0}},
+{"name":"wake","pid":1,"tid":2,"ts":2000011.0,"ph":"i","s":"t","args":{"origin":"timer"}},
+{"name":"poll","pid":1,"tid":2,"ts":2000012.0,"ph":"X","dur":3.0,"args":{}},
+{"name":"finished","pid":1,"tid":2,"ts":2000015.0,"ph":"i","s":"t","args":{}}
+]}"#;
+
+fn count(svg: &str, needle: &str) -> usize {
+    svg.matches(needle).count()
+}
+
+#[test]
+fn a_small_trace_parses_into_lanes_spans_and_marks() {
+    let trace = Trace::parse(SMALL).unwrap();
+    let names: Vec<&str> = trace.lanes.iter().map(|l| l.name.as_str()).collect();
+    assert_eq!(names, ["loop", "main (task 0)", "task 1"]);
+
+    let looped = trace.lane(LOOP_LANE).unwrap();
+    assert_eq!(looped.spans.len(), 1);
+    assert_eq!(looped.spans[0].kind, SpanKind::ReactorWait);
+    assert_eq!(looped.marks[0].kind, MarkKind::TimerFired);
+
+    let task = trace.lane(2).unwrap();
+    assert_eq!(task.spans.len(), 1);
+    assert_eq!(task.spans[0].start_us, 2_000_012.0);
+    let kinds: Vec<MarkKind> = task.marks.iter().map(|m| m.kind.clone()).collect();
+    assert_eq!(
+        kinds,
+        [
+            MarkKind::Spawn,
+            MarkKind::Wake(WakeOrigin::Local),
+            MarkKind::Wake(WakeOrigin::Timer),
+            MarkKind::Finished
+        ]
+    );
+    assert_eq!(trace.polls(), 2);
+    assert_eq!(trace.end_us(), 2_000_015.0);
+}
+
+#[test]
+fn rendering_draws_a_row_per_lane_a_rect_per_poll_and_an_axis() {
+    let options = Options {
+        title: "small.json".to_string(),
+        ..Options::default()
+    };
+    let svg = render_json(SMALL, &options).unwrap();
+
+    assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
+    assert!(svg.trim_end().ends_with("</svg>"));
+    assert_eq!(count(&svg, r#"<g class="lane""#), 3);
+    for name in ["loop", "main (task 0)", "task 1"] {
+        assert!(
+            svg.contains(&format!(">{name}<title>")),
+            "no row named {name}"
+        );
+    }
+    assert_eq!(count(&svg, r#"<rect class="poll""#), 2);
+    assert_eq!(count(&svg, r#"<rect class="wait""#), 1);
+    assert_eq!(count(&svg, r#"<polygon class="wake wake-local""#), 1);
+    assert_eq!(count(&svg, r#"<polygon class="wake wake-timer""#), 1);
+    // Two seconds with room for a dozen ticks: a tick every 0.2 s.
+    for label in [">0.0 s<", ">0.2 s<", ">1.0 s<", ">2.0 s<"] {
+        assert!(svg.contains(label), "no axis label {label}");
+    }
+    assert!(
+        svg.contains("small.json — 2.00 s"),
+        "the title names file and length"
+    );
+    for legend in [
+        "wake: local",
+        "wake: remote",
+        "wake: timer",
+        "wake: io",
+        "spawn",
+    ] {
+        assert!(
+            svg.contains(&format!(">{legend}<")),
+            "no legend entry {legend}"
+        );
+    }
+}
+
+#[test]
+fn malformed_input_is_an_error_not_a_panic() {
+    let options = Options::default();
+    for json in [
+        "",
+        "not json",
+        "{\"traceEvents\":[",
+        "{\"traceEvents\":{}}",
+        "[{\"name\":\"poll\",\"ph\":\"X\",\"tid\":1,\"ts\":1}]",
+        "[{\"name\":\"poll\",\"ph\":\"X\",\"tid\":\"one\",\"ts\":1,\"dur\":1}]",
+        // The real trace cut off halfway, as a crash mid-write would leave it.
+        &VIRTUAL[..VIRTUAL.len() / 2],
+    ] {
+        assert!(
+            render_json(json, &options).is_err(),
+            "{json:?} was accepted"
+        );
+    }
+}
+
+/// `SPINDLE_TRACE=... SPINDLE_CLOCK=virtual cargo run --example 03_queue`.
+#[test]
+fn the_queue_example_under_virtual_time_has_loop_main_and_two_tasks() {
+    let trace = Trace::parse(VIRTUAL).unwrap();
+    let names: Vec<&str> = trace.lanes.iter().map(|l| l.name.as_str()).collect();
+    assert_eq!(names.len(), 4, "{names:?}");
+    assert_eq!(names[0], "loop");
+    assert!(names[1].starts_with("main"), "{names:?}");
+    assert!(names[2].starts_with("task") && names[3].starts_with("task"));
+
+    // Five sleeps of 1 s: the clock jumps, so the program lasts 5 s exactly
+    // (plus the real duration of the last polls).
+    assert!(
+        (5e6..5e6 + 1e3).contains(&trace.end_us()),
+        "{}",
+        trace.end_us()
+    );
+    let fired = trace.lane(LOOP_LANE).unwrap().marks.iter();
+    assert_eq!(fired.filter(|m| m.kind == MarkKind::TimerFired).count(), 5);
+
+    let svg = render(&trace, &Options::default());
+    assert_eq!(count(&svg, r#"<g class="lane""#), 4);
+    assert_eq!(count(&svg, r#"<rect class="poll""#), trace.polls());
+}
+
+/// The hand-off the picture is for: each second the timer wakes the
+/// producer, the producer's `put` wakes the consumer *during its poll*, and
+/// the consumer's poll follows.
+#[test]
+fn the_queue_example_in_real_time_shows_five_hand_offs() {
+    let trace = Trace::parse(REAL).unwrap();
+    let producer = trace.lane(2).unwrap();
+    let consumer = trace.lane(3).unwrap();
+    let mut hand_offs = 0;
+    for poll in producer.spans.iter().filter(|s| s.kind == SpanKind::Poll) {
+        let woke_consumer = consumer.marks.iter().any(|m| {
+            m.kind == MarkKind::Wake(WakeOrigin::Local)
+                && (poll.start_us..=poll.end_us()).contains(&m.at_us)
+        });
+        let consumer_ran_next = consumer
+            .spans
+            .iter()
+            .any(|s| s.start_us >= poll.end_us() && s.start_us < poll.end_us() + 1_000.0);
+        if woke_consumer && consumer_ran_next && poll.start_us > 900_000.0 {
+            hand_offs += 1;
+        }
+    }
+    assert_eq!(hand_offs, 5);
+
+    let svg = render(&trace, &Options::default());
+    assert_eq!(count(&svg, r#"<g class="lane""#), 4);
+    assert!(
+        count(&svg, r#"<rect class="wait""#) >= 5,
+        "the loop sleeps between"
+    );
+}
+
+/// The binary on bad input: a message, the usage line, exit code 2, and no
+/// panic (a panic would exit with 101 and print "panicked").
+#[test]
+fn the_command_reports_bad_input_with_exit_code_2() {
+    let dir = std::env::temp_dir().join(format!("spindle-trace-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let broken = dir.join("broken.json");
+    std::fs::write(&broken, &VIRTUAL[..100]).unwrap();
+    let good = dir.join("good.json");
+    std::fs::write(&good, VIRTUAL).unwrap();
+    let svg = dir.join("out.svg");
+    let (broken, good, svg) = (
+        broken.to_str().unwrap(),
+        good.to_str().unwrap(),
+        svg.to_str().unwrap(),
+    );
+
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_spindle-trace"))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    for args in [
+        &[][..],
+        &[good],
+        &[broken, svg],
+        &["/no/such/trace.json", svg],
+        &[good, svg, "--from", "3"],
+        &[good, svg, "--width"],
+        &[good, svg, "--frobnicate"],
+    ] {
+        let output = run(args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("usage: spindle-trace"),
+            "{args:?}: {stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+
+    let output = run(&[good, svg, "--from", "0.5s"]);
+    assert!(output.status.success(), "{output:?}");
+    let written = std::fs::read_to_string(svg).unwrap();
+    assert_eq!(count(&written, r#"<g class="lane""#), 4);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
