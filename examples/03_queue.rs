@@ -13,7 +13,7 @@
 
 use std::time::Duration;
 
-use spindle::{sleep, spawn, Queue};
+use spindle::{sleep, spawn_named, Queue};
 
 async fn producer(queue: Queue<String>) {
     for i in 0..5 {
@@ -37,9 +37,10 @@ fn main() {
     spindle::run(async {
         let queue = Queue::new(); // asyncio.Queue(): unbounded
 
-        // asyncio.create_task(...): a cloned handle shares the same queue.
-        let producer_task = spawn(producer(queue.clone()));
-        let consumer_task = spawn(consumer(queue.clone()));
+        // asyncio.create_task(producer(queue), name="producer"): the names label
+        // the trace's lanes. A cloned handle shares the same queue.
+        let producer_task = spawn_named("producer", producer(queue.clone()));
+        let consumer_task = spawn_named("consumer", consumer(queue.clone()));
 
         producer_task.await.expect("the producer does not fail"); // await producer_task
         queue.join().await; // await queue.join()

@@ -291,7 +291,11 @@ impl Core {
         task.set_lifecycle((task.lifecycle() & lifecycle::SCHEDULED) | lifecycle::DONE);
         self.tasks.remove(task);
         task.cancel_future();
-        self.trace(Event::Cancelled, task);
+        if task != self.main {
+            // `main` is only the block_on future's stand-in; its end is traced as
+            // `finished` when that future completes.
+            self.trace(Event::Cancelled, task);
+        }
         task.complete_and_release();
     }
 
@@ -353,6 +357,9 @@ impl Core {
         let state = task.lifecycle() & !lifecycle::RUNNING;
         if is_main {
             task.set_lifecycle(state & !lifecycle::CANCEL_AFTER_POLL);
+            if poll.is_ready() {
+                self.trace(Event::Finished, task);
+            }
             return poll.is_ready();
         }
         match poll {
@@ -456,7 +463,12 @@ impl Core {
         }
         let next = self.timers.borrow_mut().next_deadline();
         match next {
-            Some(deadline) => self.clock.advance_to(deadline),
+            Some(deadline) => {
+                if let Some(tracer) = &self.tracer {
+                    tracer.clock_jump(self.clock.now(), deadline);
+                }
+                self.clock.advance_to(deadline)
+            }
             None => {
                 self.shared.sleeping.store(true, Ordering::Relaxed);
                 fence(Ordering::SeqCst);

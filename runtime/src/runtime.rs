@@ -104,6 +104,7 @@ impl Runtime {
             }
             Poll::Pending => false,
         };
+        core.trace(crate::trace::Event::Spawn, core.main_task());
         core.schedule(core.main_task());
         while !core.turn(&mut poll_main) {}
         output.expect("block_on's future finished without an output")

@@ -227,7 +227,7 @@ impl TaskRef {
     {
         let task = Box::new(Task {
             header: Header {
-                state: AtomicUsize::new(2 * REF_ONE | HANDLE),
+                state: AtomicUsize::new((2 * REF_ONE) | HANDLE),
                 lifecycle: Cell::new(lifecycle::SCHEDULED),
                 remote_queued: AtomicBool::new(false),
                 shared,
@@ -342,7 +342,12 @@ impl TaskRef {
             let mut current = state.load(Ordering::Acquire);
             while current & (HANDLE | JOIN_WAKER | COMPLETE) == HANDLE {
                 let next = (current | COMPLETE) - REF_ONE;
-                match state.compare_exchange_weak(current, next, Ordering::AcqRel, Ordering::Acquire) {
+                match state.compare_exchange_weak(
+                    current,
+                    next,
+                    Ordering::AcqRel,
+                    Ordering::Acquire,
+                ) {
                     // The handle's reference keeps the task alive; we touch it no more.
                     Ok(_) => return,
                     Err(actual) => current = actual,

@@ -10,7 +10,8 @@
 //! |---|---|---|
 //! | poll | span (`ph: X`), how long the poll took | the task's |
 //! | spawn, wake (`args.origin`: local, remote, timer, io), finished, cancelled, panicked | instant (`ph: i`) | the task's |
-//! | timer fired, timer cancelled | instant | loop |
+//! | timer fired (`args.late_us`), timer cancelled (`args.was_due_us`) | instant | loop |
+//! | clock jump (virtual time: the clock skipped idle time) | span | loop |
 //! | reactor wait (`args`: blocked µs, timeout, events, woke by) | span | loop |
 //!
 //! Timestamps are the runtime's clock (virtual under virtual time), in
@@ -121,13 +122,37 @@ impl Tracer {
     }
 
     pub(crate) fn timer(&self, fired: bool, at: Instant, deadline: Instant) {
-        let late = at.saturating_duration_since(deadline).as_secs_f64() * 1e6;
-        let name = if fired {
-            "timer fired"
+        if fired {
+            let late = at.saturating_duration_since(deadline).as_secs_f64() * 1e6;
+            self.push(
+                LOOP_LANE,
+                "timer fired",
+                at,
+                None,
+                format!(r#""late_us":{late:.1}"#),
+            );
         } else {
-            "timer cancelled"
-        };
-        self.push(LOOP_LANE, name, at, None, format!(r#""late_us":{late:.1}"#));
+            let due = deadline.saturating_duration_since(self.start).as_secs_f64() * 1e6;
+            self.push(
+                LOOP_LANE,
+                "timer cancelled",
+                at,
+                None,
+                format!(r#""was_due_us":{due:.1}"#),
+            );
+        }
+    }
+
+    /// Virtual time: the loop had nothing to run and jumped its clock.
+    pub(crate) fn clock_jump(&self, from: Instant, to: Instant) {
+        let by = to.saturating_duration_since(from).as_secs_f64() * 1e6;
+        self.push(
+            LOOP_LANE,
+            "clock jump",
+            from,
+            Some(to.saturating_duration_since(from)),
+            format!(r#""by_us":{by:.1}"#),
+        );
     }
 
     pub(crate) fn reactor_wait(

@@ -19,6 +19,12 @@
 //!    start of the next occupied wheel slot, whichever comes first — the
 //!    `polling` crate arms a timerfd on Linux, so sub-millisecond waits work.
 //!
+//! A far deadline sits in a higher wheel level first, and the loop also
+//! wakes at the start of each slot it passes through on the way down (a
+//! cascade): a 1 s sleep typically costs two or three reactor waits instead
+//! of one. That is the price of O(1) insertion without a sorted structure;
+//! each wait is exact, so it costs syscalls, not lateness.
+//!
 //! So a timer never fires early (the exact comparison is the last word), and
 //! FIFO holds among equal deadlines (the sequence number breaks ties).
 //!

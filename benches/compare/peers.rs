@@ -1,0 +1,305 @@
+//! The three runtimes behind one small trait, so each workload is written
+//! once and measured on all three in the same criterion group.
+//!
+//! - **spindle**: `Runtime::block_on`, `spawn`, its own `Queue`/`Event`/`timeout`.
+//! - **tokio**: a `current_thread` runtime with a `LocalSet` and `spawn_local`
+//!   (the single-threaded, `!Send`-friendly setup comparable to spindle's);
+//!   `mpsc::unbounded_channel`, `Notify`, `time::sleep`, `time::timeout`.
+//! - **smol**: `async-executor`'s `LocalExecutor` driven by
+//!   `async_io::block_on`; `async-channel`, `event-listener`, `async_io::Timer`,
+//!   and a timeout built as smol users write it (`future.or(timer)`).
+//!
+//! Every `spawn` returns a future of the task's output so that each workload
+//! awaits every task it spawns (tokio#3904: a task left running would be
+//! measured in the next iteration).
+
+use std::future::Future;
+use std::time::Duration;
+
+use futures_lite::FutureExt as _;
+
+pub trait Peer {
+    const NAME: &'static str;
+    fn new() -> Self;
+    fn block_on<F: Future>(&self, future: F) -> F::Output;
+    fn spawn<F: Future + 'static>(future: F) -> impl Future<Output = F::Output> + 'static
+    where
+        F::Output: 'static;
+    fn yield_now() -> impl Future<Output = ()>;
+    fn sleep(duration: Duration) -> impl Future<Output = ()> + 'static;
+    /// `Some(output)` if `future` finished within `duration`.
+    fn timeout<F: Future>(duration: Duration, future: F)
+        -> impl Future<Output = Option<F::Output>>;
+
+    type Sender: Clone + 'static;
+    type Receiver: 'static;
+    fn channel() -> (Self::Sender, Self::Receiver);
+    fn send(sender: &Self::Sender, value: u64) -> impl Future<Output = ()>;
+    fn recv(receiver: &mut Self::Receiver) -> impl Future<Output = u64>;
+
+    type Event: Clone + 'static;
+    fn event() -> Self::Event;
+    /// Returns a future that completes once `set` is called after it was
+    /// created (it is registered at creation).
+    fn wait(event: &Self::Event) -> impl Future<Output = ()> + 'static;
+    fn set(event: &Self::Event);
+
+    /// One loopback TCP connection with both ends in this runtime: the
+    /// client sends 64 bytes, the server echoes them, `round_trips` times.
+    fn tcp_echo(round_trips: u64) -> impl Future<Output = ()>;
+}
+
+/// The size of one echo message.
+pub const ECHO_BYTES: usize = 64;
+
+pub struct Spindle(spindle::Runtime);
+
+impl Peer for Spindle {
+    const NAME: &'static str = "spindle";
+    fn new() -> Self {
+        Spindle(spindle::Runtime::new().unwrap())
+    }
+    fn block_on<F: Future>(&self, future: F) -> F::Output {
+        self.0.block_on(future)
+    }
+    fn spawn<F: Future + 'static>(future: F) -> impl Future<Output = F::Output> + 'static
+    where
+        F::Output: 'static,
+    {
+        let handle = spindle::spawn(future);
+        async move { handle.await.unwrap() }
+    }
+    fn yield_now() -> impl Future<Output = ()> {
+        spindle::yield_now()
+    }
+    fn sleep(duration: Duration) -> impl Future<Output = ()> + 'static {
+        spindle::sleep(duration)
+    }
+    async fn timeout<F: Future>(duration: Duration, future: F) -> Option<F::Output> {
+        spindle::timeout(duration, future).await.ok()
+    }
+
+    type Sender = spindle::Queue<u64>;
+    type Receiver = spindle::Queue<u64>;
+    fn channel() -> (Self::Sender, Self::Receiver) {
+        let queue = spindle::Queue::new();
+        (queue.clone(), queue)
+    }
+    async fn send(sender: &Self::Sender, value: u64) {
+        sender.put(value).await
+    }
+    async fn recv(receiver: &mut Self::Receiver) -> u64 {
+        receiver.get().await
+    }
+
+    type Event = spindle::Event;
+    fn event() -> Self::Event {
+        spindle::Event::new()
+    }
+    fn wait(event: &Self::Event) -> impl Future<Output = ()> + 'static {
+        let event = event.clone();
+        async move { event.wait().await }
+    }
+    fn set(event: &Self::Event) {
+        event.set()
+    }
+
+    async fn tcp_echo(round_trips: u64) {
+        use spindle::net::{TcpListener, TcpStream};
+        async fn read_exact(stream: &mut TcpStream, mut buf: &mut [u8]) {
+            while !buf.is_empty() {
+                let n = stream.read(buf).await.unwrap();
+                assert!(n > 0, "peer closed early");
+                buf = &mut buf[n..];
+            }
+        }
+        let mut listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let server = Self::spawn(async move {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            stream.set_nodelay(true).unwrap();
+            let mut buf = [0u8; ECHO_BYTES];
+            for _ in 0..round_trips {
+                read_exact(&mut stream, &mut buf).await;
+                stream.write_all(&buf).await.unwrap();
+            }
+        });
+        let mut client = TcpStream::connect(address).await.unwrap();
+        client.set_nodelay(true).unwrap();
+        let mut buf = [7u8; ECHO_BYTES];
+        for _ in 0..round_trips {
+            client.write_all(&buf).await.unwrap();
+            read_exact(&mut client, &mut buf).await;
+        }
+        server.await;
+    }
+}
+
+pub struct Tokio(tokio::runtime::Runtime);
+
+impl Peer for Tokio {
+    const NAME: &'static str = "tokio";
+    fn new() -> Self {
+        Tokio(
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap(),
+        )
+    }
+    fn block_on<F: Future>(&self, future: F) -> F::Output {
+        let local = tokio::task::LocalSet::new();
+        self.0.block_on(local.run_until(future))
+    }
+    fn spawn<F: Future + 'static>(future: F) -> impl Future<Output = F::Output> + 'static
+    where
+        F::Output: 'static,
+    {
+        let handle = tokio::task::spawn_local(future);
+        async move { handle.await.unwrap() }
+    }
+    fn yield_now() -> impl Future<Output = ()> {
+        tokio::task::yield_now()
+    }
+    fn sleep(duration: Duration) -> impl Future<Output = ()> + 'static {
+        tokio::time::sleep(duration)
+    }
+    async fn timeout<F: Future>(duration: Duration, future: F) -> Option<F::Output> {
+        tokio::time::timeout(duration, future).await.ok()
+    }
+
+    type Sender = tokio::sync::mpsc::UnboundedSender<u64>;
+    type Receiver = tokio::sync::mpsc::UnboundedReceiver<u64>;
+    fn channel() -> (Self::Sender, Self::Receiver) {
+        tokio::sync::mpsc::unbounded_channel()
+    }
+    async fn send(sender: &Self::Sender, value: u64) {
+        sender.send(value).unwrap()
+    }
+    async fn recv(receiver: &mut Self::Receiver) -> u64 {
+        receiver.recv().await.unwrap()
+    }
+
+    type Event = std::rc::Rc<tokio::sync::Notify>;
+    fn event() -> Self::Event {
+        std::rc::Rc::new(tokio::sync::Notify::new())
+    }
+    fn wait(event: &Self::Event) -> impl Future<Output = ()> + 'static {
+        let event = event.clone();
+        async move {
+            // `notified()` created before `notify_waiters` is woken by it.
+            event.notified().await
+        }
+    }
+    fn set(event: &Self::Event) {
+        event.notify_waiters()
+    }
+
+    async fn tcp_echo(round_trips: u64) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let server = Self::spawn(async move {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            stream.set_nodelay(true).unwrap();
+            let mut buf = [0u8; ECHO_BYTES];
+            for _ in 0..round_trips {
+                stream.read_exact(&mut buf).await.unwrap();
+                stream.write_all(&buf).await.unwrap();
+            }
+        });
+        let mut client = tokio::net::TcpStream::connect(address).await.unwrap();
+        client.set_nodelay(true).unwrap();
+        let mut buf = [7u8; ECHO_BYTES];
+        for _ in 0..round_trips {
+            client.write_all(&buf).await.unwrap();
+            client.read_exact(&mut buf).await.unwrap();
+        }
+        server.await;
+    }
+}
+
+thread_local! {
+    static SMOL: async_executor::LocalExecutor<'static> = const { async_executor::LocalExecutor::new() };
+}
+
+pub struct Smol;
+
+impl Peer for Smol {
+    const NAME: &'static str = "smol";
+    fn new() -> Self {
+        Smol
+    }
+    fn block_on<F: Future>(&self, future: F) -> F::Output {
+        SMOL.with(|executor| async_io::block_on(executor.run(future)))
+    }
+    fn spawn<F: Future + 'static>(future: F) -> impl Future<Output = F::Output> + 'static
+    where
+        F::Output: 'static,
+    {
+        SMOL.with(|executor| executor.spawn(future))
+    }
+    fn yield_now() -> impl Future<Output = ()> {
+        futures_lite::future::yield_now()
+    }
+    async fn sleep(duration: Duration) {
+        async_io::Timer::after(duration).await;
+    }
+    async fn timeout<F: Future>(duration: Duration, future: F) -> Option<F::Output> {
+        async { Some(future.await) }
+            .or(async {
+                async_io::Timer::after(duration).await;
+                None
+            })
+            .await
+    }
+
+    type Sender = async_channel::Sender<u64>;
+    type Receiver = async_channel::Receiver<u64>;
+    fn channel() -> (Self::Sender, Self::Receiver) {
+        async_channel::unbounded()
+    }
+    async fn send(sender: &Self::Sender, value: u64) {
+        sender.send(value).await.unwrap()
+    }
+    async fn recv(receiver: &mut Self::Receiver) -> u64 {
+        receiver.recv().await.unwrap()
+    }
+
+    type Event = std::rc::Rc<event_listener::Event>;
+    fn event() -> Self::Event {
+        std::rc::Rc::new(event_listener::Event::new())
+    }
+    fn wait(event: &Self::Event) -> impl Future<Output = ()> + 'static {
+        event.listen()
+    }
+    fn set(event: &Self::Event) {
+        event.notify(usize::MAX);
+    }
+
+    async fn tcp_echo(round_trips: u64) {
+        use futures_lite::{AsyncReadExt, AsyncWriteExt};
+        use std::net::{TcpListener, TcpStream};
+        let listener = async_io::Async::<TcpListener>::bind(([127, 0, 0, 1], 0)).unwrap();
+        let address = listener.get_ref().local_addr().unwrap();
+        let server = Self::spawn(async move {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            stream.get_ref().set_nodelay(true).unwrap();
+            let mut buf = [0u8; ECHO_BYTES];
+            for _ in 0..round_trips {
+                stream.read_exact(&mut buf).await.unwrap();
+                stream.write_all(&buf).await.unwrap();
+            }
+        });
+        let mut client = async_io::Async::<TcpStream>::connect(address)
+            .await
+            .unwrap();
+        client.get_ref().set_nodelay(true).unwrap();
+        let mut buf = [7u8; ECHO_BYTES];
+        for _ in 0..round_trips {
+            client.write_all(&buf).await.unwrap();
+            client.read_exact(&mut buf).await.unwrap();
+        }
+        server.await;
+    }
+}

@@ -1,0 +1,180 @@
+//! The workloads of the comparison, each written once against [`Peer`] and
+//! each returning how many operations one run performs (the divisor for
+//! ns/op).
+
+use std::cell::Cell;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use crate::peers::Peer;
+
+/// Spawn 100 000 empty tasks from inside a task and await every handle.
+pub const SPAWN_MANY: u64 = 100_000;
+pub async fn spawn_many<P: Peer>() {
+    let handles: Vec<_> = (0..SPAWN_MANY).map(|_| P::spawn(async {})).collect();
+    for handle in handles {
+        handle.await;
+    }
+}
+
+/// 100 tasks × 1 000 `yield_now`.
+pub const YIELD_TASKS: u64 = 100;
+pub const YIELDS: u64 = 1_000;
+pub async fn yield_many<P: Peer>() {
+    let handles: Vec<_> = (0..YIELD_TASKS)
+        .map(|_| {
+            P::spawn(async {
+                for _ in 0..YIELDS {
+                    P::yield_now().await;
+                }
+            })
+        })
+        .collect();
+    for handle in handles {
+        handle.await;
+    }
+}
+
+/// Two tasks bounce a message 100 000 times through the runtime's own
+/// queue/channel; one round trip = two hops.
+pub const PING_PONGS: u64 = 100_000;
+pub async fn ping_pong<P: Peer>() {
+    let (to_pong, mut pong_inbox) = P::channel();
+    let (to_ping, mut ping_inbox) = P::channel();
+    let pong = P::spawn(async move {
+        for _ in 0..PING_PONGS {
+            let value = P::recv(&mut pong_inbox).await;
+            P::send(&to_ping, value + 1).await;
+        }
+    });
+    let ping = P::spawn(async move {
+        let mut value = 0;
+        for _ in 0..PING_PONGS {
+            P::send(&to_pong, value).await;
+            value = P::recv(&mut ping_inbox).await;
+        }
+        assert_eq!(value, PING_PONGS);
+    });
+    ping.await;
+    pong.await;
+}
+
+/// Each task spawns the next and awaits it, 10 000 deep.
+pub const CHAIN_DEPTH: u64 = 10_000;
+pub async fn chained_spawn<P: Peer>() {
+    fn link<P: Peer>(depth: u64) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()>>> {
+        Box::pin(async move {
+            if depth > 0 {
+                P::spawn(link::<P>(depth - 1)).await;
+            }
+        })
+    }
+    P::spawn(link::<P>(CHAIN_DEPTH)).await;
+}
+
+/// 100 000 sleeps with deadlines spread evenly over 0–50 ms, all awaited,
+/// each in its own task. Measured as (wall − 50 ms) / N.
+pub const TIMERS: u64 = 100_000;
+pub const TIMER_SPREAD: Duration = Duration::from_millis(50);
+pub async fn timers_fire<P: Peer>() {
+    let handles: Vec<_> = (0..TIMERS)
+        .map(|i| P::spawn(P::sleep(TIMER_SPREAD * i as u32 / TIMERS as u32)))
+        .collect();
+    for handle in handles {
+        handle.await;
+    }
+}
+
+/// A future that is pending once (waking itself), then ready.
+struct PendingOnce(bool);
+impl std::future::Future for PendingOnce {
+    type Output = ();
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
+        if self.0 {
+            return std::task::Poll::Ready(());
+        }
+        self.0 = true;
+        cx.waker().wake_by_ref();
+        std::task::Poll::Pending
+    }
+}
+
+/// 100 000 sequential `timeout(1 s, f)` where `f` is pending once, so a
+/// timer really is inserted and then cancelled.
+pub const TIMEOUTS: u64 = 100_000;
+pub async fn timeout_pending<P: Peer>() {
+    for _ in 0..TIMEOUTS {
+        let result = P::timeout(Duration::from_secs(1), PendingOnce(false)).await;
+        assert!(result.is_some());
+    }
+}
+
+/// 1 000 000 items from one producer task to one consumer task.
+pub const QUEUE_ITEMS: u64 = 1_000_000;
+pub async fn queue_throughput<P: Peer>() {
+    let (sender, mut receiver) = P::channel();
+    let consumer = P::spawn(async move {
+        let mut sum = 0;
+        for _ in 0..QUEUE_ITEMS {
+            sum += P::recv(&mut receiver).await;
+        }
+        sum
+    });
+    let producer = P::spawn(async move {
+        for i in 0..QUEUE_ITEMS {
+            P::send(&sender, i).await;
+        }
+    });
+    producer.await;
+    assert_eq!(consumer.await, QUEUE_ITEMS * (QUEUE_ITEMS - 1) / 2);
+}
+
+/// 10 000 tasks wait on one event; one `set` releases them. Only the part
+/// from `set` until every waiter has finished is timed.
+pub const WAITERS: u64 = 10_000;
+pub async fn event_broadcast<P: Peer>() -> Duration {
+    let event = P::event();
+    let released = Rc::new(Cell::new(0u64));
+    let handles: Vec<_> = (0..WAITERS)
+        .map(|_| {
+            let wait = P::wait(&event);
+            let released = released.clone();
+            P::spawn(async move {
+                wait.await;
+                released.set(released.get() + 1);
+            })
+        })
+        .collect();
+    // Let every task start waiting.
+    P::yield_now().await;
+    P::yield_now().await;
+    let started = Instant::now();
+    P::set(&event);
+    for handle in handles {
+        handle.await;
+    }
+    let took = started.elapsed();
+    assert_eq!(released.get(), WAITERS);
+    took
+}
+
+/// 64-byte echo round trips over one loopback connection, both ends in
+/// one runtime.
+pub const ECHOES: u64 = 10_000;
+pub async fn tcp_echo<P: Peer>() {
+    P::tcp_echo(ECHOES).await;
+}
+
+/// Lateness (wake − deadline) of `count` sequential sleeps of `duration`.
+pub async fn lateness<P: Peer>(duration: Duration, count: usize) -> Vec<Duration> {
+    let mut late = Vec::with_capacity(count);
+    for _ in 0..count {
+        let deadline = Instant::now() + duration;
+        P::sleep(duration).await;
+        late.push(Instant::now().saturating_duration_since(deadline));
+    }
+    late
+}
