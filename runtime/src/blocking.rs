@@ -49,7 +49,7 @@ pub(crate) struct BlockingPool {
     idle: Arc<AtomicUsize>,
     /// Jobs submitted and not yet finished (virtual time waits for these in
     /// real time before it jumps the clock).
-    in_flight: Arc<AtomicUsize>,
+    in_flight: AtomicUsize,
     max_threads: usize,
 }
 
@@ -61,7 +61,7 @@ impl BlockingPool {
             queue,
             threads: AtomicUsize::new(0),
             idle: Arc::new(AtomicUsize::new(0)),
-            in_flight: Arc::new(AtomicUsize::new(0)),
+            in_flight: AtomicUsize::new(0),
             max_threads: max_threads(),
         }
     }
@@ -134,7 +134,7 @@ where
     }));
     let for_job = slot.clone();
     context::expect_core("to_thread", |core| {
-        let in_flight = core.shared.blocking.in_flight.clone();
+        let shared = core.shared.clone();
         core.shared.blocking.submit(Box::new(move || {
             let result = catch_unwind(AssertUnwindSafe(f));
             let waker = {
@@ -142,12 +142,15 @@ where
                 slot.result = Some(result);
                 slot.waker.take()
             };
-            // Wake outside the lock; the wake is in the mailbox before the job
-            // stops counting as in flight, so virtual time cannot miss it.
+            // Wake outside the lock. The wake is in the mailbox before the job
+            // stops counting as in flight, and the loop is roused once more after,
+            // so virtual time, which waits while jobs are in flight, never misses
+            // the end of the last one.
             if let Some(waker) = waker {
                 waker.wake();
             }
-            in_flight.fetch_sub(1, Ordering::AcqRel);
+            shared.blocking.in_flight.fetch_sub(1, Ordering::AcqRel);
+            shared.unpark();
         }));
     });
     crate::spawn(async move {

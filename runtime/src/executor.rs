@@ -63,7 +63,7 @@ use crate::blocking::BlockingPool;
 use crate::metrics::{Metrics, WakeOrigin};
 use crate::reactor::Reactor;
 use crate::task::{lifecycle, OwnedTaskRef, TaskRef};
-use crate::time::{Clock, Fired, Timers};
+use crate::time::{Clock, Timers};
 use crate::trace::{Event, Tracer};
 use crate::waker::with_borrowed_waker;
 
@@ -154,14 +154,20 @@ impl Shared {
         self.send(Remote::Wake(unsafe { OwnedTaskRef::from_owned(task) }));
     }
 
+    /// Rouses the loop if it is blocked in the reactor (the waker's half of
+    /// the sleep handshake in the module doc).
+    pub(crate) fn unpark(&self) {
+        fence(Ordering::SeqCst);
+        if self.sleeping.load(Ordering::Relaxed) {
+            self.reactor.notify();
+        }
+    }
+
     /// Sends a message to the loop and rouses it if it sleeps. If the runtime
     /// is gone the message is dropped here, which releases what it owns.
     pub(crate) fn send(&self, message: Remote) {
         if self.mailbox.send(message).is_ok() {
-            fence(Ordering::SeqCst);
-            if self.sleeping.load(Ordering::Relaxed) {
-                self.reactor.notify();
-            }
+            self.unpark();
         }
     }
 }
@@ -177,9 +183,6 @@ pub(crate) struct Core {
     mailbox: Receiver<Remote>,
     pub(crate) clock: Clock,
     pub(crate) timers: RefCell<Timers>,
-    /// Scratch space for the timers that fired this turn, kept to reuse its
-    /// allocation.
-    fired: RefCell<Vec<Fired>>,
     /// The pseudo-task standing for the `block_on` future: it has a place in
     /// the ready queue and a waker like any task, but when it is popped the
     /// executor polls the future borrowed from `block_on`'s stack.
@@ -208,7 +211,6 @@ impl Core {
             mailbox,
             clock,
             timers,
-            fired: RefCell::new(Vec::new()),
             main,
             next_id: Cell::new(0),
             wake_origin: Cell::new(WakeOrigin::Local),
@@ -401,25 +403,26 @@ impl Core {
         }
     }
 
-    /// Step 3: fire every timer whose deadline is not after `now()`. The
-    /// timers are taken out first and run after the `RefCell` borrow ends, so
-    /// a callback may schedule new timers.
+    /// Step 3: fire every timer whose deadline is not after `now()`. Each
+    /// is taken out of the driver and carried out after the `RefCell`
+    /// borrow ends, one at a time: a callback may schedule or cancel timers,
+    /// including one due at this very moment.
     pub(crate) fn fire_timers(&self) {
-        let mut fired = self.fired.take();
-        {
+        let now = {
             let mut timers = self.timers.borrow_mut();
             if timers.is_empty() {
-                drop(timers);
-                *self.fired.borrow_mut() = fired;
                 return;
             }
-            timers.expire(self.clock.now(), &mut fired);
-        }
-        for timer in fired.drain(..) {
+            let now = self.clock.now();
+            timers.advance(now);
+            now
+        };
+        loop {
+            let next = self.timers.borrow_mut().pop_expired(now);
+            let Some(timer) = next else { break };
             Metrics::count(&self.metrics.timers_fired);
             timer.fire(self);
         }
-        *self.fired.borrow_mut() = fired;
     }
 
     /// Step 4: check the reactor, blocking only when no task is ready.
@@ -433,19 +436,28 @@ impl Core {
             }
             return;
         }
-        if self.clock.is_virtual() && self.shared.blocking.in_flight() == 0 {
-            self.park_virtual();
-            return;
-        }
-        let deadline = self.timers.borrow_mut().next_deadline();
-        let timeout = deadline.map(|d| d.saturating_duration_since(self.clock.now()));
+        let timeout = if self.clock.is_virtual() {
+            if self.shared.blocking.in_flight() == 0 {
+                self.park_virtual();
+                return;
+            }
+            // A to_thread job runs: wait for it in real time before any virtual
+            // deadline counts. Its end rouses us (`BlockingPool`'s job wrapper).
+            None
+        } else {
+            let deadline = self.timers.borrow_mut().next_deadline();
+            deadline.map(|d| d.saturating_duration_since(self.clock.now()))
+        };
         if timeout == Some(Duration::ZERO) {
             return; // a timer is already due: fire it next turn.
         }
-        // Announce the sleep, then look at the mailbox once more (module doc).
+        // Announce the sleep, then look at the mailbox (and the jobs in flight,
+        // under virtual time) once more: see the module doc.
         self.shared.sleeping.store(true, Ordering::Relaxed);
         fence(Ordering::SeqCst);
-        if self.mailbox.is_empty() {
+        let still_waiting =
+            timeout.is_some() || !self.clock.is_virtual() || self.shared.blocking.in_flight() > 0;
+        if self.mailbox.is_empty() && still_waiting {
             self.react(timeout);
         }
         self.shared.sleeping.store(false, Ordering::Relaxed);
@@ -456,7 +468,9 @@ impl Core {
     /// instead of waiting for it. With no timer at all, block for real: only
     /// I/O or another thread can make progress now.
     fn park_virtual(&self) {
-        self.react(Some(Duration::ZERO));
+        if self.shared.reactor.has_waiters() {
+            self.react(Some(Duration::ZERO));
+        }
         self.drain_mailbox();
         if !self.ready.borrow().is_empty() {
             return;

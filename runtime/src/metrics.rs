@@ -97,7 +97,8 @@ pub struct MetricsSnapshot {
     pub wakes_timer: u64,
     /// Wakes by the reactor for I/O readiness.
     pub wakes_io: u64,
-    /// Timers registered (sleeps, `call_later` and friends, timeouts).
+    /// Timers registered (sleeps, `call_later`, `call_at`, timeouts;
+    /// `call_soon` joins the ready queue as a task instead).
     pub timers_inserted: u64,
     /// Timers that fired.
     pub timers_fired: u64,

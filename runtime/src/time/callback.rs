@@ -2,7 +2,10 @@
 //! asyncio's `loop.call_*`, and the [`TimerHandle`] they return.
 //!
 //! A callback is a plain `FnOnce()` run on the runtime's thread when its
-//! deadline passes, in deadline order and FIFO among equal deadlines. A
+//! deadline passes, in deadline order and FIFO among equal deadlines.
+//! `call_soon` is different, as in asyncio: the callback joins the ready
+//! queue (it runs as a tiny task named `call_soon`), so it runs after the
+//! tasks that are ready now and in FIFO order with them. A
 //! callback that panics does not take the runtime down: the panic is
 //! reported on stderr with the place the callback was scheduled from, as
 //! asyncio's default exception handler does, and the loop goes on.
@@ -13,8 +16,9 @@ use std::time::{Duration, Instant};
 
 use super::clock::far_future;
 use super::sleep::runtime_id;
-use super::timers::{Action, TimerKey};
+use super::timers::{run_callback, Action, TimerKey};
 use crate::context;
+use crate::join::JoinHandle;
 use crate::metrics::Metrics;
 use crate::task::NotSend;
 
@@ -43,7 +47,15 @@ use crate::task::NotSend;
 pub fn call_soon(f: impl FnOnce() + 'static) -> TimerHandle {
     let location = Location::caller();
     context::expect_core("call_soon", |core| {
-        schedule(core, Some(core.clock.now()), Box::new(f), location)
+        let when = core.clock.now();
+        let callback: Box<dyn FnOnce()> = Box::new(f);
+        let task = crate::spawn_named("call_soon", async move { run_callback(callback, location) });
+        TimerHandle {
+            entry: Entry::Soon(task),
+            runtime: runtime_id(&core.shared),
+            when,
+            _not_send: PhantomData,
+        }
     })
 }
 
@@ -112,7 +124,7 @@ fn schedule(
     let Some(when) = when else {
         // The delay overflowed `Instant`: it would never come, so nothing is registered.
         return TimerHandle {
-            key: None,
+            entry: Entry::Never,
             runtime,
             when: far_future(core.clock.now()),
             _not_send: PhantomData,
@@ -124,7 +136,7 @@ fn schedule(
         .insert(when, Action::Call(f, location));
     Metrics::count(&core.metrics.timers_inserted);
     TimerHandle {
-        key: Some(key),
+        entry: Entry::Timer(key),
         runtime,
         when,
         _not_send: PhantomData,
@@ -135,18 +147,31 @@ fn schedule(
 /// asyncio); [`cancel`](TimerHandle::cancel) does.
 #[derive(Debug)]
 pub struct TimerHandle {
-    key: Option<TimerKey>,
+    entry: Entry,
     runtime: usize,
     when: Instant,
     _not_send: NotSend,
+}
+
+/// What a `TimerHandle` refers to.
+#[derive(Debug)]
+enum Entry {
+    /// A timer in the driver (`call_later`, `call_at`).
+    Timer(TimerKey),
+    /// A `call_soon` callback waiting in the ready queue as a task.
+    Soon(JoinHandle<()>),
+    /// A delay too large for `Instant`: nothing was scheduled.
+    Never,
 }
 
 impl TimerHandle {
     /// Cancels the callback if it has not run yet; afterwards (or outside
     /// its runtime, which cancelled everything when it shut down) a no-op.
     pub fn cancel(&self) {
-        if let Some(key) = self.key {
-            super::cancel_timer(key, self.runtime);
+        match &self.entry {
+            Entry::Timer(key) => super::cancel_timer(*key, self.runtime),
+            Entry::Soon(task) => task.cancel(),
+            Entry::Never => {}
         }
     }
 

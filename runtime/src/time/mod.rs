@@ -24,7 +24,7 @@ pub use callback::{call_at, call_later, call_soon, TimerHandle};
 pub(crate) use clock::Clock;
 pub use interval::{interval, Interval};
 pub use sleep::{sleep, sleep_until, Sleep};
-pub(crate) use timers::{Fired, Timers};
+pub(crate) use timers::Timers;
 
 use crate::context;
 use crate::metrics::Metrics;

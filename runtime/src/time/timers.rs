@@ -73,18 +73,22 @@ impl Fired {
         }
         match self.action {
             Action::Wake(waker) => core.with_wake_origin(WakeOrigin::Timer, || waker.wake()),
-            Action::Call(callback, location) => {
-                // As asyncio's default exception handler: report and go on.
-                if let Err(payload) = catch_unwind(AssertUnwindSafe(callback)) {
-                    let message = payload
-                        .downcast_ref::<&str>()
-                        .copied()
-                        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
-                        .unwrap_or("(a non-string panic payload)");
-                    eprintln!("spindle: the callback scheduled at {location} panicked: {message}");
-                }
-            }
+            Action::Call(callback, location) => run_callback(callback, location),
         }
+    }
+}
+
+/// Runs a loop callback. As asyncio's default exception handler does, a
+/// panic is reported on stderr with where the callback was scheduled, and
+/// the loop goes on.
+pub(crate) fn run_callback(callback: Box<dyn FnOnce()>, location: &'static Location<'static>) {
+    if let Err(payload) = catch_unwind(AssertUnwindSafe(callback)) {
+        let message = payload
+            .downcast_ref::<&str>()
+            .copied()
+            .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+            .unwrap_or("(a non-string panic payload)");
+        eprintln!("spindle: the callback scheduled at {location} panicked: {message}");
     }
 }
 
@@ -252,9 +256,9 @@ impl Timers {
         }
     }
 
-    /// Takes every entry whose exact deadline is not after `now`, in
-    /// (deadline, insertion) order, into `fired`.
-    pub(crate) fn expire(&mut self, now: Instant, fired: &mut Vec<Fired>) {
+    /// Moves the entries of every wheel slot that has come due at `now`
+    /// into the `due` heap, where they wait for their exact deadline.
+    pub(crate) fn advance(&mut self, now: Instant) {
         let Timers {
             wheel, due, slots, ..
         } = self;
@@ -272,25 +276,29 @@ impl Timers {
                 generation: key.generation,
             }));
         });
-        loop {
-            self.drop_stale_due();
-            match self.due.peek() {
-                Some(Reverse(top)) if top.deadline <= now => {
-                    let Reverse(top) = self.due.pop().expect("peeked");
-                    let key = TimerKey {
-                        index: top.index,
-                        generation: top.generation,
-                    };
-                    let entry = self.take(key).expect("drop_stale_due left a live top");
-                    debug_assert!(entry.deadline <= now, "a timer is about to fire early");
-                    fired.push(Fired {
-                        action: entry.action,
-                        deadline: entry.deadline,
-                    });
-                }
-                _ => break,
-            }
+    }
+
+    /// Takes the next entry whose exact deadline is not after `now`, in
+    /// (deadline, insertion) order. The executor takes them one at a time
+    /// and carries each out before asking for the next, so a callback that
+    /// cancels a later timer due at the same moment is honoured.
+    pub(crate) fn pop_expired(&mut self, now: Instant) -> Option<Fired> {
+        self.drop_stale_due();
+        let Reverse(top) = self.due.peek()?;
+        if top.deadline > now {
+            return None;
         }
+        let Reverse(top) = self.due.pop().expect("peeked");
+        let key = TimerKey {
+            index: top.index,
+            generation: top.generation,
+        };
+        let entry = self.take(key).expect("drop_stale_due left a live top");
+        debug_assert!(entry.deadline <= now, "a timer is about to fire early");
+        Some(Fired {
+            action: entry.action,
+            deadline: entry.deadline,
+        })
     }
 
     /// Pops heap records of entries that were cancelled or reset.
@@ -330,10 +338,16 @@ mod tests {
         Action::Call(Box::new(|| {}), Location::caller())
     }
 
+    fn expire(timers: &mut Timers, now: Instant) -> Vec<Fired> {
+        timers.advance(now);
+        std::iter::from_fn(|| timers.pop_expired(now)).collect()
+    }
+
     fn fire(timers: &mut Timers, now: Instant) -> Vec<Instant> {
-        let mut fired = Vec::new();
-        timers.expire(now, &mut fired);
-        fired.into_iter().map(|f| f.deadline).collect()
+        expire(timers, now)
+            .into_iter()
+            .map(|f| f.deadline)
+            .collect()
     }
 
     #[test]
@@ -371,9 +385,7 @@ mod tests {
             // Advance in between so later entries land at other wheel levels.
             fire(&mut timers, origin + Duration::from_millis(10 * i as u64));
         }
-        let mut fired = Vec::new();
-        timers.expire(deadline, &mut fired);
-        for f in fired {
+        for f in expire(&mut timers, deadline) {
             if let Action::Call(callback, _) = f.action {
                 callback();
             }
