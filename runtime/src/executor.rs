@@ -67,8 +67,9 @@ use crate::time::{Clock, Timers};
 use crate::trace::{Event, Tracer};
 use crate::waker::with_borrowed_waker;
 
-/// At most this many tasks are polled per turn before timers fire and I/O is
-/// checked: the fairness bound. A task that wakes itself forever goes to the
+/// At most this many tasks are polled per turn before timers fire, and at
+/// most this many polls pass between two checks of the reactor: the fairness
+/// bound. A task that wakes itself forever goes to the
 /// back of the queue each time, and after at most 61 polls the loop moves on
 /// to timers and the reactor, so neither can starve. 61 is the number tokio's
 /// scheduler (and Go's before it) uses for the same check: small enough that
@@ -188,6 +189,8 @@ pub(crate) struct Core {
     /// executor polls the future borrowed from `block_on`'s stack.
     main: TaskRef,
     next_id: Cell<u64>,
+    /// Polls since the reactor was last checked (the fairness bound).
+    polls_since_io: Cell<usize>,
     /// Who is waking tasks right now, for metrics and the trace: set around
     /// timer firing, reactor dispatch and mailbox draining; `Local` otherwise.
     wake_origin: Cell<WakeOrigin>,
@@ -213,6 +216,7 @@ impl Core {
             timers,
             main,
             next_id: Cell::new(0),
+            polls_since_io: Cell::new(0),
             wake_origin: Cell::new(WakeOrigin::Local),
             metrics: Metrics::default(),
             tracer,
@@ -337,6 +341,7 @@ impl Core {
         }
         task.set_lifecycle((state & !lifecycle::SCHEDULED) | lifecycle::RUNNING);
         Metrics::count(&self.metrics.polls);
+        self.polls_since_io.set(self.polls_since_io.get() + 1);
         let started = self.trace_poll_start();
         let is_main = task == self.main;
         let poll = with_borrowed_waker(task, |waker| {
@@ -429,9 +434,13 @@ impl Core {
     fn park(&self) {
         let idle = self.ready.borrow().is_empty();
         if !idle {
-            // Work is waiting: look for I/O without blocking, and only if some
-            // task waits for I/O at all (otherwise that syscall buys nothing).
-            if self.shared.reactor.has_waiters() {
+            // Work is waiting: look for I/O without blocking, but only once
+            // MAX_POLLS_PER_TURN polls have run since the last look (the
+            // fairness bound), and only if some task waits for I/O at all.
+            // A non-blocking `Poller::wait` costs five syscalls on Linux;
+            // paying it every short turn would dwarf the work of the turn.
+            if self.polls_since_io.get() >= MAX_POLLS_PER_TURN && self.shared.reactor.has_waiters()
+            {
                 self.react(Some(Duration::ZERO));
             }
             return;
@@ -495,6 +504,7 @@ impl Core {
     }
 
     fn react(&self, timeout: Option<Duration>) {
+        self.polls_since_io.set(0);
         let blocking = timeout != Some(Duration::ZERO);
         let started = blocking.then(std::time::Instant::now);
         let at = self.tracer.as_ref().map(|_| self.clock.now());

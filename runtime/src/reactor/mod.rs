@@ -86,6 +86,10 @@ pub(crate) struct Reactor {
 /// Keys are `index | generation << INDEX_BITS`, half the bits each: on 64-bit
 /// targets 32 bits of index are more than the open-file limit of any process.
 const INDEX_BITS: u32 = usize::BITS / 2;
+/// Generations wrap within the bits the key has for them (all 32 of a
+/// `u32` on 64-bit targets, 16 on 32-bit ones), so a decoded generation
+/// always compares equal to the stored one.
+const GENERATION_MASK: u32 = u32::MAX >> (32 - (usize::BITS - INDEX_BITS));
 
 impl Reactor {
     pub(crate) fn new() -> io::Result<Reactor> {
@@ -166,7 +170,7 @@ impl Reactor {
             self.waiters
                 .fetch_sub(source.waiter_count(), Ordering::Relaxed);
         }
-        *generation = generation.wrapping_add(1);
+        *generation = generation.wrapping_add(1) & GENERATION_MASK;
         sources.free.push(index);
     }
 }
