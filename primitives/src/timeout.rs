@@ -17,6 +17,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
+use pin_project_lite::pin_project;
 use spindle_runtime::time::{now, sleep_until, Sleep};
 
 /// Runs `future` with a time limit of `duration`, like
@@ -67,22 +68,26 @@ pub fn timeout_at<F: Future>(deadline: Instant, future: F) -> Timeout<F> {
     Timeout::new(Some(deadline), future)
 }
 
-/// The future of [`timeout`] and [`timeout_at`].
-#[must_use = "futures do nothing unless awaited"]
-pub struct Timeout<F> {
-    /// The inner future, boxed so it can be dropped in place on expiry
-    /// without `unsafe` pin projection (this crate forbids `unsafe`).
-    future: Option<Pin<Box<F>>>,
-    /// `None`: no deadline (it overflowed `Instant`), so it never expires.
-    deadline: Option<Instant>,
-    /// Registered lazily, only once the inner future is pending.
-    sleep: Option<Sleep>,
+pin_project! {
+    /// The future of [`timeout`] and [`timeout_at`].
+    #[must_use = "futures do nothing unless awaited"]
+    pub struct Timeout<F> {
+        // The inner future, pinned in place; `None` once it is done or
+        // dropped on expiry. `pin-project-lite` writes the pin projection,
+        // so this crate stays free of `unsafe`.
+        #[pin]
+        future: Option<F>,
+        // `None`: no deadline (it overflowed `Instant`), so it never expires.
+        deadline: Option<Instant>,
+        // Registered lazily, only once the inner future is pending.
+        sleep: Option<Sleep>,
+    }
 }
 
 impl<F: Future> Timeout<F> {
     fn new(deadline: Option<Instant>, future: F) -> Timeout<F> {
         Timeout {
-            future: Some(Box::pin(future)),
+            future: Some(future),
             deadline,
             sleep: None,
         }
@@ -92,18 +97,19 @@ impl<F: Future> Timeout<F> {
 impl<F: Future> Future for Timeout<F> {
     type Output = Result<F::Output, Elapsed>;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = &mut *self;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
         let future = this
             .future
             .as_mut()
+            .as_pin_mut()
             .expect("Timeout polled after it completed");
-        if let Poll::Ready(output) = future.as_mut().poll(cx) {
-            this.future = None;
-            this.sleep = None;
+        if let Poll::Ready(output) = future.poll(cx) {
+            this.future.set(None);
+            *this.sleep = None;
             return Poll::Ready(Ok(output));
         }
-        let Some(deadline) = this.deadline else {
+        let Some(deadline) = *this.deadline else {
             return Poll::Pending;
         };
         let sleep = this.sleep.get_or_insert_with(|| sleep_until(deadline));
@@ -111,8 +117,8 @@ impl<F: Future> Future for Timeout<F> {
             Poll::Ready(()) => {
                 // Drop the inner future first: the caller sees the error only
                 // after what it held is released.
-                this.future = None;
-                this.sleep = None;
+                this.future.set(None);
+                *this.sleep = None;
                 Poll::Ready(Err(Elapsed(())))
             }
             Poll::Pending => Poll::Pending,
