@@ -393,9 +393,15 @@ impl Core {
         false
     }
 
-    /// Step 2: handle every message other threads sent since the last turn.
+    /// Step 2: handle the messages other threads sent since the last turn —
+    /// only those already there when the step starts, so a thread that sends
+    /// as fast as the loop drains cannot keep it here (asyncio's `_run_once`
+    /// bounds its ready callbacks the same way).
     pub(crate) fn drain_mailbox(&self) {
-        while let Ok(message) = self.mailbox.try_recv() {
+        for _ in 0..self.mailbox.len() {
+            let Ok(message) = self.mailbox.try_recv() else {
+                break;
+            };
             match message {
                 Remote::Wake(owned) => {
                     let task = owned.task();
@@ -403,7 +409,9 @@ impl Core {
                     self.with_wake_origin(WakeOrigin::Remote, || self.schedule(task));
                 }
                 Remote::Cancel(owned) => self.cancel(owned.task()),
-                Remote::Spawn(pending) => self.spawn(pending.into_task()),
+                Remote::Spawn(pending) => {
+                    self.with_wake_origin(WakeOrigin::Remote, || self.spawn(pending.into_task()))
+                }
             }
         }
     }

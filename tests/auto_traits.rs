@@ -1,0 +1,136 @@
+//! `Send`, `Sync`, `Unpin` and friends of the public types, checked at
+//! compile time (after futures-rs `tests/auto_traits.rs`): a change that
+//! gains or loses one of these traits is an API change and must show up here.
+//!
+//! Positive checks are generic functions with bounds; negative checks use the
+//! "ambiguous impl" trick (see [`not_send`]): if the type *did* implement the
+//! trait, the path `<T as AmbiguousIfSend<_>>::some_item` would have two
+//! candidate impls and fail to compile.
+//!
+//! The primitives' types (`Queue`, `Event`, `Elapsed`, ...) are to be added
+//! here by whoever finishes `spindle-primitives`.
+
+use std::rc::Rc;
+
+use spindle::time::{Interval, Sleep, TimerHandle};
+use spindle::{Builder, Handle, JoinError, JoinHandle, MetricsSnapshot, Runtime, YieldNow};
+
+fn assert_send<T: ?Sized + Send>() {}
+fn assert_sync<T: ?Sized + Sync>() {}
+fn assert_unpin<T: ?Sized + Unpin>() {}
+fn assert_clone<T: Clone>() {}
+
+/// Negative checks: each macro use fails to compile if the type implements
+/// the trait. `impl<T: ?Sized> Ambiguous<()> for T` always applies; the
+/// second impl applies only when `T: Trait`, and then the call is ambiguous.
+macro_rules! assert_not_impl {
+    ($trait_:path, $name:ident, $ty:ty) => {{
+        trait $name<A> {
+            fn some_item() {}
+        }
+        impl<T: ?Sized> $name<()> for T {}
+        #[allow(dead_code)]
+        struct Invalid;
+        impl<T: ?Sized + $trait_> $name<Invalid> for T {}
+        let _ = <$ty as $name<_>>::some_item;
+    }};
+}
+
+/// Fails to compile if `$ty` is `Send`.
+macro_rules! not_send {
+    ($ty:ty) => {
+        assert_not_impl!(Send, AmbiguousIfSend, $ty)
+    };
+}
+
+/// Fails to compile if `$ty` is `Sync`.
+macro_rules! not_sync {
+    ($ty:ty) => {
+        assert_not_impl!(Sync, AmbiguousIfSync, $ty)
+    };
+}
+
+/// `Handle: Clone + Send + Sync`: it is how other threads reach a runtime.
+#[test]
+fn handle_is_send_sync_clone() {
+    assert_send::<Handle>();
+    assert_sync::<Handle>();
+    assert_clone::<Handle>();
+}
+
+/// `JoinHandle<T>` is `Send + Sync + Unpin` when `T: Send`, and not `Send`
+/// nor `Sync` when `T` is not (its output would cross threads).
+#[test]
+fn join_handle_auto_traits() {
+    assert_send::<JoinHandle<u32>>();
+    assert_sync::<JoinHandle<u32>>();
+    assert_unpin::<JoinHandle<u32>>();
+    // Unpin whatever the output.
+    assert_unpin::<JoinHandle<Rc<u32>>>();
+    not_send!(JoinHandle<Rc<u32>>);
+    not_sync!(JoinHandle<Rc<u32>>);
+}
+
+/// `JoinError: Send`. It is not `Sync`: it holds the panic payload as a
+/// `Box<dyn Any + Send>`, as `std::thread::Result` and tokio do, and a panic
+/// payload is not required to be `Sync`. Not asserted negatively, since
+/// gaining `Sync` would not break anyone.
+#[test]
+fn join_error_is_send() {
+    assert_send::<JoinError>();
+    assert_unpin::<JoinError>();
+}
+
+/// `Runtime` is neither `Send` nor `Sync`: its loop and every task it runs
+/// stay on the thread that created it.
+#[test]
+fn runtime_is_not_send_nor_sync() {
+    not_send!(Runtime);
+    not_sync!(Runtime);
+}
+
+/// `Builder` is plain configuration: `Send + Sync`.
+#[test]
+fn builder_is_send_sync() {
+    assert_send::<Builder>();
+    assert_sync::<Builder>();
+}
+
+/// `Sleep` is `Send + Sync + Unpin`, as its rustdoc says: it can be stored in
+/// `Send` futures (for `Handle::spawn`) and polled without pinning.
+#[test]
+fn sleep_is_send_sync_unpin() {
+    assert_send::<Sleep>();
+    assert_sync::<Sleep>();
+    assert_unpin::<Sleep>();
+}
+
+/// `YieldNow` is a plain flag: `Send + Sync + Unpin`.
+#[test]
+fn yield_now_is_send_sync_unpin() {
+    assert_send::<YieldNow>();
+    assert_sync::<YieldNow>();
+    assert_unpin::<YieldNow>();
+}
+
+/// `Interval` holds a `Sleep`: `Send + Sync + Unpin` too.
+#[test]
+fn interval_is_send_sync_unpin() {
+    assert_send::<Interval>();
+    assert_sync::<Interval>();
+    assert_unpin::<Interval>();
+}
+
+/// `TimerHandle` names a timer of the runtime on this thread: not `Send`.
+#[test]
+fn timer_handle_is_not_send() {
+    not_send!(TimerHandle);
+}
+
+/// `MetricsSnapshot` is plain numbers: `Send + Sync`.
+#[test]
+fn metrics_snapshot_is_send_sync() {
+    assert_send::<MetricsSnapshot>();
+    assert_sync::<MetricsSnapshot>();
+    assert_clone::<MetricsSnapshot>();
+}
