@@ -137,20 +137,25 @@ pub async fn queue_throughput<P: Peer>() {
 pub const WAITERS: u64 = 10_000;
 pub async fn event_broadcast<P: Peer>() -> Duration {
     let event = P::event();
+    let polled = Rc::new(Cell::new(0u64));
     let released = Rc::new(Cell::new(0u64));
     let handles: Vec<_> = (0..WAITERS)
         .map(|_| {
             let wait = P::wait(&event);
-            let released = released.clone();
+            let (polled, released) = (polled.clone(), released.clone());
             P::spawn(async move {
+                // The first poll of the task also polls `wait`, which
+                // registers it (tokio's `Notify` forgets a wake nobody
+                // registered for).
+                polled.set(polled.get() + 1);
                 wait.await;
                 released.set(released.get() + 1);
             })
         })
         .collect();
-    // Let every task start waiting.
-    P::yield_now().await;
-    P::yield_now().await;
+    while polled.get() < WAITERS {
+        P::yield_now().await;
+    }
     let started = Instant::now();
     P::set(&event);
     for handle in handles {

@@ -115,7 +115,7 @@ impl Event {
             state.waiters.take_all()
         };
         // The guard is gone: now run executor code.
-        for waker in released.into_values() {
+        for waker in released {
             waker.wake();
         }
     }

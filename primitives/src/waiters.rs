@@ -20,18 +20,23 @@
 //! - **cancel**: a waiter future dropped while parked removes its own entry,
 //!   so a dropped future leaves nothing behind.
 //!
-//! # Why a `BTreeMap` keyed by a counter
+//! # Why a deque in id order, with tombstones
 //!
-//! Ids come from a counter that only grows, so the map's key order *is*
-//! arrival order: the oldest waiter is `pop_first`, which gives the FIFO
-//! service asyncio promises. A cancelled waiter is removed by id in
-//! O(log n), instead of the O(n) scan a `VecDeque` would need, so 10 000
-//! waiters that each give up cost O(n log n), not O(n²). Releasing every
-//! waiter at once (`take_all`) moves the whole map out in O(1) under the
-//! lock. A `u64` counter cannot wrap: at one id per nanosecond it lasts 584
-//! years. (A production runtime uses an intrusive linked list of nodes that
-//! live inside the waiting futures themselves — no allocation at all — but
-//! that needs `unsafe`, which this crate forbids.)
+//! Ids come from a counter that only grows, so a list that appends at the
+//! back is always sorted by id and its front is the oldest waiter: FIFO
+//! service, as asyncio promises, is `pop_front`. Finding a waiter by id is
+//! a binary search, O(log n). A cancelled waiter in the middle is not
+//! shifted out (that would be O(n) each, O(n²) for 10 000 waiters that
+//! give up); its slot becomes a *tombstone* (`None`) that `pop_front`
+//! skips, and the deque is compacted once tombstones outnumber live
+//! entries, so cancelling stays amortised O(log n). In the steady state —
+//! one getter parks, one put releases it — nothing allocates: the deque
+//! keeps its buffer. (A `BTreeMap` did the same job in O(log n), but it
+//! allocates a node whenever it goes from empty to one entry, which is
+//! every wait of a ping-pong.) A `u64` counter cannot wrap: at one id per
+//! nanosecond it lasts 584 years. A production runtime uses an intrusive
+//! linked list of nodes that live inside the waiting futures themselves,
+//! but that needs `unsafe`, which this crate forbids.
 //!
 //! # Two rules for every lock in this crate
 //!
@@ -44,14 +49,103 @@
 //!    Because of that, a panic can never leave the state half-updated, and
 //!    [`lock`] simply ignores mutex poisoning.
 
-use std::collections::BTreeMap;
+use std::collections::VecDeque;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::task::Waker;
 
+/// Entries kept in increasing id order; removing one from the middle
+/// leaves a tombstone (see the module docs).
+pub(crate) struct IdQueue<E> {
+    entries: VecDeque<(u64, Option<E>)>,
+    /// Entries that are not tombstones.
+    live: usize,
+}
+
+impl<E> IdQueue<E> {
+    /// An empty queue; allocates nothing.
+    pub(crate) const fn new() -> Self {
+        IdQueue {
+            entries: VecDeque::new(),
+            live: 0,
+        }
+    }
+
+    /// Appends an entry; `id` must be greater than every id pushed before.
+    pub(crate) fn push(&mut self, id: u64, entry: E) {
+        debug_assert!(
+            self.entries.back().map_or(true, |(last, _)| *last < id),
+            "ids must only grow"
+        );
+        self.entries.push_back((id, Some(entry)));
+        self.live += 1;
+    }
+
+    /// Removes and returns the entry with the smallest id, if any.
+    pub(crate) fn pop_front(&mut self) -> Option<(u64, E)> {
+        while let Some((id, entry)) = self.entries.pop_front() {
+            if let Some(entry) = entry {
+                self.live -= 1;
+                return Some((id, entry));
+            }
+        }
+        None
+    }
+
+    fn position(&self, id: u64) -> Option<usize> {
+        self.entries.binary_search_by_key(&id, |(key, _)| *key).ok()
+    }
+
+    /// Removes an entry by id; `None` if there is none (any more).
+    pub(crate) fn remove(&mut self, id: u64) -> Option<E> {
+        let index = self.position(id)?;
+        let entry = self.entries[index].1.take()?;
+        self.live -= 1;
+        // Tombstones at the front go at once; elsewhere, compact when they
+        // outnumber live entries, which keeps the cost amortised O(1).
+        while self.entries.front().is_some_and(|(_, e)| e.is_none()) {
+            self.entries.pop_front();
+        }
+        if self.entries.len() > 2 * self.live + 8 {
+            self.entries.retain(|(_, e)| e.is_some());
+        }
+        Some(entry)
+    }
+
+    /// The entry with this id, if it is still there.
+    pub(crate) fn get_mut(&mut self, id: u64) -> Option<&mut E> {
+        let index = self.position(id)?;
+        self.entries[index].1.as_mut()
+    }
+
+    /// Takes every entry out at once, in id order: the deque is moved out in
+    /// O(1), so the caller can drop the lock before iterating over it.
+    pub(crate) fn take_all(&mut self) -> impl Iterator<Item = E> {
+        self.live = 0;
+        std::mem::take(&mut self.entries)
+            .into_iter()
+            .filter_map(|(_, entry)| entry)
+    }
+
+    /// How many entries there are.
+    pub(crate) fn len(&self) -> usize {
+        self.live
+    }
+
+    /// Whether there are none.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.live == 0
+    }
+}
+
+impl<E> Default for IdQueue<E> {
+    fn default() -> Self {
+        IdQueue::new()
+    }
+}
+
 /// Parked waiters of one kind, in arrival order, each found by its id.
 pub(crate) struct WaiterList<E> {
-    /// Entry per parked waiter. Keys only grow, so key order is arrival order.
-    entries: BTreeMap<u64, E>,
+    entries: IdQueue<E>,
     /// The id the next `push` hands out.
     next_id: u64,
 }
@@ -60,7 +154,7 @@ impl<E> WaiterList<E> {
     /// An empty list.
     pub(crate) const fn new() -> Self {
         WaiterList {
-            entries: BTreeMap::new(),
+            entries: IdQueue::new(),
             next_id: 0,
         }
     }
@@ -69,29 +163,28 @@ impl<E> WaiterList<E> {
     pub(crate) fn push(&mut self, entry: E) -> u64 {
         let id = self.next_id;
         self.next_id += 1;
-        self.entries.insert(id, entry);
+        self.entries.push(id, entry);
         id
     }
 
     /// Removes and returns the oldest waiter, if any.
     pub(crate) fn pop_front(&mut self) -> Option<(u64, E)> {
-        self.entries.pop_first()
+        self.entries.pop_front()
     }
 
     /// Removes a waiter by id; `None` means someone already released it.
     pub(crate) fn remove(&mut self, id: u64) -> Option<E> {
-        self.entries.remove(&id)
+        self.entries.remove(id)
     }
 
     /// The entry of a still-parked waiter; `None` means it was released.
     pub(crate) fn get_mut(&mut self, id: u64) -> Option<&mut E> {
-        self.entries.get_mut(&id)
+        self.entries.get_mut(id)
     }
 
-    /// Releases every waiter at once: the whole list is moved out in O(1),
-    /// so the caller can drop the lock before iterating over it.
-    pub(crate) fn take_all(&mut self) -> BTreeMap<u64, E> {
-        std::mem::take(&mut self.entries)
+    /// Releases every waiter at once (see [`IdQueue::take_all`]).
+    pub(crate) fn take_all(&mut self) -> impl Iterator<Item = E> {
+        self.entries.take_all()
     }
 
     /// How many waiters are parked.

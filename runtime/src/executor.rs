@@ -236,13 +236,22 @@ impl Core {
         Arc::ptr_eq(&self.shared, shared)
     }
 
-    /// Gives a task its id, links it into the task list and queues it.
+    /// Gives a task its id, links it into the task list and queues it. A
+    /// spawn is not a wake: it is counted and traced as a spawn only.
     pub(crate) fn spawn(&self, task: TaskRef) {
         self.register(task);
         task.set_lifecycle(0);
         Metrics::count(&self.metrics.spawned);
         self.trace(Event::Spawn, task);
-        self.schedule(task);
+        self.enqueue(task);
+    }
+
+    /// Queues the `block_on` future's stand-in at the start of `block_on`.
+    pub(crate) fn start_main(&self) {
+        self.trace(Event::Spawn, self.main);
+        if self.main.lifecycle() & lifecycle::SCHEDULED == 0 {
+            self.enqueue(self.main);
+        }
     }
 
     fn register(&self, task: TaskRef) {
@@ -255,17 +264,21 @@ impl Core {
     /// Queues a task unless it is already queued or done (transition 3 of the
     /// lifecycle in `task.rs`). Owner thread only.
     pub(crate) fn schedule(&self, task: TaskRef) {
-        let state = task.lifecycle();
-        if state & (lifecycle::SCHEDULED | lifecycle::DONE) != 0 {
+        if task.lifecycle() & (lifecycle::SCHEDULED | lifecycle::DONE) != 0 {
             return;
         }
-        task.set_lifecycle(state | lifecycle::SCHEDULED);
+        self.enqueue(task);
+        let origin = self.wake_origin.get();
+        Metrics::count(&self.metrics.wakes[origin as usize]);
+        self.trace(Event::Wake(origin), task);
+    }
+
+    /// Marks a task `SCHEDULED` and pushes it on the ready queue.
+    fn enqueue(&self, task: TaskRef) {
+        task.set_lifecycle(task.lifecycle() | lifecycle::SCHEDULED);
         let mut ready = self.ready.borrow_mut();
         ready.push_back(task);
-        let origin = self.wake_origin.get();
-        self.metrics.note_wake(origin, ready.len());
-        drop(ready);
-        self.trace(Event::Wake(origin), task);
+        self.metrics.note_ready_len(ready.len());
     }
 
     /// Runs `f` with wakes attributed to `origin`.
@@ -549,10 +562,6 @@ impl Core {
                 break;
             }
         }
-    }
-
-    pub(crate) fn main_task(&self) -> TaskRef {
-        self.main
     }
 
     /// Spawned tasks not yet done (the task list also holds `main`).

@@ -46,8 +46,7 @@ impl Metrics {
     }
 
     #[inline]
-    pub(crate) fn note_wake(&self, origin: WakeOrigin, ready_len: usize) {
-        Self::count(&self.wakes[origin as usize]);
+    pub(crate) fn note_ready_len(&self, ready_len: usize) {
         if ready_len > self.longest_ready_queue.get() {
             self.longest_ready_queue.set(ready_len);
         }
@@ -75,9 +74,10 @@ impl Metrics {
 
 /// What a runtime has done since it was built.
 ///
-/// Tasks count spawned tasks only (the `block_on` future is not one). A wake
-/// is counted when it actually queues a task: waking a task that is already
-/// queued or finished is not counted.
+/// Tasks count spawned tasks only (the `block_on` future is not one;
+/// `call_soon` callbacks and `to_thread` jobs' waiting sides are). A wake is
+/// counted when it actually queues a task: waking a task that is already
+/// queued or finished is not counted, and neither is a spawn.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct MetricsSnapshot {

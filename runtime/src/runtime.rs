@@ -104,8 +104,7 @@ impl Runtime {
             }
             Poll::Pending => false,
         };
-        core.trace(crate::trace::Event::Spawn, core.main_task());
-        core.schedule(core.main_task());
+        core.start_main();
         while !core.turn(&mut poll_main) {}
         output.expect("block_on's future finished without an output")
     }

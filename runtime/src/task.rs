@@ -49,7 +49,8 @@
 //!                             DONE ◀───────────────────────────────────
 //! ```
 //!
-//! 1. `Core::spawn_local` / mailbox `Spawn`: the task starts `SCHEDULED`.
+//! 1. `TaskRef::new`, then `Core::spawn` (directly, or from a mailbox `Spawn`):
+//!    the task starts `SCHEDULED` and is queued.
 //! 2. `Core::run_task`: clears `SCHEDULED`, sets `RUNNING`, polls.
 //! 3. `Core::schedule` (local wake or a drained remote wake): an `IDLE` task
 //!    becomes `SCHEDULED`; a task that is already `SCHEDULED` or `DONE` is left

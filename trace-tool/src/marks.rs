@@ -36,6 +36,7 @@ text { font-family: 'DejaVu Sans', Helvetica, Arial, sans-serif; fill: #212529; 
 .axis { stroke: #868e96; stroke-width: 1; }
 .poll { fill: #1c4f8c; }
 .wait { fill: #bcd4ec; }
+.jump { fill: #dee2e6; }
 .span { fill: #adb5bd; }
 .wake-local { fill: #2f9e44; } .wake-remote { fill: #9c36b5; }
 .wake-timer { fill: #f08c00; } .wake-io { fill: #0c8599; }
@@ -65,6 +66,7 @@ pub(crate) fn legend(out: &mut String, trace: &Trace, left: f64, right: f64, top
     let mut entries: Vec<(Swatch, String)> = vec![
         (Swatch::Bar("poll"), "poll".to_string()),
         (Swatch::Bar("wait"), "reactor wait".to_string()),
+        (Swatch::Bar("jump"), "clock jump (virtual time)".to_string()),
     ];
     for origin in WakeOrigin::ALL {
         if origin != WakeOrigin::Unknown || has_unknown {

@@ -278,6 +278,7 @@ fn draw_lane(out: &mut String, lane: &Lane, top: f64, scale: &Scale) {
         let (class, min_px, what) = match &span.kind {
             SpanKind::Poll => ("poll", MIN_POLL_PX, "poll"),
             SpanKind::ReactorWait => ("wait", MIN_WAIT_PX, "reactor wait"),
+            SpanKind::ClockJump => ("jump", MIN_WAIT_PX, "clock jump (virtual time)"),
             SpanKind::Other(name) => ("span", MIN_WAIT_PX, name.as_str()),
         };
         // Cut the span at the window's edges, then widen it to the minimum.

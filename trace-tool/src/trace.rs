@@ -98,6 +98,9 @@ pub enum SpanKind {
     /// The loop blocked in the poller, waiting for I/O or the next timer
     /// (loop lane).
     ReactorWait,
+    /// Virtual time: the loop had nothing to run and jumped its clock over
+    /// this stretch (loop lane).
+    ClockJump,
     /// A span spindle does not write today, kept by name.
     Other(String),
 }
@@ -321,6 +324,7 @@ fn parse_event(
         let kind = match name {
             "poll" => SpanKind::Poll,
             "reactor wait" => SpanKind::ReactorWait,
+            "clock jump" => SpanKind::ClockJump,
             other => SpanKind::Other(other.to_string()),
         };
         lane_entry(lanes, lane_id).spans.push(Span {

@@ -179,7 +179,7 @@ impl<T> Future for Get<'_, T> {
                     return Poll::Pending;
                 }
             },
-            GetState::Parked(id) => match inner.handed.remove(&id) {
+            GetState::Parked(id) => match inner.handed.remove(id) {
                 Some(item) => {
                     // Picking up an in-transit item frees its slot.
                     inner.refill(&mut wake);
@@ -216,7 +216,7 @@ impl<T> Drop for Get<'_, T> {
                 // Released: an item was handed to us. It was older than
                 // anything in the deque, so it goes to the next getter or
                 // back to the front. The slot it occupies stays occupied.
-                if let Some(item) = inner.handed.remove(&id) {
+                if let Some(item) = inner.handed.remove(id) {
                     inner.route(item, End::Front, &mut wake);
                 }
             }

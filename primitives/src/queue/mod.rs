@@ -61,12 +61,12 @@
 //!
 //! Wakers are woken and items dropped only after the lock is released.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::task::Waker;
 
-use crate::waiters::{lock, WaiterList, WakeList};
+use crate::waiters::{lock, IdQueue, WaiterList, WakeList};
 
 mod error;
 mod futures;
@@ -104,7 +104,7 @@ struct Inner<T> {
     items: VecDeque<T>,
     /// Items handed to a parked getter that has not picked them up yet
     /// (in transit), keyed by that getter's id. They count in `len`.
-    handed: HashMap<u64, T>,
+    handed: IdQueue<T>,
     /// Getters parked on an empty queue. Non-empty ⇒ `items` is empty.
     getters: WaiterList<Waker>,
     /// Putters parked on a full queue, each with its item. Non-empty ⇒ full.
@@ -147,7 +147,7 @@ impl<T> Inner<T> {
     fn route(&mut self, item: T, end: End, wake: &mut WakeList) {
         if let Some((id, waker)) = self.getters.pop_front() {
             debug_assert!(self.items.is_empty(), "getters parked on a non-empty queue");
-            self.handed.insert(id, item);
+            self.handed.push(id, item);
             wake.push(waker);
         } else {
             match end {
@@ -224,7 +224,7 @@ impl<T> Queue<T> {
         Queue {
             shared: Arc::new(Mutex::new(Inner {
                 items: VecDeque::new(),
-                handed: HashMap::new(),
+                handed: IdQueue::new(),
                 getters: WaiterList::new(),
                 putters: WaiterList::new(),
                 joiners: WaiterList::new(),
@@ -369,7 +369,7 @@ impl<T> Queue<T> {
             }
             inner.joiners.take_all()
         };
-        for waker in released.into_values() {
+        for waker in released {
             waker.wake();
         }
         Ok(())

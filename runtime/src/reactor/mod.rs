@@ -16,7 +16,7 @@
 //!
 //! Sources are registered in `polling`'s default *oneshot* mode: an event
 //! disarms the source until interest is set again. A task that finds a
-//! socket not ready (`WouldBlock`) calls [`Source::poll_ready`], which stores
+//! socket not ready (`WouldBlock`) goes through [`Registration::poll_io`], which stores
 //! its waker and re-arms the interest with one `epoll_ctl`. Re-arming checks
 //! the current readiness (epoll is level-triggered at that moment), so a
 //! readiness change between the `WouldBlock` and the re-arm is not lost.

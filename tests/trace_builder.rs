@@ -1,0 +1,95 @@
+//! `Builder::trace(path)` in-process: the file appears when the runtime
+//! drops (not before), names each lane after its task, and puts the
+//! `panicked` and `cancelled` instants on the lanes of the tasks they
+//! happened to. (That no file appears with tracing off is checked in
+//! `trace_queue.rs`, on a child process with its own working directory.)
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+use spindle::{spawn_named, yield_now, Runtime};
+
+/// A fresh path in the temp dir, unique to this process and tag.
+fn temp_path(tag: &str) -> PathBuf {
+    std::env::temp_dir().join(format!(
+        "spindle-trace_builder-{}-{tag}.json",
+        std::process::id()
+    ))
+}
+
+/// `(lane, name)` pairs: a lane and its name, or a lane and an event on it.
+type Named = Vec<(u64, String)>;
+
+/// The lane names from the metadata, and `(lane, event name)` for every
+/// instant and span, in file order.
+fn parse(path: &Path) -> (Named, Named) {
+    let json: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut lanes = Vec::new();
+    let mut events = Vec::new();
+    for event in json["traceEvents"].as_array().unwrap() {
+        let lane = event["tid"].as_u64().unwrap();
+        let name = event["name"].as_str().unwrap().to_string();
+        match event["ph"].as_str().unwrap() {
+            "M" if name == "thread_name" => {
+                lanes.push((lane, event["args"]["name"].as_str().unwrap().to_string()));
+            }
+            "M" => {}
+            _ => events.push((lane, name)),
+        }
+    }
+    (lanes, events)
+}
+
+/// A task that panics and a task that is cancelled, each on its own lane.
+async fn panic_and_cancel() {
+    let doomed = spawn_named("doomed", async { panic!("on purpose, for the trace") });
+    let victim = spawn_named("victim", std::future::pending::<()>());
+    yield_now().await; // both run once: `doomed` panics, `victim` waits
+    victim.cancel();
+    assert!(doomed.await.unwrap_err().is_panic());
+    assert!(victim.await.unwrap_err().is_cancelled());
+}
+
+#[test]
+fn builder_trace_records_panicked_and_cancelled_on_their_lanes() {
+    let path = temp_path("on");
+    let _ = std::fs::remove_file(&path);
+    let runtime = Runtime::builder()
+        .virtual_time(true)
+        .trace(&path)
+        .build()
+        .unwrap();
+    runtime.block_on(panic_and_cancel());
+    assert!(
+        !path.exists(),
+        "the trace is written when the runtime drops, not before"
+    );
+    drop(runtime);
+    let (lanes, events) = parse(&path);
+    std::fs::remove_file(&path).unwrap();
+
+    assert_eq!(
+        lanes,
+        [
+            (0, "loop".to_string()),
+            (1, "main (task 0)".to_string()),
+            (2, "doomed (task 1)".to_string()),
+            (3, "victim (task 2)".to_string()),
+        ]
+    );
+    let on = |name: &str| -> Vec<u64> {
+        events
+            .iter()
+            .filter(|(_, n)| n == name)
+            .map(|&(lane, _)| lane)
+            .collect()
+    };
+    assert_eq!(on("panicked"), [2]);
+    assert_eq!(on("cancelled"), [3]);
+    assert_eq!(on("spawn"), [1, 2, 3]);
+    // `finished` is for a task that returned: only `main` did.
+    assert_eq!(on("finished"), [1]);
+    // Each task was polled exactly once before it panicked or was cancelled.
+    assert_eq!(on("poll").iter().filter(|&&l| l == 2).count(), 1);
+    assert_eq!(on("poll").iter().filter(|&&l| l == 3).count(), 1);
+}
