@@ -62,6 +62,7 @@
 //! and you can do the same before connecting:
 //!
 //! ```
+//! # if cfg!(miri) { return Ok(()); } // no sockets under Miri
 //! use std::net::ToSocketAddrs;
 //!
 //! spindle_runtime::run(async {

@@ -37,6 +37,7 @@ use crate::reactor::{Direction, Registration};
 /// # Examples
 ///
 /// ```
+/// # if cfg!(miri) { return Ok(()); } // no sockets under Miri
 /// use spindle_runtime::net::{TcpListener, TcpStream};
 ///
 /// spindle_runtime::run(async {
@@ -72,6 +73,7 @@ impl TcpListener {
     /// # Examples
     ///
     /// ```
+    /// # if cfg!(miri) { return Ok(()); } // no sockets under Miri
     /// spindle_runtime::run(async {
     ///     let listener = spindle_runtime::net::TcpListener::bind("127.0.0.1:0").await?;
     ///     assert_ne!(listener.local_addr()?.port(), 0);
@@ -114,6 +116,7 @@ impl TcpListener {
     /// # Examples
     ///
     /// ```
+    /// # if cfg!(miri) { return Ok(()); } // no sockets under Miri
     /// use spindle_runtime::net::{TcpListener, TcpStream};
     ///
     /// spindle_runtime::run(async {
@@ -161,6 +164,7 @@ impl TcpListener {
     /// # Examples
     ///
     /// ```
+    /// # if cfg!(miri) { return Ok(()); } // no sockets under Miri
     /// spindle_runtime::run(async {
     ///     let listener = spindle_runtime::net::TcpListener::bind("127.0.0.1:0").await?;
     ///     assert!(listener.local_addr()?.ip().is_loopback());
@@ -198,6 +202,7 @@ impl fmt::Debug for TcpListener {
 /// # Examples
 ///
 /// ```
+/// # if cfg!(miri) { return Ok(()); } // no sockets under Miri
 /// use spindle_runtime::net::{TcpListener, TcpStream};
 ///
 /// spindle_runtime::run(async {
@@ -238,6 +243,7 @@ impl TcpStream {
     /// # Examples
     ///
     /// ```
+    /// # if cfg!(miri) { return Ok(()); } // no sockets under Miri
     /// use spindle_runtime::net::{TcpListener, TcpStream};
     ///
     /// spindle_runtime::run(async {
@@ -323,6 +329,7 @@ impl TcpStream {
     /// # Examples
     ///
     /// ```
+    /// # if cfg!(miri) { return Ok(()); } // no sockets under Miri
     /// use spindle_runtime::net::{TcpListener, TcpStream};
     ///
     /// spindle_runtime::run(async {
@@ -384,6 +391,7 @@ impl TcpStream {
     /// # Examples
     ///
     /// ```
+    /// # if cfg!(miri) { return Ok(()); } // no sockets under Miri
     /// use std::net::Shutdown;
     /// use spindle_runtime::net::{TcpListener, TcpStream};
     ///
@@ -443,6 +451,7 @@ impl TcpStream {
     /// # Examples
     ///
     /// ```
+    /// # if cfg!(miri) { return Ok(()); } // no sockets under Miri
     /// use spindle_runtime::net::{TcpListener, TcpStream};
     ///
     /// spindle_runtime::run(async {
