@@ -254,11 +254,14 @@ impl WakeList {
     /// Wakes everything collected, in the order pushed. Call it only after
     /// dropping the lock guard (see the module docs for why).
     pub(crate) fn wake_all(self) {
-        if let Some(first) = self.first {
-            first.wake();
-        }
-        for waker in self.rest {
-            waker.wake();
+        // Most calls have nothing to wake (a `put` with no getter waiting):
+        // return before touching the vector at all.
+        let Some(first) = self.first else { return };
+        first.wake();
+        if !self.rest.is_empty() {
+            for waker in self.rest {
+                waker.wake();
+            }
         }
     }
 }
