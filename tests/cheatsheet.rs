@@ -6,9 +6,12 @@
 //! the project tests without `../shared`). One real-time run of `04_event`
 //! checks that the timing is real too.
 
-use std::path::PathBuf;
+mod support;
+
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
+
+use support::example;
 
 const PROGRAMS: [&str; 6] = [
     "01_gather",
@@ -18,34 +21,6 @@ const PROGRAMS: [&str; 6] = [
     "05_timeout",
     "06_stream",
 ];
-
-/// The example binaries sit next to the test's own `deps/` folder; `cargo
-/// test` builds them before running tests. If they are missing (a test run
-/// with `--test cheatsheet` alone), build them.
-fn example(name: &str) -> PathBuf {
-    let dir = std::env::current_exe()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .join("examples");
-    let path = dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    if !path.exists() {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let profile_is_release = dir.parent().is_some_and(|p| p.ends_with("release"));
-        let mut build = Command::new(cargo);
-        build.args(["build", "--quiet", "--example", name]);
-        if profile_is_release {
-            build.arg("--release");
-        }
-        assert!(
-            build.status().unwrap().success(),
-            "could not build example {name}"
-        );
-    }
-    path
-}
 
 fn run(name: &str, virtual_time: bool) -> Output {
     let mut command = Command::new(example(name));

@@ -1,30 +1,14 @@
 //! Network failures come back as `io::Error`s with the right kind, never as
 //! panics or hangs.
 
+mod support;
+
 use std::io::{ErrorKind, Read};
 use std::net::Shutdown;
-use std::sync::mpsc;
 use std::thread;
-use std::time::Duration;
 
 use spindle::net::{TcpListener, TcpStream, UdpSocket};
-
-/// Runs `body` on its own thread and fails the test if it takes longer than
-/// `limit`, so a lost wake-up shows as a failure instead of a hung suite.
-fn within<T: Send + 'static>(limit: Duration, body: impl FnOnce() -> T + Send + 'static) -> T {
-    let (tx, rx) = mpsc::channel();
-    thread::spawn(move || {
-        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(body));
-        let _ = tx.send(result);
-    });
-    match rx.recv_timeout(limit) {
-        Ok(Ok(value)) => value,
-        Ok(Err(panic)) => std::panic::resume_unwind(panic),
-        Err(_) => panic!("test did not finish within {limit:?}"),
-    }
-}
-
-const LIMIT: Duration = Duration::from_secs(60);
+use support::{within, LIMIT};
 
 #[test]
 fn connecting_to_a_closed_port_is_refused() {

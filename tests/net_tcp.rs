@@ -3,6 +3,8 @@
 //! spindle clients, the `futures-io` traits (through futures-lite's
 //! `AsyncReadExt`/`AsyncWriteExt`), and the loop's wake-ups.
 
+mod support;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, SocketAddr};
 use std::process::{Command, Stdio};
@@ -13,23 +15,7 @@ use std::time::{Duration, Instant};
 
 use futures_lite::{AsyncReadExt, AsyncWriteExt};
 use spindle::net::{TcpListener, TcpStream};
-
-/// Runs `body` on its own thread and fails the test if it takes longer than
-/// `limit`, so a lost wake-up shows as a failure instead of a hung suite.
-fn within<T: Send + 'static>(limit: Duration, body: impl FnOnce() -> T + Send + 'static) -> T {
-    let (tx, rx) = mpsc::channel();
-    thread::spawn(move || {
-        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(body));
-        let _ = tx.send(result);
-    });
-    match rx.recv_timeout(limit) {
-        Ok(Ok(value)) => value,
-        Ok(Err(panic)) => std::panic::resume_unwind(panic),
-        Err(_) => panic!("test did not finish within {limit:?}"),
-    }
-}
-
-const LIMIT: Duration = Duration::from_secs(60);
+use support::{within, LIMIT};
 
 /// Accepts forever, echoing each connection in its own task.
 async fn echo_server(mut listener: TcpListener) -> std::io::Result<()> {

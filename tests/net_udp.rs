@@ -1,28 +1,13 @@
 //! UDP behaviour: a spindle socket against a blocking `std::net` peer, and
 //! two spindle sockets in one runtime.
 
-use std::sync::mpsc;
+mod support;
+
 use std::thread;
 use std::time::Duration;
 
 use spindle::net::UdpSocket;
-
-/// Runs `body` on its own thread and fails the test if it takes longer than
-/// `limit`, so a lost wake-up shows as a failure instead of a hung suite.
-fn within<T: Send + 'static>(limit: Duration, body: impl FnOnce() -> T + Send + 'static) -> T {
-    let (tx, rx) = mpsc::channel();
-    thread::spawn(move || {
-        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(body));
-        let _ = tx.send(result);
-    });
-    match rx.recv_timeout(limit) {
-        Ok(Ok(value)) => value,
-        Ok(Err(panic)) => std::panic::resume_unwind(panic),
-        Err(_) => panic!("test did not finish within {limit:?}"),
-    }
-}
-
-const LIMIT: Duration = Duration::from_secs(60);
+use support::{within, LIMIT};
 
 #[test]
 fn round_trip_with_a_std_peer() {

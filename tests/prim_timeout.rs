@@ -2,6 +2,8 @@
 //! first; its timer is registered only if it is pending; on expiry it is
 //! dropped before `Err(Elapsed)` is returned.
 
+mod support;
+
 use std::cell::Cell;
 use std::future::Future;
 use std::future::{pending, poll_fn};
@@ -11,19 +13,8 @@ use std::task::Poll;
 use std::time::Duration;
 
 use spindle::time::{now, sleep};
-use spindle::{timeout, timeout_at, Elapsed, Runtime};
-
-fn virtual_runtime() -> Runtime {
-    Runtime::builder().virtual_time(true).build().unwrap()
-}
-
-/// Sets its flag when dropped.
-struct DropFlag(Rc<Cell<bool>>);
-impl Drop for DropFlag {
-    fn drop(&mut self) {
-        self.0.set(true);
-    }
-}
+use spindle::{timeout, timeout_at, Elapsed};
+use support::{virtual_runtime, SetOnDrop};
 
 /// A future that is ready at once wins even against a zero timeout, and no
 /// timer is ever registered for it.
@@ -67,7 +58,7 @@ fn the_inner_future_is_polled_first() {
 fn expiry_drops_the_inner_future_before_returning() {
     virtual_runtime().block_on(async {
         let dropped = Rc::new(Cell::new(false));
-        let guard = DropFlag(dropped.clone());
+        let guard = SetOnDrop(dropped.clone());
         let start = now();
         let mut limited = pin!(timeout(Duration::from_secs(3), async move {
             let _guard = guard;

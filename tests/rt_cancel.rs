@@ -2,43 +2,20 @@
 //! the task itself, from another thread), detaching by dropping the handle,
 //! and the cancellation of every pending task when a runtime shuts down.
 
+mod support;
+
 use std::cell::{Cell, RefCell};
 use std::future::{pending, poll_fn, Future};
 use std::pin::Pin;
 use std::rc::Rc;
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 use std::thread::ThreadId;
 use std::time::Duration;
 
 use spindle::time::sleep;
 use spindle::{run, spawn, yield_now, Handle, JoinHandle, Runtime};
-
-/// Runs `body` on its own thread and fails the test if it takes longer than
-/// `limit`: a lost wake or message shows up as a failure, not a hung suite.
-fn within(limit: Duration, body: impl FnOnce() + Send + 'static) {
-    let (done, finished) = mpsc::channel();
-    let thread = std::thread::spawn(move || {
-        body();
-        let _ = done.send(());
-    });
-    match finished.recv_timeout(limit) {
-        Ok(()) => thread.join().unwrap(),
-        Err(mpsc::RecvTimeoutError::Disconnected) => {
-            std::panic::resume_unwind(thread.join().unwrap_err())
-        }
-        Err(mpsc::RecvTimeoutError::Timeout) => panic!("the test did not finish within {limit:?}"),
-    }
-}
-
-/// Sets its flag when dropped. Owner thread only.
-struct SetOnDrop(Rc<Cell<bool>>);
-
-impl Drop for SetOnDrop {
-    fn drop(&mut self) {
-        self.0.set(true);
-    }
-}
+use support::{within, SetOnDrop};
 
 /// Counts its drops and the threads they happened on; `Send`, so it can
 /// report to a test that outlives the runtime.

@@ -3,6 +3,8 @@
 //! under stress or while the runtime is not running), join handles awaited
 //! elsewhere, and `to_thread`.
 
+mod support;
+
 use std::cell::Cell;
 use std::future::{pending, poll_fn, Future};
 use std::pin::Pin;
@@ -15,23 +17,7 @@ use std::time::{Duration, Instant};
 
 use spindle::time::{call_soon, now, sleep};
 use spindle::{run, spawn, to_thread, yield_now, Builder, Handle, JoinHandle, Runtime};
-
-/// Runs `body` on its own thread and fails the test if it takes longer than
-/// `limit`: a lost wake shows up as a failure, not a hung suite.
-fn within(limit: Duration, body: impl FnOnce() + Send + 'static) {
-    let (done, finished) = mpsc::channel();
-    let thread = std::thread::spawn(move || {
-        body();
-        let _ = done.send(());
-    });
-    match finished.recv_timeout(limit) {
-        Ok(()) => thread.join().unwrap(),
-        Err(mpsc::RecvTimeoutError::Disconnected) => {
-            std::panic::resume_unwind(thread.join().unwrap_err())
-        }
-        Err(mpsc::RecvTimeoutError::Timeout) => panic!("the test did not finish within {limit:?}"),
-    }
-}
+use support::within;
 
 /// A minimal one-shot channel built on nothing but `Waker`, so that the
 /// tests control exactly which wakes happen.

@@ -2,6 +2,8 @@
 //! `block_on` future (propagated), and the runtime's own panics for misuse
 //! (`spawn` outside a runtime, a runtime started inside another).
 
+mod support;
+
 use std::any::Any;
 use std::cell::Cell;
 use std::error::Error;
@@ -11,6 +13,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
 
 use spindle::{run, spawn, spawn_named, to_thread, yield_now, Handle, JoinError, Runtime};
+use support::SetOnDrop;
 
 /// The message of a panic payload made by `panic!` (a `&str` or a `String`).
 fn message(payload: &(dyn Any + Send)) -> &str {
@@ -80,12 +83,6 @@ fn a_formatted_panic_payload_is_a_string() {
 fn a_detached_panicking_task_takes_nothing_down() {
     let dropped = run(async {
         let dropped = Rc::new(Cell::new(false));
-        struct SetOnDrop(Rc<Cell<bool>>);
-        impl Drop for SetOnDrop {
-            fn drop(&mut self) {
-                self.0.set(true);
-            }
-        }
         let guard = SetOnDrop(dropped.clone());
         drop(spawn(async move {
             let _guard = guard;

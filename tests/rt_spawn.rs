@@ -2,46 +2,26 @@
 //! moment a spawned task first runs, FIFO order, fairness (and its documented
 //! `MAX_POLLS_PER_TURN` bound), `JoinHandle::is_finished` and `spawn_named`.
 
+mod support;
+
 use std::cell::{Cell, RefCell};
 use std::future::{poll_fn, Future};
 use std::rc::Rc;
-use std::sync::mpsc;
 use std::task::{Poll, Waker};
 use std::time::{Duration, Instant};
 
 use spindle::time::{call_at, call_later, call_soon, now, sleep};
 use spindle::{run, spawn, spawn_named, yield_now, Runtime, MAX_POLLS_PER_TURN};
+// `real` rather than `run` where timers must fire: under virtual time the
+// clock stands still while any task is ready, so a timer cannot come due
+// next to a task that wakes itself forever.
+use support::{real, within};
 
 /// A shared, ordered record of what happened, for exact assertions.
 type Trace = Rc<RefCell<Vec<String>>>;
 
 fn push(trace: &Trace, event: impl Into<String>) {
     trace.borrow_mut().push(event.into());
-}
-
-/// Runs `body` on its own thread and fails the test if it takes longer than
-/// `limit`: a starved or lost wake shows up as a failure, not a hung suite.
-fn within(limit: Duration, body: impl FnOnce() + Send + 'static) {
-    let (done, finished) = mpsc::channel();
-    let thread = std::thread::spawn(move || {
-        body();
-        let _ = done.send(());
-    });
-    match finished.recv_timeout(limit) {
-        Ok(()) => thread.join().unwrap(),
-        // The body panicked: re-raise its panic here.
-        Err(mpsc::RecvTimeoutError::Disconnected) => {
-            std::panic::resume_unwind(thread.join().unwrap_err())
-        }
-        Err(mpsc::RecvTimeoutError::Timeout) => panic!("the test did not finish within {limit:?}"),
-    }
-}
-
-/// `run` on a runtime with real time whatever `SPINDLE_CLOCK` says: under
-/// virtual time the clock stands still while any task is ready, so a timer
-/// cannot come due next to a task that wakes itself forever.
-fn run_in_real_time<F: Future>(future: F) -> F::Output {
-    Runtime::new().unwrap().block_on(future)
 }
 
 /// A future that records each poll as `{name}{n}`, stores its waker in `slot`
@@ -220,7 +200,7 @@ fn yield_now_lets_every_other_ready_task_run_once() {
 #[test]
 fn a_task_that_yields_forever_starves_nothing() {
     within(Duration::from_secs(5), || {
-        run_in_real_time(async {
+        real(async {
             let spins = Rc::new(Cell::new(0u64));
             let counter = spins.clone();
             drop(spawn(async move {
@@ -349,7 +329,7 @@ fn a_timer_due_now_fires_within_max_polls_per_turn() {
 fn a_timer_fires_within_max_polls_per_turn_of_its_deadline() {
     const SPINNERS: usize = 4 * MAX_POLLS_PER_TURN;
     within(Duration::from_secs(5), || {
-        let (late, total) = run_in_real_time(async {
+        let (late, total) = real(async {
             let probe = Rc::new(Probe::default());
             spawn_spinners(SPINNERS, &probe);
             yield_now().await;

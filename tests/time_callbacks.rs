@@ -4,15 +4,15 @@
 //! does not take the runtime down, dropping a handle that does not cancel,
 //! and `Duration::MAX`.
 
+mod support;
+
 use std::cell::RefCell;
-use std::future::Future;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use spindle::time::{call_at, call_later, call_soon, now, sleep, sleep_until, TimerHandle};
-use spindle::{spawn, yield_now, Builder, Handle, MetricsSnapshot, Runtime};
-
-const MS: Duration = Duration::from_millis(1);
+use spindle::{spawn, yield_now, Runtime};
+use support::{metrics, real, virtual_time, MS};
 
 /// A shared, ordered record of what ran, for exact assertions.
 type Log<T> = Rc<RefCell<Vec<T>>>;
@@ -25,25 +25,6 @@ fn log<T>() -> Log<T> {
 fn push<T: 'static>(log: &Log<T>, item: T) -> impl FnOnce() + 'static {
     let log = log.clone();
     move || log.borrow_mut().push(item)
-}
-
-/// A runtime on real time, whatever `SPINDLE_CLOCK` says.
-fn real<F: Future>(future: F) -> F::Output {
-    Runtime::new().expect("a runtime").block_on(future)
-}
-
-fn virtual_time<F: Future>(future: F) -> F::Output {
-    Builder::default()
-        .virtual_time(true)
-        .build()
-        .expect("a virtual-time runtime")
-        .block_on(future)
-}
-
-fn metrics() -> MetricsSnapshot {
-    Handle::current()
-        .metrics()
-        .expect("metrics on the runtime's own thread")
 }
 
 /// Callbacks scheduled in scrambled order run in deadline order (their

@@ -2,29 +2,15 @@
 //! (no drift over 1 000 ticks), missed ticks delivered in a burst with their
 //! scheduled instants, `Interval` as a `Stream`, and a zero period refused.
 
-use std::future::Future;
+mod support;
+
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use spindle::stream::{Stream, StreamExt};
 use spindle::time::{interval, now, sleep, Interval};
-use spindle::{Builder, Runtime};
-
-const MS: Duration = Duration::from_millis(1);
-
-/// A runtime on real time, whatever `SPINDLE_CLOCK` says.
-fn real<F: Future>(future: F) -> F::Output {
-    Runtime::new().expect("a runtime").block_on(future)
-}
-
-fn virtual_time<F: Future>(future: F) -> F::Output {
-    Builder::default()
-        .virtual_time(true)
-        .build()
-        .expect("a virtual-time runtime")
-        .block_on(future)
-}
+use support::{real, virtual_time, MS};
 
 /// Asks the interval for its next tick once, with a waker that does nothing.
 fn poll_tick(ticks: &mut Interval) -> Poll<Option<Instant>> {

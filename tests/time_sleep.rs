@@ -7,6 +7,8 @@
 //! bounds only where a hang would otherwise go unnoticed; exact instants are
 //! checked under virtual time.
 
+mod support;
+
 use std::cell::{Cell, RefCell};
 use std::future::{poll_fn, Future};
 use std::pin::{pin, Pin};
@@ -15,28 +17,10 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use spindle::time::{now, sleep, sleep_until, Sleep};
-use spindle::{spawn, timeout, yield_now, Builder, Handle, MetricsSnapshot, Runtime};
+use spindle::{spawn, timeout, yield_now, Runtime};
+use support::{metrics, real, virtual_runtime, MS};
 
-const MS: Duration = Duration::from_millis(1);
 const YEAR: Duration = Duration::from_secs(365 * 24 * 3600);
-
-/// A runtime on real time, whatever `SPINDLE_CLOCK` says.
-fn real<F: Future>(future: F) -> F::Output {
-    Runtime::new().expect("a runtime").block_on(future)
-}
-
-fn virtual_runtime() -> Runtime {
-    Builder::default()
-        .virtual_time(true)
-        .build()
-        .expect("a virtual-time runtime")
-}
-
-fn metrics() -> MetricsSnapshot {
-    Handle::current()
-        .metrics()
-        .expect("metrics on the runtime's own thread")
-}
 
 /// Polls `future` once with a waker that does nothing.
 fn poll_noop<F: Future + Unpin>(future: &mut F) -> Poll<F::Output> {

@@ -5,13 +5,16 @@
 //! stands still while tasks run; and `to_thread` jobs are waited for in real
 //! time, the clock not jumping past them.
 
+mod support;
+
 use std::cell::RefCell;
 use std::process::{Command, Stdio};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use spindle::time::{call_later, interval, now, sleep, sleep_until};
-use spindle::{spawn, timeout, to_thread, yield_now, Builder, JoinHandle, Runtime};
+use spindle::{spawn, timeout, to_thread, yield_now, JoinHandle, Runtime};
+use support::virtual_runtime;
 
 type Events = Vec<(&'static str, Duration)>;
 
@@ -183,13 +186,6 @@ fn expected(unit: Duration) -> Events {
         .iter()
         .map(|&(label, units)| (label, unit * units))
         .collect()
-}
-
-fn virtual_runtime() -> Runtime {
-    Builder::default()
-        .virtual_time(true)
-        .build()
-        .expect("a virtual-time runtime")
 }
 
 /// An hour of simulated time takes under a second of wall time, and every

@@ -15,40 +15,15 @@
 //! Under virtual time every event of one second has the same timestamp, so
 //! the file order is what shows the order of events within it.
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::Value;
-
-/// The example binaries sit next to the test's own `deps/` folder; `cargo
-/// test` builds them before running tests. If they are missing (a test run
-/// with `--test trace_queue` alone), build them. (As in `cheatsheet.rs`.)
-fn example(name: &str) -> PathBuf {
-    let dir = std::env::current_exe()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .join("examples");
-    let path = dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    if !path.exists() {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let profile_is_release = dir.parent().is_some_and(|p| p.ends_with("release"));
-        let mut build = Command::new(cargo);
-        build.args(["build", "--quiet", "--example", name]);
-        if profile_is_release {
-            build.arg("--release");
-        }
-        assert!(
-            build.status().unwrap().success(),
-            "could not build example {name}"
-        );
-    }
-    path
-}
+use support::example;
 
 /// A fresh path (or directory) in the temp dir, unique to this process and tag.
 fn temp_path(tag: &str) -> PathBuf {
