@@ -8,7 +8,9 @@
 //!   │   2. drain the mailbox ── wakes, spawns and cancels from other threads
 //!   │   3. fire expired timers ── their wakers push tasks onto the ready queue
 //!   └── 4. poll the reactor ── block until the next timer deadline only if
-//!                              nothing is ready; otherwise just check I/O
+//!                              nothing is ready; otherwise check I/O without
+//!                              blocking once 61 polls have passed since the
+//!                              last check
 //! ```
 //!
 //! This mirrors asyncio's `BaseEventLoop._run_once` (which runs the ready
@@ -46,8 +48,8 @@
 //! **The race with sleeping** is settled Dekker-style: the loop stores
 //! `sleeping = true`, issues a `SeqCst` fence, and reads the mail count once
 //! more before blocking; a waker sends and counts, issues a `SeqCst` fence,
-//! and then reads `sleeping`. At least one of the two sees the other, so either the
-//! loop finds the message or the waker notifies the poller. A wake is never
+//! and then reads `sleeping`. At least one of the two sees the other, so
+//! either the loop finds the message or the waker notifies the poller. A wake is never
 //! lost, and when the loop is busy no syscall is made at all.
 
 use std::cell::{Cell, RefCell};
