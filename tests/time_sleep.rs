@@ -357,3 +357,39 @@ fn dropping_a_sleep_cancels_its_timer() {
         );
     });
 }
+
+/// A `Sleep` that outlives its runtime names that runtime only: dropping it
+/// inside a later runtime (which may sit at the very address the first one
+/// freed) must not cancel one of the later runtime's timers. Before runtime
+/// ids were numbers, it did, in 17 rounds of 20, and the later runtime's
+/// 10 ms sleep then completed at once.
+#[test]
+fn a_sleep_from_a_dropped_runtime_does_not_touch_a_later_one() {
+    use std::future::Future;
+    use std::task::{Context, Waker};
+    for _ in 0..20 {
+        let mut stale = Box::pin(sleep(Duration::from_secs(60)));
+        let first = virtual_runtime();
+        first.block_on(async {
+            let mut cx = Context::from_waker(Waker::noop());
+            assert!(
+                stale.as_mut().poll(&mut cx).is_pending(),
+                "registered in the first runtime"
+            );
+        });
+        drop(first);
+        let elapsed = virtual_runtime().block_on(async move {
+            let start = now();
+            let mut fresh = std::pin::pin!(sleep(10 * MS));
+            let _ = fresh.as_mut().poll(&mut Context::from_waker(Waker::noop()));
+            drop(stale);
+            fresh.await;
+            now() - start
+        });
+        assert_eq!(
+            elapsed,
+            10 * MS,
+            "a stale Sleep cancelled the new runtime's timer"
+        );
+    }
+}

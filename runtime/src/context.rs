@@ -28,6 +28,16 @@ pub(crate) fn with_core<R>(f: impl FnOnce(Option<&Core>) -> R) -> R {
     f(unsafe { core.as_ref() })
 }
 
+/// Runs `f` with the current core if this thread is running runtime `id`
+/// (`Shared::id`), and returns `None` otherwise — on another thread, outside
+/// any runtime, or inside a different one. This is the one question behind
+/// every "local fast path or message to the owner" choice: waking a task,
+/// cancelling it, spawning through a `Handle`, cancelling a timer.
+#[inline]
+pub(crate) fn with_runtime<R>(id: u64, f: impl FnOnce(&Core) -> R) -> Option<R> {
+    with_core(|core| core.filter(|core| core.shared.id == id).map(f))
+}
+
 /// Runs `f` with the current runtime's core, or panics with `what` and the
 /// advice every such panic gives.
 #[track_caller]

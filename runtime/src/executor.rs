@@ -55,7 +55,7 @@
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
-use std::sync::atomic::{fence, AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{fence, AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -125,8 +125,15 @@ impl Drop for PendingSpawn {
 // its future is `Send` (only `Handle::spawn` builds one).
 unsafe impl Send for PendingSpawn {}
 
+/// Runtimes are numbered from this counter. An id is never reused, unlike
+/// an address: a `Sleep` or `TimerHandle` that outlives its runtime still
+/// names that runtime and nothing else (see `context::with_runtime`).
+static NEXT_RUNTIME_ID: AtomicU64 = AtomicU64::new(1);
+
 /// The part of a runtime that other threads reach.
 pub(crate) struct Shared {
+    /// This runtime's number, unique for the life of the process.
+    pub(crate) id: u64,
     mailbox: Sender<Remote>,
     /// The loop is (about to be) blocked in the reactor; see the module doc.
     sleeping: AtomicBool,
@@ -146,6 +153,7 @@ impl Shared {
         blocking: BlockingPool,
     ) -> Shared {
         Shared {
+            id: NEXT_RUNTIME_ID.fetch_add(1, Ordering::Relaxed),
             mailbox,
             sleeping: AtomicBool::new(false),
             mail: AtomicUsize::new(0),
@@ -238,12 +246,6 @@ impl Core {
         unsafe { main.drop_handle() };
         core.register(main);
         core
-    }
-
-    /// Is `shared` this runtime's? Compares addresses only: the caller holds
-    /// an `Arc` to it, so no other runtime can be at that address.
-    pub(crate) fn owns(&self, shared: &Arc<Shared>) -> bool {
-        Arc::ptr_eq(&self.shared, shared)
     }
 
     /// Gives a task its id, links it into the task list and queues it. A

@@ -72,18 +72,12 @@ impl<T> JoinHandle<T> {
     /// finished keeps its result. Like asyncio's `Task.cancel()`.
     pub fn cancel(&self) {
         let task = self.task;
-        let cancelled_here = context::with_core(|core| match core {
-            Some(core) if core.owns(&task.header().shared) => {
-                core.cancel(task);
-                true
-            }
-            _ => false,
-        });
-        if !cancelled_here {
+        let shared = &task.header().shared;
+        if context::with_runtime(shared.id, |core| core.cancel(task)).is_none() {
             task.add_reference();
             // SAFETY: the reference just added belongs to the message.
             let message = Remote::Cancel(unsafe { OwnedTaskRef::from_owned(task) });
-            task.header().shared.send(message);
+            shared.send(message);
         }
     }
 

@@ -246,14 +246,7 @@ impl Handle {
         let task = TaskRef::new(future, self.shared.clone(), None);
         // SAFETY: a fresh task whose output is F::Output; the handle takes its HANDLE reference.
         let handle = unsafe { JoinHandle::new(task) };
-        let local = context::with_core(|core| match core {
-            Some(core) if core.owns(&self.shared) => {
-                core.spawn(task);
-                true
-            }
-            _ => false,
-        });
-        if !local {
+        if context::with_runtime(self.shared.id, |core| core.spawn(task)).is_none() {
             self.shared.send(Remote::Spawn(PendingSpawn::new(task)));
         }
         handle
@@ -262,10 +255,7 @@ impl Handle {
     /// Counters of what the runtime has done so far. Only the runtime's own
     /// thread can read them while it runs: elsewhere this returns `None`.
     pub fn metrics(&self) -> Option<MetricsSnapshot> {
-        context::with_core(|core| match core {
-            Some(core) if core.owns(&self.shared) => Some(core.metrics.snapshot(core)),
-            _ => None,
-        })
+        context::with_runtime(self.shared.id, |core| core.metrics.snapshot(core))
     }
 }
 

@@ -43,14 +43,7 @@ pub(crate) fn with_borrowed_waker<R>(task: TaskRef, f: impl FnOnce(&Waker) -> R)
 /// path otherwise.
 pub(crate) fn wake_task(task: TaskRef) {
     let owner = &task.header().shared;
-    let scheduled_locally = context::with_core(|core| match core {
-        Some(core) if core.owns(owner) => {
-            core.schedule(task);
-            true
-        }
-        _ => false,
-    });
-    if !scheduled_locally {
+    if context::with_runtime(owner.id, |core| core.schedule(task)).is_none() {
         owner.wake_remote(task);
     }
 }

@@ -15,7 +15,6 @@ use std::panic::Location;
 use std::time::{Duration, Instant};
 
 use super::clock::far_future;
-use super::sleep::runtime_id;
 use super::timers::{run_callback, Action, TimerKey};
 use crate::context;
 use crate::join::JoinHandle;
@@ -52,7 +51,7 @@ pub fn call_soon(f: impl FnOnce() + 'static) -> TimerHandle {
         let task = crate::spawn_named("call_soon", async move { run_callback(callback, location) });
         TimerHandle {
             entry: Entry::Soon(task),
-            runtime: runtime_id(&core.shared),
+            runtime: core.shared.id,
             when,
             _not_send: PhantomData,
         }
@@ -120,7 +119,7 @@ fn schedule(
     f: Box<dyn FnOnce()>,
     location: &'static Location<'static>,
 ) -> TimerHandle {
-    let runtime = runtime_id(&core.shared);
+    let runtime = core.shared.id;
     let Some(when) = when else {
         // The delay overflowed `Instant`: it would never come, so nothing is registered.
         return TimerHandle {
@@ -148,7 +147,7 @@ fn schedule(
 #[derive(Debug)]
 pub struct TimerHandle {
     entry: Entry,
-    runtime: usize,
+    runtime: u64,
     when: Instant,
     _not_send: NotSend,
 }

@@ -44,11 +44,8 @@ pub fn now() -> Instant {
 
 /// Cancels a timer if this thread runs its runtime; the action is dropped
 /// after the driver's borrow ends.
-fn cancel_timer(key: timers::TimerKey, runtime: usize) {
-    context::with_core(|core| {
-        let Some(core) = core.filter(|c| sleep::runtime_id(&c.shared) == runtime) else {
-            return;
-        };
+fn cancel_timer(key: timers::TimerKey, runtime: u64) {
+    context::with_runtime(runtime, |core| {
         let cancelled = core.timers.borrow_mut().cancel(key);
         if let Some((action, deadline)) = cancelled {
             Metrics::count(&core.metrics.timers_cancelled);

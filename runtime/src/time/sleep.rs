@@ -6,13 +6,12 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use super::timers::{Action, TimerKey};
 use crate::context;
-use crate::executor::{Core, Shared};
+use crate::executor::Core;
 use crate::metrics::Metrics;
 
 /// Waits until `duration` has passed, like `asyncio.sleep`.
@@ -87,12 +86,8 @@ pub struct Sleep {
 #[derive(Debug, Clone, Copy)]
 struct Registration {
     key: TimerKey,
-    /// Address of the runtime's `Shared`, to recognise it; never dereferenced.
-    runtime: usize,
-}
-
-pub(crate) fn runtime_id(shared: &Arc<Shared>) -> usize {
-    Arc::as_ptr(shared) as usize
+    /// The runtime's id (`Shared::id`), never reused by another runtime.
+    runtime: u64,
 }
 
 impl Sleep {
@@ -113,17 +108,14 @@ impl Sleep {
         let this = self.get_mut();
         this.deadline = Some(deadline);
         if let Some(registration) = this.entry.take() {
-            context::with_core(|core| {
-                let Some(core) = core.filter(|c| runtime_id(&c.shared) == registration.runtime)
-                else {
-                    return;
-                };
-                let moved = core.timers.borrow_mut().reset(registration.key, deadline);
-                // Not pending any more means it fired: the next poll registers anew.
-                this.entry = moved.map(|key| Registration {
-                    key,
-                    ..registration
-                });
+            // Not pending any more (it fired), or another runtime's: the next
+            // poll registers anew.
+            let moved = context::with_runtime(registration.runtime, |core| {
+                core.timers.borrow_mut().reset(registration.key, deadline)
+            });
+            this.entry = moved.flatten().map(|key| Registration {
+                key,
+                ..registration
             });
         }
     }
@@ -132,7 +124,7 @@ impl Sleep {
         let Some(deadline) = self.deadline else {
             return Poll::Pending;
         };
-        let id = runtime_id(&core.shared);
+        let id = core.shared.id;
         match self.entry {
             Some(registration) if registration.runtime == id => {
                 let mut timers = core.timers.borrow_mut();
