@@ -239,9 +239,8 @@ impl Core {
             metrics: Metrics::default(),
             tracer,
         };
-        // `main` starts SCHEDULED but is not queued yet: block_on queues it.
-        // Nobody joins it, so its handle reference goes at once.
-        main.set_lifecycle(0);
+        // block_on queues `main`. Nobody joins it, so its handle reference
+        // goes at once.
         // SAFETY: the HANDLE reference of a fresh task, released once, never used again.
         unsafe { main.drop_handle() };
         core.register(main);
@@ -252,7 +251,6 @@ impl Core {
     /// spawn is not a wake: it is counted and traced as a spawn only.
     pub(crate) fn spawn(&self, task: TaskRef) {
         self.register(task);
-        task.set_lifecycle(0);
         Metrics::count(&self.metrics.spawned);
         self.trace(Event::Spawn, task);
         self.enqueue(task);
@@ -483,28 +481,32 @@ impl Core {
             }
             return;
         }
-        let timeout = if self.clock.is_virtual() {
+        if self.clock.is_virtual() {
             if self.shared.blocking.in_flight() == 0 {
                 self.park_virtual();
-                return;
+            } else {
+                // A to_thread job runs: wait for it in real time before any
+                // virtual deadline counts. Its end rouses us (`to_thread`).
+                self.sleep_in_reactor(None, || self.shared.blocking.in_flight() > 0);
             }
-            // A to_thread job runs: wait for it in real time before any virtual
-            // deadline counts. Its end rouses us (`BlockingPool`'s job wrapper).
-            None
-        } else {
-            let deadline = self.timers.borrow_mut().next_deadline();
-            deadline.map(|d| d.saturating_duration_since(self.clock.now()))
-        };
+            return;
+        }
+        let deadline = self.timers.borrow_mut().next_deadline();
+        let timeout = deadline.map(|d| d.saturating_duration_since(self.clock.now()));
         if timeout == Some(Duration::ZERO) {
             return; // a timer is already due: fire it next turn.
         }
-        // Announce the sleep, then look at the mailbox (and the jobs in flight,
-        // under virtual time) once more: see the module doc.
+        self.sleep_in_reactor(timeout, || true);
+    }
+
+    /// The loop's half of the sleep handshake (module doc): announce the
+    /// sleep, then check once more that there is still reason to block — no
+    /// message in the mailbox, and `still_needed()` — and only then block in
+    /// the reactor for up to `timeout`.
+    fn sleep_in_reactor(&self, timeout: Option<Duration>, still_needed: impl Fn() -> bool) {
         self.shared.sleeping.store(true, Ordering::Relaxed);
         fence(Ordering::SeqCst);
-        let still_waiting =
-            timeout.is_some() || !self.clock.is_virtual() || self.shared.blocking.in_flight() > 0;
-        if self.shared.mail.load(Ordering::Relaxed) == 0 && still_waiting {
+        if self.shared.mail.load(Ordering::Relaxed) == 0 && still_needed() {
             self.react(timeout);
         }
         self.shared.sleeping.store(false, Ordering::Relaxed);
@@ -530,14 +532,7 @@ impl Core {
                 }
                 self.clock.advance_to(deadline)
             }
-            None => {
-                self.shared.sleeping.store(true, Ordering::Relaxed);
-                fence(Ordering::SeqCst);
-                if self.shared.mail.load(Ordering::Relaxed) == 0 {
-                    self.react(None);
-                }
-                self.shared.sleeping.store(false, Ordering::Relaxed);
-            }
+            None => self.sleep_in_reactor(None, || true),
         }
     }
 

@@ -50,7 +50,7 @@
 //! ```
 //!
 //! 1. `TaskRef::new`, then `Core::spawn` (directly, or from a mailbox `Spawn`):
-//!    the task starts `SCHEDULED` and is queued.
+//!    the task is queued and becomes `SCHEDULED`.
 //! 2. `Core::run_task`: clears `SCHEDULED`, sets `RUNNING`, polls.
 //! 3. `Core::schedule` (local wake or a drained remote wake): an `IDLE` task
 //!    becomes `SCHEDULED`; a task that is already `SCHEDULED` or `DONE` is left
@@ -244,8 +244,9 @@ pub(crate) struct TaskRef(NonNull<Header>);
 
 impl TaskRef {
     /// Allocates a task holding `future`. The count starts at two references:
-    /// the owner's and the `JoinHandle`'s. The task starts `SCHEDULED`: the
-    /// caller must push it on a ready queue (or send it to the owner).
+    /// the owner's and the `JoinHandle`'s. The task starts idle, in no queue:
+    /// `Core::spawn` queues it (directly, or once a `Handle`'s message with it
+    /// reaches the owner).
     pub(crate) fn new<F>(future: F, shared: Arc<Shared>, name: Option<&str>) -> TaskRef
     where
         F: Future + 'static,
@@ -253,7 +254,7 @@ impl TaskRef {
         let task = Box::new(Task {
             header: Header {
                 state: AtomicUsize::new((2 * REF_ONE) | HANDLE),
-                lifecycle: Cell::new(lifecycle::SCHEDULED),
+                lifecycle: Cell::new(0),
                 remote_queued: AtomicBool::new(false),
                 shared,
                 links: Cell::new((None, None)),
