@@ -154,7 +154,7 @@ where
         }));
     });
     crate::spawn(async move {
-        match (Result { slot }).await {
+        match (JobResult { slot }).await {
             Ok(value) => value,
             Err(payload) => resume_unwind(payload),
         }
@@ -167,11 +167,11 @@ struct Slot<R> {
 }
 
 /// The loop side of a job: waits until the helper thread fills the slot.
-struct Result<R> {
+struct JobResult<R> {
     slot: Arc<Mutex<Slot<R>>>,
 }
 
-impl<R> Future for Result<R> {
+impl<R> Future for JobResult<R> {
     type Output = thread::Result<R>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {

@@ -193,7 +193,7 @@ fn describe(header: &Header) -> String {
 }
 
 /// The panic message, if the payload is a string (as `panic!` makes it).
-fn panic_message(payload: &(dyn Any + Send)) -> Option<&str> {
+pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> Option<&str> {
     payload
         .downcast_ref::<&str>()
         .copied()

@@ -609,11 +609,16 @@ unsafe fn poll<F: Future>(ptr: NonNull<Header>, cx: &mut Context<'_>) -> Poll<bo
 /// Replaces the future with its result; a panic while dropping the future is
 /// caught too, so that a faulty `Drop` cannot take the runtime down.
 fn set_finished<F: Future>(stage: &mut Stage<F>, result: Result<F::Output, JoinError>) {
+    empty_stage(stage);
+    *stage = Stage::Finished(result);
+}
+
+/// Drops what the stage holds, catching a panic from its `Drop`.
+fn empty_stage<F: Future>(stage: &mut Stage<F>) {
     let dropped = catch_unwind(AssertUnwindSafe(|| *stage = Stage::Consumed));
     if let Err(payload) = dropped {
         drop_payload(payload);
     }
-    *stage = Stage::Finished(result);
 }
 
 fn drop_payload(payload: Box<dyn Any + Send>) {
@@ -641,11 +646,7 @@ unsafe fn read_output<F: Future>(ptr: NonNull<Header>, out: *mut ()) {
 
 unsafe fn drop_stage<F: Future>(ptr: NonNull<Header>) {
     // SAFETY: the caller has exclusive access to the stage (see the callers).
-    let stage = unsafe { stage::<F>(ptr) };
-    let dropped = catch_unwind(AssertUnwindSafe(|| *stage = Stage::Consumed));
-    if let Err(payload) = dropped {
-        drop_payload(payload);
-    }
+    empty_stage(unsafe { stage::<F>(ptr) });
 }
 
 unsafe fn dealloc<F: Future>(ptr: NonNull<Header>) {

@@ -91,6 +91,13 @@ const INDEX_BITS: u32 = usize::BITS / 2;
 /// always compares equal to the stored one.
 const GENERATION_MASK: u32 = u32::MAX >> (32 - (usize::BITS - INDEX_BITS));
 
+/// A key's slab index and generation (the inverse of `Reactor::insert`'s
+/// `index | generation << INDEX_BITS`).
+fn split_key(key: usize) -> (usize, u32) {
+    // `as` keeps the low bits, which is all the key stores.
+    (key & ((1 << INDEX_BITS) - 1), (key >> INDEX_BITS) as u32)
+}
+
 impl Reactor {
     pub(crate) fn new() -> io::Result<Reactor> {
         Ok(Reactor {
@@ -127,9 +134,7 @@ impl Reactor {
         {
             let sources = self.sources.lock().unwrap_or_else(|e| e.into_inner());
             for event in events.iter() {
-                let index = event.key & ((1 << INDEX_BITS) - 1);
-                let generation = (event.key >> INDEX_BITS) as u32;
-                // (`as` keeps the low bits, which is all the key stores.)
+                let (index, generation) = split_key(event.key);
                 if let Some((slot_generation, Some(source))) = sources.slots.get(index) {
                     if *slot_generation == generation {
                         source.take_ready_wakers(&self.poller, event, &mut wakers);
@@ -163,7 +168,7 @@ impl Reactor {
 
     /// Forgets the source under `key` (its registration was deleted).
     fn remove(&self, key: usize) {
-        let index = key & ((1 << INDEX_BITS) - 1);
+        let (index, _) = split_key(key);
         let mut sources = self.sources.lock().unwrap_or_else(|e| e.into_inner());
         let (generation, slot) = &mut sources.slots[index];
         if let Some(source) = slot.take() {

@@ -49,6 +49,7 @@ use std::time::Instant;
 use super::clock::{tick_floor, tick_start};
 use super::wheel::{self, Wheel};
 use crate::executor::Core;
+use crate::join::panic_message;
 use crate::metrics::WakeOrigin;
 
 /// What to do when a timer fires.
@@ -83,11 +84,7 @@ impl Fired {
 /// the loop goes on.
 pub(crate) fn run_callback(callback: Box<dyn FnOnce()>, location: &'static Location<'static>) {
     if let Err(payload) = catch_unwind(AssertUnwindSafe(callback)) {
-        let message = payload
-            .downcast_ref::<&str>()
-            .copied()
-            .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
-            .unwrap_or("(a non-string panic payload)");
+        let message = panic_message(payload.as_ref()).unwrap_or("(a non-string panic payload)");
         eprintln!("spindle: the callback scheduled at {location} panicked: {message}");
     }
 }
