@@ -10,14 +10,19 @@ use std::thread;
 use spindle::net::{TcpListener, TcpStream, UdpSocket};
 use support::{within, LIMIT};
 
+/// A local address that was free a moment ago and that nobody listens on
+/// now: the listener that found it is dropped at once.
+fn closed_port() -> std::net::SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+}
+
 #[test]
 fn connecting_to_a_closed_port_is_refused() {
     within(LIMIT, || {
-        // A port that was free a moment ago, and nobody listens on now.
-        let closed = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap();
+        let closed = closed_port();
         spindle::run(async move {
             let error = TcpStream::connect(closed).await.unwrap_err();
             assert_eq!(error.kind(), ErrorKind::ConnectionRefused, "{error}");
@@ -65,10 +70,7 @@ fn addresses_that_resolve_to_nothing_are_errors() {
 #[test]
 fn connect_tries_each_address_in_order() {
     within(LIMIT, || {
-        let closed = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap();
+        let closed = closed_port();
         spindle::run(async move {
             let mut listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
             let open = listener.local_addr().unwrap();
