@@ -35,7 +35,14 @@ pub(crate) fn with_core<R>(f: impl FnOnce(Option<&Core>) -> R) -> R {
 /// cancelling it, spawning through a `Handle`, cancelling a timer.
 #[inline]
 pub(crate) fn with_runtime<R>(id: u64, f: impl FnOnce(&Core) -> R) -> Option<R> {
-    with_core(|core| core.filter(|core| core.shared.id == id).map(f))
+    with_maybe_runtime(id, |core| core.map(f))
+}
+
+/// [`with_runtime`] for callers that act either way: `f` always runs, with
+/// the core if this thread is running runtime `id`, with `None` otherwise.
+#[inline]
+pub(crate) fn with_maybe_runtime<R>(id: u64, f: impl FnOnce(Option<&Core>) -> R) -> R {
+    with_core(|core| f(core.filter(|core| core.shared.id == id)))
 }
 
 /// Runs `f` with the current runtime's core, or panics with `what` and the

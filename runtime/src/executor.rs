@@ -65,6 +65,7 @@ use crossbeam_channel::{Receiver, Sender};
 use crate::blocking::BlockingPool;
 use crate::metrics::{Metrics, WakeOrigin};
 use crate::reactor::Reactor;
+use crate::recycle::BlockCache;
 use crate::task::{lifecycle, OwnedTaskRef, TaskRef};
 use crate::time::{Clock, Timers};
 use crate::trace::{Event, Tracer};
@@ -214,6 +215,8 @@ pub(crate) struct Core {
     wake_origin: Cell<WakeOrigin>,
     pub(crate) metrics: Metrics,
     pub(crate) tracer: Option<Tracer>,
+    /// Blocks of freed tasks, for the next spawns (`recycle.rs`).
+    pub(crate) blocks: BlockCache,
 }
 
 impl Core {
@@ -224,7 +227,12 @@ impl Core {
         tracer: Option<Tracer>,
     ) -> Core {
         let timers = RefCell::new(Timers::new(clock.now()));
-        let main = TaskRef::new(std::future::pending::<()>(), shared.clone(), Some("main"));
+        let main = TaskRef::new(
+            std::future::pending::<()>(),
+            shared.clone(),
+            Some("main"),
+            None,
+        );
         let core = Core {
             shared,
             ready: RefCell::new(VecDeque::with_capacity(64)),
@@ -238,6 +246,7 @@ impl Core {
             wake_origin: Cell::new(WakeOrigin::Local),
             metrics: Metrics::default(),
             tracer,
+            blocks: BlockCache::new(),
         };
         // block_on queues `main`. Nobody joins it, so its handle reference
         // goes at once.
@@ -420,10 +429,15 @@ impl Core {
     /// only those already there when the step starts, so a thread that sends
     /// as fast as the loop drains cannot keep it here (asyncio's `_run_once`
     /// bounds its ready callbacks the same way).
+    #[inline]
     pub(crate) fn drain_mailbox(&self) {
-        if self.shared.mail.load(Ordering::Acquire) == 0 {
-            return;
+        // Almost every turn finds the mailbox empty: one load, inlined.
+        if self.shared.mail.load(Ordering::Acquire) != 0 {
+            self.drain_mail();
         }
+    }
+
+    fn drain_mail(&self) {
         // Every message counted here is already in the channel.
         let count = self.shared.mail.swap(0, Ordering::Acquire);
         for _ in 0..count {
@@ -496,6 +510,8 @@ impl Core {
         if timeout == Some(Duration::ZERO) {
             return; // a timer is already due: fire it next turn.
         }
+        // Idle: a good moment to give spare task memory back.
+        self.blocks.trim();
         self.sleep_in_reactor(timeout, || true);
     }
 

@@ -22,6 +22,7 @@ mod join;
 mod metrics;
 pub mod net;
 mod reactor;
+mod recycle;
 mod runtime;
 mod task;
 pub mod time;

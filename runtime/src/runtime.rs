@@ -243,7 +243,7 @@ impl Handle {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let task = TaskRef::new(future, self.shared.clone(), None);
+        let task = TaskRef::new(future, self.shared.clone(), None, None);
         // SAFETY: a fresh task whose output is F::Output; the handle takes its HANDLE reference.
         let handle = unsafe { JoinHandle::new(task) };
         if context::with_runtime(self.shared.id, |core| core.spawn(task)).is_none() {
@@ -316,7 +316,7 @@ where
 #[track_caller]
 fn spawn_inner<F: Future + 'static>(future: F, name: Option<&str>) -> JoinHandle<F::Output> {
     context::expect_core("spawn", |core| {
-        let task = TaskRef::new(future, core.shared.clone(), name);
+        let task = TaskRef::new(future, core.shared.clone(), name, Some(&core.blocks));
         core.spawn(task);
         // SAFETY: a fresh task whose output is F::Output; the handle takes its HANDLE reference.
         unsafe { JoinHandle::new(task) }

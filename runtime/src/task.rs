@@ -4,7 +4,9 @@
 //! # Vocabulary
 //!
 //! - **Task**: a spawned future plus its [`Header`], allocated once by
-//!   [`TaskRef::new`] and freed when the last reference goes.
+//!   [`TaskRef::new`] and freed when the last reference goes (into the
+//!   runtime's cache of task blocks when that happens on its thread:
+//!   `recycle.rs`).
 //! - **Owner thread**: the thread of the runtime that spawned the task. The
 //!   future is only ever polled *and dropped* there (see "Why `!Send` futures
 //!   are sound" below).
@@ -95,7 +97,8 @@
 //! reference count. The allocation is kept small on purpose: an empty task
 //! is 104 bytes, inside glibc's fastbin size class, which took spawning
 //! 100 000 tasks from 812 to 672 instructions per task under callgrind (see
-//! the size test at the bottom).
+//! the size test at the bottom). Most blocks then never reach the allocator
+//! again: `recycle.rs` hands a freed task's block to the next spawn.
 //!
 //! The alternative, `futures-task`'s `ArcWake` with `waker_ref`, was measured
 //! against this design on two minimal executors that differ only in the waker
@@ -122,6 +125,7 @@
 //! `Send + Sync`, allows without an `unsafe impl` and invariants the trait
 //! cannot state.
 
+use std::alloc::Layout;
 use std::any::Any;
 use std::cell::{Cell, UnsafeCell};
 use std::future::Future;
@@ -133,8 +137,10 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
+use crate::context;
 use crate::executor::Shared;
 use crate::join::JoinError;
+use crate::recycle::{self, BlockCache};
 
 /// Bits of [`Header::lifecycle`], owner thread only.
 pub(crate) mod lifecycle {
@@ -247,11 +253,21 @@ impl TaskRef {
     /// the owner's and the `JoinHandle`'s. The task starts idle, in no queue:
     /// `Core::spawn` queues it (directly, or once a `Handle`'s message with it
     /// reaches the owner).
-    pub(crate) fn new<F>(future: F, shared: Arc<Shared>, name: Option<&str>) -> TaskRef
+    ///
+    /// The memory comes from `blocks`, the owner's cache of freed task
+    /// blocks, when the caller is on the owner thread and has it
+    /// (`recycle.rs`); otherwise from the allocator.
+    pub(crate) fn new<F>(
+        future: F,
+        shared: Arc<Shared>,
+        name: Option<&str>,
+        blocks: Option<&BlockCache>,
+    ) -> TaskRef
     where
         F: Future + 'static,
     {
-        let task = Box::new(Task {
+        let ptr = recycle::allocate(Layout::new::<Task<F>>(), blocks).cast::<Task<F>>();
+        let task = Task {
             header: Header {
                 state: AtomicUsize::new((2 * REF_ONE) | HANDLE),
                 lifecycle: Cell::new(0),
@@ -264,8 +280,11 @@ impl TaskRef {
                 vtable: vtable::<F>(),
             },
             stage: UnsafeCell::new(Stage::Running(future)),
-        });
-        TaskRef(NonNull::from(Box::leak(task)).cast())
+        };
+        // SAFETY: `allocate` returned an unused block with room and
+        // alignment for a `Task<F>`; `dealloc::<F>` frees it.
+        unsafe { ptr.as_ptr().write(task) };
+        TaskRef(ptr.cast())
     }
 
     /// Recovers a `TaskRef` from a pointer given out by [`TaskRef::as_ptr`].
@@ -650,8 +669,18 @@ unsafe fn drop_stage<F: Future>(ptr: NonNull<Header>) {
 }
 
 unsafe fn dealloc<F: Future>(ptr: NonNull<Header>) {
-    // SAFETY: the allocation came from `Box<Task<F>>` in `TaskRef::new`; last reference.
-    drop(unsafe { Box::from_raw(ptr.cast::<Task<F>>().as_ptr()) });
+    // SAFETY: the last reference is gone (caller's contract), so the header is ours to read.
+    let runtime = unsafe { ptr.as_ref() }.shared.id;
+    let task = ptr.cast::<Task<F>>();
+    // SAFETY: `TaskRef::new` wrote a `Task<F>` here; nothing uses it any more.
+    unsafe { std::ptr::drop_in_place(task.as_ptr()) };
+    let (block, layout) = (task.cast::<u8>(), Layout::new::<Task<F>>());
+    // On the owner thread, the block goes to its cache for the next spawn.
+    context::with_maybe_runtime(runtime, |core| {
+        // SAFETY: `TaskRef::new` allocated the block with this layout; it was
+        // just emptied, and this is the one place that frees it.
+        unsafe { recycle::free(block, layout, core.map(|core| &core.blocks)) }
+    });
 }
 
 /// Marker for types that must stay on one thread.
