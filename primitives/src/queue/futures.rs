@@ -80,10 +80,11 @@ impl<T> Future for Put<'_, T> {
                     inner.putters.is_empty(),
                     "putters parked on a queue with room"
                 );
-                let mut wake = WakeList::new();
-                inner.enqueue(item, &mut wake);
+                let getter = inner.enqueue(item);
                 drop(inner);
-                wake.wake_all();
+                if let Some(getter) = getter {
+                    getter.wake();
+                }
                 Poll::Ready(())
             }
             PutState::Parked(id) => match inner.putters.get_mut(id) {
@@ -100,13 +101,22 @@ impl<T> Future for Put<'_, T> {
     }
 }
 
+impl<T> Put<'_, T> {
+    /// Dropped while parked under `id`. Still parked: take our item back
+    /// out and drop it after the guard (its `Drop` may use the queue).
+    /// Already granted: nothing to undo.
+    fn cancel(&self, id: u64) {
+        let removed = lock(&self.queue.shared).putters.remove(id);
+        drop(removed);
+    }
+}
+
 impl<T> Drop for Put<'_, T> {
+    // Inlined so that the usual case, a put that completed, costs one check.
+    #[inline]
     fn drop(&mut self) {
         if let PutState::Parked(id) = self.state {
-            // Still parked: take our item back out and drop it after the
-            // guard (its `Drop` may use the queue). Already granted: no-op.
-            let removed = lock(&self.queue.shared).putters.remove(id);
-            drop(removed);
+            self.cancel(id);
         }
     }
 }
@@ -167,10 +177,9 @@ impl<T> Future for Get<'_, T> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
         let queue = self.queue;
-        let mut wake = WakeList::new();
         let mut inner = lock(&queue.shared);
         let item = match self.state {
-            GetState::Init => match inner.take(&mut wake) {
+            GetState::Init => match inner.items.pop_front() {
                 Some(item) => item,
                 None => {
                     let id = inner.getters.push(cx.waker().clone());
@@ -180,11 +189,7 @@ impl<T> Future for Get<'_, T> {
                 }
             },
             GetState::Parked(id) => match inner.handed.remove(id) {
-                Some(item) => {
-                    // Picking up an in-transit item frees its slot.
-                    inner.refill(&mut wake);
-                    item
-                }
+                Some(item) => item,
                 None => {
                     let waker = inner.getters.get_mut(id);
                     debug_assert!(waker.is_some(), "a parked getter lost both entry and item");
@@ -196,34 +201,52 @@ impl<T> Future for Get<'_, T> {
             },
             GetState::Done => panic!("`Get` polled after it returned its item"),
         };
-        drop(inner);
         self.state = GetState::Done;
+        // Taking the item, queued or in transit, freed a slot: refill it.
+        // Fast path: no putter is parked (always so on an unbounded queue).
+        if inner.putters.is_empty() {
+            return Poll::Ready(item);
+        }
+        let mut wake = WakeList::new();
+        inner.refill(&mut wake);
+        drop(inner);
         wake.wake_all();
         Poll::Ready(item)
     }
 }
 
-impl<T> Drop for Get<'_, T> {
-    fn drop(&mut self) {
-        let GetState::Parked(id) = self.state else {
+impl<T> Get<'_, T> {
+    /// Dropped while parked under `id`: leave the line, or give back the
+    /// item that was handed to us.
+    fn cancel(&self, id: u64) {
+        let mut inner = lock(&self.queue.shared);
+        if let Some(waker) = inner.getters.remove(id) {
+            // Still parked: we just leave the line.
+            drop(inner);
+            drop(waker);
             return;
+        }
+        // Released: an item was handed to us. It was older than anything
+        // in the deque, so it goes to the next getter or back to the front.
+        // The slot it occupies stays occupied.
+        let next = match inner.handed.remove(id) {
+            Some(item) => inner.route(item, End::Front),
+            None => None,
         };
-        let mut wake = WakeList::new();
-        let removed_waker = {
-            let mut inner = lock(&self.queue.shared);
-            let removed = inner.getters.remove(id);
-            if removed.is_none() {
-                // Released: an item was handed to us. It was older than
-                // anything in the deque, so it goes to the next getter or
-                // back to the front. The slot it occupies stays occupied.
-                if let Some(item) = inner.handed.remove(id) {
-                    inner.route(item, End::Front, &mut wake);
-                }
-            }
-            removed
-        };
-        drop(removed_waker);
-        wake.wake_all();
+        drop(inner);
+        if let Some(next) = next {
+            next.wake();
+        }
+    }
+}
+
+impl<T> Drop for Get<'_, T> {
+    // Inlined so that the usual case, a get that completed, costs one check.
+    #[inline]
+    fn drop(&mut self) {
+        if let GetState::Parked(id) = self.state {
+            self.cancel(id);
+        }
     }
 }
 

@@ -125,36 +125,42 @@ struct ParkedPut<T> {
 
 impl<T> Inner<T> {
     /// Items in the queue, in transit ones included.
+    #[inline]
     fn len(&self) -> usize {
         self.items.len() + self.handed.len()
     }
 
     /// Whether a `put` would have to wait.
+    #[inline]
     fn is_full(&self) -> bool {
         self.maxsize.is_some_and(|max| self.len() >= max)
     }
 
     /// A new item enters the queue: it becomes unfinished and goes to the
-    /// oldest parked getter, or to the back of the deque.
-    fn enqueue(&mut self, item: T, wake: &mut WakeList) {
+    /// oldest parked getter, or to the back of the deque. Returns the waker
+    /// of the getter it went to, to wake after unlocking.
+    #[inline]
+    fn enqueue(&mut self, item: T) -> Option<Waker> {
         debug_assert!(!self.is_full(), "enqueue into a full queue");
         self.unfinished += 1;
-        self.route(item, End::Back, wake);
+        self.route(item, End::Back)
     }
 
-    /// Gives `item` to the oldest parked getter if there is one, else puts
-    /// it at `end` of the deque.
-    fn route(&mut self, item: T, end: End, wake: &mut WakeList) {
-        if let Some((id, waker)) = self.getters.pop_front() {
-            debug_assert!(self.items.is_empty(), "getters parked on a non-empty queue");
-            self.handed.push(id, item);
-            wake.push(waker);
-        } else {
+    /// Gives `item` to the oldest parked getter if there is one and returns
+    /// its waker, to wake after unlocking; else puts it at `end` of the
+    /// deque and returns `None`.
+    #[inline]
+    fn route(&mut self, item: T, end: End) -> Option<Waker> {
+        let Some((id, waker)) = self.getters.pop_front() else {
             match end {
                 End::Front => self.items.push_front(item),
                 End::Back => self.items.push_back(item),
             }
-        }
+            return None;
+        };
+        debug_assert!(self.items.is_empty(), "getters parked on a non-empty queue");
+        self.handed.push(id, item);
+        Some(waker)
     }
 
     /// Takes the oldest item from the deque, refilling from parked putters.
@@ -170,7 +176,9 @@ impl<T> Inner<T> {
             let Some((_, parked)) = self.putters.pop_front() else {
                 break;
             };
-            self.enqueue(parked.item, wake);
+            if let Some(getter) = self.enqueue(parked.item) {
+                wake.push(getter);
+            }
             wake.push(parked.waker);
         }
     }
@@ -277,8 +285,7 @@ impl<T> Queue<T> {
     /// assert_eq!(full.into_inner(), 2);
     /// ```
     pub fn put_nowait(&self, item: T) -> Result<(), QueueFull<T>> {
-        let mut wake = WakeList::new();
-        {
+        let getter = {
             let mut inner = lock(&self.shared);
             if inner.is_full() {
                 return Err(QueueFull(item));
@@ -287,9 +294,11 @@ impl<T> Queue<T> {
                 inner.putters.is_empty(),
                 "putters parked on a queue with room"
             );
-            inner.enqueue(item, &mut wake);
+            inner.enqueue(item)
+        };
+        if let Some(getter) = getter {
+            getter.wake();
         }
-        wake.wake_all();
         Ok(())
     }
 
