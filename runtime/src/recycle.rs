@@ -60,6 +60,7 @@ fn block_layout(layout: Layout) -> (Layout, Option<usize>) {
 /// Allocates a block for `layout` (not zero-sized), from `cache` if it has
 /// one of the right size. Aborts like `Box::new` if memory runs out.
 pub(crate) fn allocate(layout: Layout, cache: Option<&BlockCache>) -> NonNull<u8> {
+    debug_assert!(layout.size() > 0, "a task block is never zero-sized");
     let (block, size) = block_layout(layout);
     if let (Some(cache), Some(size)) = (cache, size) {
         if let Some(ptr) = cache.free.borrow_mut()[size].pop() {
@@ -122,7 +123,10 @@ impl BlockCache {
                 // owned by the cache alone, removed from the list just now.
                 unsafe { dealloc(ptr.as_ptr(), Self::layout_of(size)) }
             }
-            list.shrink_to(KEEP_WHEN_IDLE.max(list.len()));
+            if list.len() <= KEEP_WHEN_IDLE {
+                // Drained: let the list's own buffer go too (a no-op once done).
+                list.shrink_to(KEEP_WHEN_IDLE);
+            }
         }
     }
 

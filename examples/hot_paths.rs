@@ -1,0 +1,98 @@
+//! The benchmarks' hot paths as a plain program, for counting instructions.
+//!
+//! Wall time on a shared machine moves by tens of percent between runs;
+//! the number of instructions a program executes does not. This runs one
+//! workload of `benches/compare` on spindle alone, so `valgrind` can count
+//! them exactly (the figures in BENCHMARKS.md come from here):
+//!
+//! ```text
+//! cargo build --release --example hot_paths
+//! valgrind --tool=callgrind target/release/examples/hot_paths spawn 100000 3
+//! callgrind_annotate callgrind.out.<pid> | head -40
+//! ```
+//!
+//! Arguments: the workload (`spawn`, `pingpong` or `queue`), how many
+//! operations per run (default 100 000), and how many runs (default 1).
+//! Steady-state instructions per operation are (total of 3 runs − total of
+//! 2 runs) / operations. It also prints the fastest run's ns per operation.
+
+use std::time::Instant;
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let workload = args.next().unwrap_or_else(|| usage());
+    let ops: u64 = args
+        .next()
+        .map_or(100_000, |n| n.parse().unwrap_or_else(|_| usage()));
+    let runs: u32 = args
+        .next()
+        .map_or(1, |n| n.parse().unwrap_or_else(|_| usage()));
+    let runtime = spindle::Runtime::new().expect("a runtime");
+    let mut best = f64::INFINITY;
+    for _ in 0..runs {
+        let started = Instant::now();
+        match workload.as_str() {
+            "spawn" => runtime.block_on(spawn_many(ops)),
+            "pingpong" => runtime.block_on(ping_pong(ops)),
+            "queue" => runtime.block_on(queue(ops)),
+            _ => usage(),
+        }
+        best = best.min(started.elapsed().as_nanos() as f64 / ops as f64);
+    }
+    println!("{workload}: {best:.1} ns per operation (fastest of {runs})");
+}
+
+fn usage() -> ! {
+    eprintln!("usage: hot_paths spawn|pingpong|queue [operations] [runs]");
+    std::process::exit(2)
+}
+
+/// `spawn_many`: spawn empty tasks, then await every handle.
+async fn spawn_many(ops: u64) {
+    let handles: Vec<_> = (0..ops).map(|_| spindle::spawn(async {})).collect();
+    for handle in handles {
+        handle.await.unwrap();
+    }
+}
+
+/// `ping_pong`: two tasks bounce a number through two queues.
+async fn ping_pong(ops: u64) {
+    let (to_pong, to_ping) = (spindle::Queue::new(), spindle::Queue::new());
+    let (pong_inbox, ping_inbox) = (to_pong.clone(), to_ping.clone());
+    let pong = spindle::spawn(async move {
+        for _ in 0..ops {
+            let value: u64 = pong_inbox.get().await;
+            to_ping.put(value + 1).await;
+        }
+    });
+    let ping = spindle::spawn(async move {
+        let mut value = 0;
+        for _ in 0..ops {
+            to_pong.put(value).await;
+            value = ping_inbox.get().await;
+        }
+        assert_eq!(value, ops);
+    });
+    ping.await.unwrap();
+    pong.await.unwrap();
+}
+
+/// `queue_throughput`: one producer task, one consumer task.
+async fn queue(ops: u64) {
+    let queue = spindle::Queue::new();
+    let inbox = queue.clone();
+    let consumer = spindle::spawn(async move {
+        let mut sum = 0;
+        for _ in 0..ops {
+            sum += inbox.get().await;
+        }
+        sum
+    });
+    let producer = spindle::spawn(async move {
+        for item in 0..ops {
+            queue.put(item).await;
+        }
+    });
+    producer.await.unwrap();
+    assert_eq!(consumer.await.unwrap(), ops * (ops - 1) / 2);
+}
