@@ -505,13 +505,14 @@ impl Core {
             }
             return;
         }
+        // Idle: a good moment to give spare task memory back. Done before
+        // the timeout is measured, so the time it takes makes no timer late.
+        self.blocks.trim();
         let deadline = self.timers.borrow_mut().next_deadline();
         let timeout = deadline.map(|d| d.saturating_duration_since(self.clock.now()));
         if timeout == Some(Duration::ZERO) {
             return; // a timer is already due: fire it next turn.
         }
-        // Idle: a good moment to give spare task memory back.
-        self.blocks.trim();
         self.sleep_in_reactor(timeout, || true);
     }
 
