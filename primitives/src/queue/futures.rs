@@ -12,8 +12,8 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use super::{End, ParkedPut, Queue};
-use crate::waiters::{lock, refresh_waker, WakeList};
+use super::{slot_freed, End, ParkedPut, Queue};
+use crate::waiters::{lock, refresh_waker};
 
 /// The future returned by [`Queue::put`].
 ///
@@ -202,15 +202,7 @@ impl<T> Future for Get<'_, T> {
             GetState::Done => panic!("`Get` polled after it returned its item"),
         };
         self.state = GetState::Done;
-        // Taking the item, queued or in transit, freed a slot: refill it.
-        // Fast path: no putter is parked (always so on an unbounded queue).
-        if inner.putters.is_empty() {
-            return Poll::Ready(item);
-        }
-        let mut wake = WakeList::new();
-        inner.refill(&mut wake);
-        drop(inner);
-        wake.wake_all();
+        slot_freed(inner);
         Poll::Ready(item)
     }
 }

@@ -63,7 +63,7 @@
 
 use std::collections::VecDeque;
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::Waker;
 
 use crate::waiters::{lock, IdQueue, WaiterList, WakeList};
@@ -163,13 +163,6 @@ impl<T> Inner<T> {
         Some(waker)
     }
 
-    /// Takes the oldest item from the deque, refilling from parked putters.
-    fn take(&mut self, wake: &mut WakeList) -> Option<T> {
-        let item = self.items.pop_front()?;
-        self.refill(wake);
-        Some(item)
-    }
-
     /// Slots are free: move parked putters' items in, oldest first.
     fn refill(&mut self, wake: &mut WakeList) {
         while !self.is_full() {
@@ -182,6 +175,21 @@ impl<T> Inner<T> {
             wake.push(parked.waker);
         }
     }
+}
+
+/// An item left the queue (taken, or picked up in transit), freeing its
+/// slot: refill it from parked putters, unlock, and wake whom that released.
+/// Usually nobody is parked (never, on an unbounded queue): then it only
+/// unlocks, without building a wake list.
+#[inline]
+fn slot_freed<T>(mut inner: MutexGuard<'_, Inner<T>>) {
+    if inner.putters.is_empty() {
+        return;
+    }
+    let mut wake = WakeList::new();
+    inner.refill(&mut wake);
+    drop(inner);
+    wake.wake_all();
 }
 
 /// Which end of the deque an item goes to.
@@ -343,10 +351,10 @@ impl<T> Queue<T> {
     /// assert_eq!(queue.get_nowait(), Ok(7));
     /// ```
     pub fn get_nowait(&self) -> Result<T, QueueEmpty> {
-        let mut wake = WakeList::new();
-        let item = lock(&self.shared).take(&mut wake);
-        wake.wake_all();
-        item.ok_or(QueueEmpty)
+        let mut inner = lock(&self.shared);
+        let item = inner.items.pop_front().ok_or(QueueEmpty)?;
+        slot_freed(inner);
+        Ok(item)
     }
 
     /// Marks one item taken from the queue as fully processed, for
