@@ -17,7 +17,12 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, SamplingMode, Throughput};
 use spindle::time::{now, sleep, sleep_until, Sleep};
-use spindle::{join_all, Builder, Runtime};
+use spindle::{join_all, Runtime};
+
+// The tests' helpers: `virtual_runtime` and the `XorShift` generator.
+#[path = "../tests/support/mod.rs"]
+mod support;
+use support::{virtual_runtime, XorShift};
 
 /// Timers per iteration of the insert-and-cancel bench.
 const CANCELLED: usize = 1_000_000;
@@ -26,35 +31,14 @@ const FIRED: usize = 100_000;
 /// Sequential 1 ms sleeps behind the printed lateness percentiles.
 const LATENESS_SAMPLES: usize = 200;
 
-/// xorshift64 (Marsaglia 2003): the same deadlines on every run, no `rand`.
-struct XorShift(u64);
-
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        x
-    }
-}
-
 /// `n` random offsets in `0..=max`, at nanosecond resolution, drawn before
 /// the measurement so the generator is not part of it.
 fn offsets(n: usize, max: Duration, seed: u64) -> Vec<Duration> {
     let mut rng = XorShift(seed);
     let max = max.as_nanos() as u64;
     (0..n)
-        .map(|_| Duration::from_nanos(rng.next() % (max + 1)))
+        .map(|_| Duration::from_nanos(rng.up_to(max)))
         .collect()
-}
-
-fn virtual_runtime() -> Runtime {
-    Builder::default()
-        .virtual_time(true)
-        .build()
-        .expect("a virtual-time runtime")
 }
 
 /// Polls once with a waker that does nothing: enough to register a timer.

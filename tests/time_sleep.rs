@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use spindle::time::{now, sleep, sleep_until, Sleep};
 use spindle::{spawn, timeout, yield_now, Runtime};
-use support::{metrics, real, virtual_runtime, MS};
+use support::{metrics, real, virtual_runtime, XorShift, MS};
 
 const YEAR: Duration = Duration::from_secs(365 * 24 * 3600);
 
@@ -32,26 +32,6 @@ fn poll_noop<F: Future + Unpin>(future: &mut F) -> Poll<F::Output> {
 /// wakes this task.
 async fn poll_here<F: Future + Unpin>(future: &mut F) -> Poll<F::Output> {
     poll_fn(|cx| Poll::Ready(Pin::new(&mut *future).poll(cx))).await
-}
-
-/// xorshift64 (Marsaglia 2003): enough randomness for spreading deadlines,
-/// and the same sequence on every run.
-struct XorShift(u64);
-
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        x
-    }
-
-    /// Uniform enough in `0..=max` for a test.
-    fn up_to(&mut self, max: u64) -> u64 {
-        self.next() % (max + 1)
-    }
 }
 
 /// 10 000 tasks each sleep a random 0–30 ms (nanosecond resolution, so most

@@ -1,7 +1,9 @@
 //! Helpers shared by the integration tests in `tests/`: the `within`
 //! watchdog (and the network tests' `LIMIT`), runtimes on real or virtual
-//! time, the current runtime's metrics, a drop flag, and the locator of the
-//! example binaries.
+//! time, the current runtime's metrics, a drop flag, a small deterministic
+//! random generator, and the locator of the example binaries.
+//! `benches/timers.rs` includes this file too (`#[path]`), for the same
+//! runtime and generator.
 //!
 //! A test file uses them with `mod support;` and then `use support::...;`
 //! for what it needs, e.g. `use support::{within, LIMIT};`. The `prim_*`
@@ -114,4 +116,24 @@ pub fn example(name: &str) -> PathBuf {
         );
     }
     path
+}
+
+/// xorshift64 (Marsaglia 2003): enough randomness for spreading deadlines,
+/// and the same sequence on every run, without a `rand` dependency.
+pub struct XorShift(pub u64);
+
+impl XorShift {
+    pub fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        x
+    }
+
+    /// Uniform enough in `0..=max` for a test.
+    pub fn up_to(&mut self, max: u64) -> u64 {
+        self.next() % (max + 1)
+    }
 }
