@@ -189,66 +189,59 @@ fn far_deadlines_fire_exactly_under_virtual_time() {
 }
 
 /// A registered sleep reset to a later deadline wakes no earlier than that
-/// deadline: after a timer due in between, never at the old deadline.
+/// deadline, after a timer due in between.
 #[test]
 fn reset_later_delays_the_wake_up() {
-    real(async {
-        let start = now();
-        let log = Rc::new(RefCell::new(Vec::new()));
-        let marker = spawn({
-            let log = log.clone();
-            async move {
-                sleep(40 * MS).await;
-                log.borrow_mut().push("marker at 40 ms");
-            }
-        });
-        let mut sleep = pin!(sleep(10 * MS));
-        assert!(poll_here(&mut sleep).await.is_pending(), "registered");
-        sleep.as_mut().reset(start + 80 * MS);
-        assert_eq!(sleep.deadline(), Some(start + 80 * MS));
-        timeout(Duration::from_secs(5), sleep)
-            .await
-            .expect("a sleep reset later never woke");
-        log.borrow_mut().push("reset to 80 ms");
-        assert!(
-            now() - start >= 80 * MS,
-            "woke {:?} after start",
-            now() - start
-        );
-        marker.await.unwrap();
-        assert_eq!(*log.borrow(), ["marker at 40 ms", "reset to 80 ms"]);
-    });
+    let order = real(reset_while_a_marker_sleeps(10 * MS, 80 * MS, 40 * MS));
+    assert_eq!(order, ["marker at 40 ms", "reset to 80 ms"]);
 }
 
 /// A registered sleep reset to an earlier deadline wakes at that deadline,
 /// before a timer due in between, and long before its old deadline.
 #[test]
 fn reset_earlier_advances_the_wake_up() {
-    real(async {
-        let start = now();
-        let log = Rc::new(RefCell::new(Vec::new()));
-        let marker = spawn({
-            let log = log.clone();
-            async move {
-                sleep(60 * MS).await;
-                log.borrow_mut().push("marker at 60 ms");
-            }
-        });
-        let mut sleep = pin!(sleep(Duration::from_secs(10)));
-        assert!(poll_here(&mut sleep).await.is_pending(), "registered");
-        sleep.as_mut().reset(start + 30 * MS);
-        timeout(Duration::from_secs(5), sleep)
-            .await
-            .expect("a sleep reset earlier did not wake at its new deadline");
-        log.borrow_mut().push("reset to 30 ms");
-        assert!(
-            now() - start >= 30 * MS,
-            "woke {:?} after start",
-            now() - start
-        );
-        marker.await.unwrap();
-        assert_eq!(*log.borrow(), ["reset to 30 ms", "marker at 60 ms"]);
+    let order = real(reset_while_a_marker_sleeps(
+        Duration::from_secs(10),
+        30 * MS,
+        60 * MS,
+    ));
+    assert_eq!(order, ["reset to 30 ms", "marker at 60 ms"]);
+}
+
+/// Registers a sleep of `first`, resets it to `reset_to` after the start and
+/// awaits it (never waking before the new deadline), while a marker task
+/// sleeps `marker`. Returns the order in which the two woke.
+async fn reset_while_a_marker_sleeps(
+    first: Duration,
+    reset_to: Duration,
+    marker: Duration,
+) -> Vec<String> {
+    let start = now();
+    let log = Rc::new(RefCell::new(Vec::new()));
+    let marker = spawn({
+        let log = log.clone();
+        async move {
+            sleep(marker).await;
+            log.borrow_mut()
+                .push(format!("marker at {} ms", marker.as_millis()));
+        }
     });
+    let mut sleep = pin!(sleep(first));
+    assert!(poll_here(&mut sleep).await.is_pending(), "registered");
+    sleep.as_mut().reset(start + reset_to);
+    assert_eq!(sleep.deadline(), Some(start + reset_to));
+    timeout(Duration::from_secs(5), sleep)
+        .await
+        .expect("a reset sleep never woke");
+    log.borrow_mut()
+        .push(format!("reset to {} ms", reset_to.as_millis()));
+    assert!(
+        now() - start >= reset_to,
+        "woke {:?} after start",
+        now() - start
+    );
+    marker.await.unwrap();
+    log.take()
 }
 
 /// Under virtual time `reset` lands exactly on the new deadline: later,
