@@ -28,45 +28,25 @@
 //! header or a `Handle`: the mailbox sender and the flag that says whether the
 //! loop is asleep in the reactor.
 //!
-//! # Cross-thread wakes: the mailbox protocol
+//! # Other threads
 //!
-//! A thread that is not the runtime's own cannot touch the ready queue. It
-//! sends a [`Remote`] message instead:
-//!
-//! 1. `Header::remote_queued.swap(true)`; if it was already `true`, a wake is
-//!    in flight and this one can be dropped — the task will be polled after
-//!    it anyway (this bounds the mailbox to one wake per task).
-//! 2. Send `Remote::Wake(task)` on the channel (the message owns a reference)
-//!    and count it in `Shared::mail`.
-//! 3. If the loop is asleep (`Shared::sleeping`), `Poller::notify` it.
-//!
-//! The loop, on draining, first clears `remote_queued` and then schedules the
-//! task. A wake that lands between the two finds the flag still set and is
-//! dropped, which is safe: the task is scheduled right after and will be
-//! polled after that wake happened.
-//!
-//! **The race with sleeping** is settled Dekker-style: the loop stores
-//! `sleeping = true`, issues a `SeqCst` fence, and reads the mail count once
-//! more before blocking; a waker sends and counts, issues a `SeqCst` fence,
-//! and then reads `sleeping`. At least one of the two sees the other, so
-//! either the loop finds the message or the waker notifies the poller. A wake is never
-//! lost, and when the loop is busy no syscall is made at all.
+//! Wakes, spawns and cancels from other threads arrive as messages in the
+//! runtime's mailbox (`mailbox.rs`); step 2 drains them. The loop blocks in
+//! step 4 only after the mailbox's handshake says no message can be missed.
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
-use std::sync::atomic::{fence, AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use crossbeam_channel::{Receiver, Sender};
+use crossbeam_channel::Receiver;
 
-use crate::blocking::BlockingPool;
+use crate::mailbox::{take_remote_wake, Remote, Shared};
 use crate::metrics::{Metrics, WakeOrigin};
-use crate::reactor::Reactor;
 use crate::recycle::BlockCache;
-use crate::task::{lifecycle, OwnedTaskRef, TaskRef};
+use crate::task::{lifecycle, TaskRef};
 use crate::time::{Clock, Timers};
 use crate::trace::{Event, Tracer};
 use crate::waker::with_borrowed_waker;
@@ -81,116 +61,6 @@ use crate::waker::with_borrowed_waker;
 /// cost little per poll; being prime, it does not fall in step with periodic
 /// workloads.
 pub const MAX_POLLS_PER_TURN: usize = 61;
-
-/// A message from another thread to the runtime's own.
-pub(crate) enum Remote {
-    /// Schedule this task (the message owns a reference).
-    Wake(OwnedTaskRef),
-    /// Cancel this task, as `JoinHandle::cancel` would on the owner thread.
-    Cancel(OwnedTaskRef),
-    /// Register and schedule a task spawned through a `Handle`.
-    Spawn(PendingSpawn),
-}
-
-/// A task built on another thread, on its way to its runtime. It carries the
-/// owner reference. If it is dropped undelivered (the runtime is gone), its
-/// future — which is `Send`, `Handle::spawn` demands it — is cancelled where
-/// it is, so its `JoinHandle` still resolves.
-pub(crate) struct PendingSpawn(Option<TaskRef>);
-
-impl PendingSpawn {
-    pub(crate) fn new(task: TaskRef) -> PendingSpawn {
-        PendingSpawn(Some(task))
-    }
-
-    fn into_task(mut self) -> TaskRef {
-        self.0.take().expect("PendingSpawn taken twice")
-    }
-}
-
-impl Drop for PendingSpawn {
-    fn drop(&mut self) {
-        if let Some(task) = self.0.take() {
-            // This thread is the only one that knows the task: the lifecycle cell
-            // is ours to use even though we are not the owner thread.
-            task.set_lifecycle(lifecycle::DONE);
-            task.cancel_future();
-            task.complete();
-            // SAFETY: the owner reference this message carried, released once.
-            unsafe { task.drop_reference() };
-        }
-    }
-}
-
-// SAFETY: a PendingSpawn is the only holder of its task's owner-side state, and
-// its future is `Send` (only `Handle::spawn` builds one).
-unsafe impl Send for PendingSpawn {}
-
-/// Runtimes are numbered from this counter. An id is never reused, unlike
-/// an address: a `Sleep` or `TimerHandle` that outlives its runtime still
-/// names that runtime and nothing else (see `context::with_runtime`).
-static NEXT_RUNTIME_ID: AtomicU64 = AtomicU64::new(1);
-
-/// The part of a runtime that other threads reach.
-pub(crate) struct Shared {
-    /// This runtime's number, unique for the life of the process.
-    pub(crate) id: u64,
-    mailbox: Sender<Remote>,
-    /// The loop is (about to be) blocked in the reactor; see the module doc.
-    sleeping: AtomicBool,
-    /// Messages sent and not yet counted off by the loop. A sender adds one
-    /// after its message is in the channel, so the loop can tell with one
-    /// load, every turn, whether there is anything to drain — asking the
-    /// channel itself costs tens of instructions, on every short turn.
-    mail: AtomicUsize,
-    pub(crate) reactor: Arc<Reactor>,
-    pub(crate) blocking: BlockingPool,
-}
-
-impl Shared {
-    pub(crate) fn new(
-        mailbox: Sender<Remote>,
-        reactor: Arc<Reactor>,
-        blocking: BlockingPool,
-    ) -> Shared {
-        Shared {
-            id: NEXT_RUNTIME_ID.fetch_add(1, Ordering::Relaxed),
-            mailbox,
-            sleeping: AtomicBool::new(false),
-            mail: AtomicUsize::new(0),
-            reactor,
-            blocking,
-        }
-    }
-
-    /// The remote half of a wake (module doc, steps 1–3).
-    pub(crate) fn wake_remote(&self, task: TaskRef) {
-        if task.header().remote_queued.swap(true, Ordering::AcqRel) {
-            return;
-        }
-        task.add_reference();
-        // SAFETY: the reference just added is handed to the message.
-        self.send(Remote::Wake(unsafe { OwnedTaskRef::from_owned(task) }));
-    }
-
-    /// Rouses the loop if it is blocked in the reactor (the waker's half of
-    /// the sleep handshake in the module doc).
-    pub(crate) fn unpark(&self) {
-        fence(Ordering::SeqCst);
-        if self.sleeping.load(Ordering::Relaxed) {
-            self.reactor.notify();
-        }
-    }
-
-    /// Sends a message to the loop and rouses it if it sleeps. If the runtime
-    /// is gone the message is dropped here, which releases what it owns.
-    pub(crate) fn send(&self, message: Remote) {
-        if self.mailbox.send(message).is_ok() {
-            self.mail.fetch_add(1, Ordering::Release);
-            self.unpark();
-        }
-    }
-}
 
 /// The runtime's own-thread state.
 pub(crate) struct Core {
@@ -210,6 +80,9 @@ pub(crate) struct Core {
     next_id: Cell<u64>,
     /// Polls since the reactor was last checked (the fairness bound).
     polls_since_io: Cell<usize>,
+    /// The runtime is being dropped: cancelled tasks say so in their
+    /// `JoinError`.
+    shutting_down: Cell<bool>,
     /// Who is waking tasks right now, for metrics and the trace: set around
     /// timer firing, reactor dispatch and mailbox draining; `Local` otherwise.
     wake_origin: Cell<WakeOrigin>,
@@ -243,6 +116,7 @@ impl Core {
             main,
             next_id: Cell::new(0),
             polls_since_io: Cell::new(0),
+            shutting_down: Cell::new(false),
             wake_origin: Cell::new(WakeOrigin::Local),
             metrics: Metrics::default(),
             tracer,
@@ -328,7 +202,7 @@ impl Core {
         // that cancels or wakes this very task, and both must now be no-ops.
         task.set_lifecycle((task.lifecycle() & lifecycle::SCHEDULED) | lifecycle::DONE);
         self.tasks.remove(task);
-        task.cancel_future();
+        task.cancel_future(self.shutting_down.get());
         if task != self.main {
             // `main` is only the block_on future's stand-in; its end is traced as
             // `finished` when that future completes.
@@ -432,14 +306,14 @@ impl Core {
     #[inline]
     pub(crate) fn drain_mailbox(&self) {
         // Almost every turn finds the mailbox empty: one load, inlined.
-        if self.shared.mail.load(Ordering::Acquire) != 0 {
+        if self.shared.doorbell.has_mail() {
             self.drain_mail();
         }
     }
 
     fn drain_mail(&self) {
         // Every message counted here is already in the channel.
-        let count = self.shared.mail.swap(0, Ordering::Acquire);
+        let count = self.shared.doorbell.take_mail();
         for _ in 0..count {
             let Ok(message) = self.mailbox.try_recv() else {
                 break;
@@ -447,7 +321,7 @@ impl Core {
             match message {
                 Remote::Wake(owned) => {
                     let task = owned.task();
-                    task.header().remote_queued.store(false, Ordering::Release);
+                    take_remote_wake(&task.header().remote_queued);
                     self.with_wake_origin(WakeOrigin::Remote, || self.schedule(task));
                 }
                 Remote::Cancel(owned) => self.cancel(owned.task()),
@@ -521,12 +395,10 @@ impl Core {
     /// message in the mailbox, and `still_needed()` — and only then block in
     /// the reactor for up to `timeout`.
     fn sleep_in_reactor(&self, timeout: Option<Duration>, still_needed: impl Fn() -> bool) {
-        self.shared.sleeping.store(true, Ordering::Relaxed);
-        fence(Ordering::SeqCst);
-        if self.shared.mail.load(Ordering::Relaxed) == 0 && still_needed() {
+        if self.shared.doorbell.prepare_to_sleep() && still_needed() {
             self.react(timeout);
         }
-        self.shared.sleeping.store(false, Ordering::Relaxed);
+        self.shared.doorbell.awake();
     }
 
     /// Virtual time: nothing is ready, so check I/O without blocking, and if
@@ -573,6 +445,7 @@ impl Core {
     /// shutdown, on the owner thread. Dropping a future may spawn or wake
     /// other tasks, so this repeats until nothing is left.
     pub(crate) fn shutdown(&self) {
+        self.shutting_down.set(true);
         loop {
             self.drain_mailbox();
             let mut cancelled_any = false;

@@ -14,8 +14,9 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use crate::context;
-use crate::executor::Remote;
-use crate::task::{Header, OwnedTaskRef, TaskRef};
+use crate::mailbox::Remote;
+use crate::report::panic_message;
+use crate::task::{Header, OwnedTaskRef, TaskRef, UNREGISTERED};
 
 /// An owned permission to await, cancel or detach a spawned task.
 ///
@@ -131,15 +132,22 @@ struct Inner {
 }
 
 enum Repr {
+    /// By `JoinHandle::cancel`.
     Cancelled,
+    /// Because its runtime shut down (was dropped, or `run` returned) first.
+    Shutdown,
     Panic(Box<dyn Any + Send + 'static>),
 }
 
 impl JoinError {
-    pub(crate) fn cancelled(header: &Header) -> JoinError {
+    pub(crate) fn cancelled(header: &Header, shutdown: bool) -> JoinError {
         JoinError(Box::new(Inner {
             task: describe(header),
-            repr: Repr::Cancelled,
+            repr: if shutdown {
+                Repr::Shutdown
+            } else {
+                Repr::Cancelled
+            },
         }))
     }
 
@@ -152,7 +160,7 @@ impl JoinError {
 
     /// The task was cancelled (by `JoinHandle::cancel` or runtime shutdown).
     pub fn is_cancelled(&self) -> bool {
-        matches!(self.0.repr, Repr::Cancelled)
+        matches!(self.0.repr, Repr::Cancelled | Repr::Shutdown)
     }
 
     /// The task panicked.
@@ -175,35 +183,32 @@ impl JoinError {
 
     /// The panic payload, or the error itself if the task was cancelled.
     pub fn try_into_panic(self) -> Result<Box<dyn Any + Send + 'static>, JoinError> {
+        if !self.is_panic() {
+            return Err(self);
+        }
         match self.0.repr {
             Repr::Panic(payload) => Ok(payload),
-            Repr::Cancelled => Err(JoinError(Box::new(Inner {
-                task: self.0.task,
-                repr: Repr::Cancelled,
-            }))),
+            Repr::Cancelled | Repr::Shutdown => unreachable!("checked just above"),
         }
     }
 }
 
-fn describe(header: &Header) -> String {
-    match &header.name {
-        Some(name) => format!("task {} ('{name}')", header.id.get()),
-        None => format!("task {}", header.id.get()),
+/// How messages name a task: `task 3`, or `task 3 ('worker')`.
+pub(crate) fn describe(header: &Header) -> String {
+    let id = header.id.get();
+    match (&header.name, id) {
+        (None, UNREGISTERED) => "a task spawned through a Handle".to_string(),
+        (Some(name), UNREGISTERED) => format!("task '{name}'"),
+        (Some(name), _) => format!("task {id} ('{name}')"),
+        (None, _) => format!("task {id}"),
     }
-}
-
-/// The panic message, if the payload is a string (as `panic!` makes it).
-pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> Option<&str> {
-    payload
-        .downcast_ref::<&str>()
-        .copied()
-        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
 }
 
 impl fmt::Display for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.0.repr {
             Repr::Cancelled => write!(f, "{} was cancelled", self.0.task),
+            Repr::Shutdown => write!(f, "{} was cancelled: its runtime shut down", self.0.task),
             Repr::Panic(payload) => match panic_message(payload.as_ref()) {
                 Some(message) => write!(f, "{} panicked: {message}", self.0.task),
                 None => write!(f, "{} panicked", self.0.task),
@@ -215,7 +220,7 @@ impl fmt::Display for JoinError {
 impl fmt::Debug for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.0.repr {
-            Repr::Cancelled => write!(f, "JoinError::Cancelled({})", self.0.task),
+            Repr::Cancelled | Repr::Shutdown => write!(f, "JoinError::Cancelled({self})"),
             Repr::Panic(payload) => {
                 write!(
                     f,

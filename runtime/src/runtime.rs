@@ -14,8 +14,9 @@ use std::task::{Context, Poll};
 
 use crate::blocking::BlockingPool;
 use crate::context;
-use crate::executor::{Core, PendingSpawn, Remote, Shared};
+use crate::executor::Core;
 use crate::join::JoinHandle;
+use crate::mailbox::{PendingSpawn, Remote, Shared};
 use crate::metrics::MetricsSnapshot;
 use crate::reactor::Reactor;
 use crate::task::{NotSend, TaskRef};
@@ -340,6 +341,12 @@ pub fn yield_now() -> YieldNow {
 }
 
 /// The future of [`yield_now`].
+///
+/// # Cancellation
+///
+/// Dropping it after its first poll leaves one effect: the task was already
+/// woken, so it is polled once more at its turn (a spurious poll, which every
+/// future must tolerate). Nothing else.
 #[derive(Debug)]
 #[must_use = "futures do nothing unless awaited"]
 pub struct YieldNow {

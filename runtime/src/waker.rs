@@ -18,7 +18,7 @@
 //! ([`with_borrowed_waker`]).
 //!
 //! [`Core::schedule`]: crate::executor::Core::schedule
-//! [`Shared::wake_remote`]: crate::executor::Shared::wake_remote
+//! [`Shared::wake_remote`]: crate::mailbox::Shared::wake_remote
 
 use std::mem::ManuallyDrop;
 use std::task::{RawWaker, RawWakerVTable, Waker};

@@ -58,6 +58,8 @@ use std::sync::{Arc, Mutex};
 use std::task::Waker;
 use std::time::Duration;
 
+use crate::report::wake_on_loop;
+
 #[cfg(miri)]
 use miri_parker::{Events, Poller};
 #[cfg(not(miri))]
@@ -145,7 +147,7 @@ impl Reactor {
         drop(events);
         self.waiters.fetch_sub(wakers.len(), Ordering::Relaxed);
         for waker in wakers {
-            waker.wake();
+            wake_on_loop(waker, "an I/O wait whose source became ready");
         }
         count
     }

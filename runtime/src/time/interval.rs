@@ -64,6 +64,12 @@ pub struct Interval {
 
 impl Interval {
     /// Waits for the next tick and returns its scheduled instant.
+    ///
+    /// # Cancellation
+    ///
+    /// Cancel-safe: a tick is consumed only in the poll that returns it, so
+    /// dropping a `tick()` future loses no tick; the next `tick()` returns
+    /// it (or, if its time has passed, returns it at once).
     pub async fn tick(&mut self) -> Instant {
         std::future::poll_fn(|cx| Pin::new(&mut *self).poll_next(cx))
             .await

@@ -49,8 +49,8 @@ use std::time::Instant;
 use super::clock::{tick_floor, tick_start};
 use super::wheel::{self, Wheel};
 use crate::executor::Core;
-use crate::join::panic_message;
 use crate::metrics::WakeOrigin;
+use crate::report::{report_panic, wake_on_loop};
 
 /// What to do when a timer fires.
 pub(crate) enum Action {
@@ -73,7 +73,9 @@ impl Fired {
             tracer.timer(true, core.clock.now(), self.deadline);
         }
         match self.action {
-            Action::Wake(waker) => core.with_wake_origin(WakeOrigin::Timer, || waker.wake()),
+            Action::Wake(waker) => core.with_wake_origin(WakeOrigin::Timer, || {
+                wake_on_loop(waker, "a sleep whose timer fired")
+            }),
             Action::Call(callback, location) => run_callback(callback, location),
         }
     }
@@ -84,8 +86,10 @@ impl Fired {
 /// the loop goes on.
 pub(crate) fn run_callback(callback: Box<dyn FnOnce()>, location: &'static Location<'static>) {
     if let Err(payload) = catch_unwind(AssertUnwindSafe(callback)) {
-        let message = panic_message(payload.as_ref()).unwrap_or("(a non-string panic payload)");
-        eprintln!("spindle: the callback scheduled at {location} panicked: {message}");
+        report_panic(
+            format_args!("the callback scheduled at {location}"),
+            payload,
+        );
     }
 }
 

@@ -126,21 +126,24 @@
 //! cannot state.
 
 use std::alloc::Layout;
-use std::any::Any;
 use std::cell::{Cell, UnsafeCell};
 use std::future::Future;
 use std::marker::PhantomData;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::ptr::NonNull;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 use crate::context;
-use crate::executor::Shared;
-use crate::join::JoinError;
+use crate::join::{describe, JoinError};
+use crate::mailbox::Shared;
 use crate::recycle::{self, BlockCache};
+use crate::report::{drop_payload, report_panic};
+use crate::sync::AtomicBool;
+
+mod state;
+use state::State;
 
 /// Bits of [`Header::lifecycle`], owner thread only.
 pub(crate) mod lifecycle {
@@ -157,21 +160,9 @@ pub(crate) mod lifecycle {
     pub(crate) const CANCEL_AFTER_POLL: u8 = 1 << 3;
 }
 
-/// The output (or a `JoinError`) is in the stage and may be read by the
-/// handle. Set once, by the owner thread, with `Release`.
-const COMPLETE: usize = 1 << 0;
-/// The `JoinHandle` still exists. Cleared once, by its drop.
-const HANDLE: usize = 1 << 1;
-/// `Header::join_waker` holds a waker, which from now on is only read (by
-/// `complete`, to wake it); the handle must clear the bit before writing.
-const JOIN_WAKER: usize = 1 << 2;
-/// One reference in the upper bits of `state`.
-const REF_ONE: usize = 1 << 3;
-/// The reference-count part of `state`.
-const REF_MASK: usize = !(REF_ONE - 1);
-/// The reference count may not get near overflow; `std::sync::Arc` aborts at
-/// the same point for the same reason.
-const REF_MAX: usize = usize::MAX / 2;
+/// `Header::id` of a task not yet registered by its runtime: one spawned
+/// through a `Handle` whose message has not been drained.
+pub(crate) const UNREGISTERED: u64 = u64::MAX;
 
 /// What the task allocation holds.
 enum Stage<F: Future> {
@@ -189,8 +180,9 @@ pub(crate) struct Vtable {
     /// now holds the result and the future has been dropped; its value says
     /// whether the future panicked.
     poll: unsafe fn(NonNull<Header>, &mut Context<'_>) -> Poll<bool>,
-    /// Drops the future and stores a cancelled `JoinError`.
-    cancel: unsafe fn(NonNull<Header>),
+    /// Drops the future and stores a cancelled `JoinError`; the flag says
+    /// whether the cause is the runtime shutting down.
+    cancel: unsafe fn(NonNull<Header>, bool),
     /// Moves the result into `*out`, a `*mut Poll<Result<T, JoinError>>`.
     read_output: unsafe fn(NonNull<Header>, out: *mut ()),
     /// Drops whatever the stage holds.
@@ -202,9 +194,9 @@ pub(crate) struct Vtable {
 /// The type-independent front of every task allocation.
 #[repr(C)]
 pub(crate) struct Header {
-    /// Reference count (upper bits) and the join bits `COMPLETE`, `HANDLE`,
-    /// `JOIN_WAKER`. Any thread.
-    state: AtomicUsize,
+    /// Reference count, join bits and the join waker: the part any thread
+    /// may touch (`state.rs`).
+    state: State,
     /// `lifecycle::*` bits. Owner thread only.
     lifecycle: Cell<u8>,
     /// A cross-thread wake for this task is in the mailbox and not yet
@@ -216,15 +208,12 @@ pub(crate) struct Header {
     pub(crate) shared: Arc<Shared>,
     /// Links of the runtime's list of live tasks. Owner thread only.
     pub(crate) links: Cell<(Option<TaskRef>, Option<TaskRef>)>,
-    /// Number in spawn order, assigned when the owner registers the task;
-    /// shown in traces and `JoinError`. Owner thread only.
+    /// Number in spawn order, assigned when the owner registers the task
+    /// ([`UNREGISTERED`] until then); shown in traces and `JoinError`. Owner
+    /// thread only.
     pub(crate) id: Cell<u64>,
     /// Name given to `spawn_named`.
     pub(crate) name: Option<Box<str>>,
-    /// The waker of the task awaiting the `JoinHandle`. Written only by the
-    /// handle, and only while `JOIN_WAKER` is clear; while it is set, both
-    /// sides only read it.
-    join_waker: UnsafeCell<Option<Waker>>,
     vtable: &'static Vtable,
 }
 
@@ -269,14 +258,13 @@ impl TaskRef {
         let ptr = recycle::allocate(Layout::new::<Task<F>>(), blocks).cast::<Task<F>>();
         let task = Task {
             header: Header {
-                state: AtomicUsize::new((2 * REF_ONE) | HANDLE),
+                state: State::new(),
                 lifecycle: Cell::new(0),
                 remote_queued: AtomicBool::new(false),
                 shared,
                 links: Cell::new((None, None)),
-                id: Cell::new(0),
+                id: Cell::new(UNREGISTERED),
                 name: name.map(Box::from),
-                join_waker: UnsafeCell::new(None),
                 vtable: vtable::<F>(),
             },
             stage: UnsafeCell::new(Stage::Running(future)),
@@ -334,35 +322,31 @@ impl TaskRef {
     /// cancelled result (not yet published). The caller marks the task
     /// `DONE` first, so that code run by the future's `Drop` cannot cancel it
     /// a second time. Owner thread only.
-    pub(crate) fn cancel_future(self) {
+    pub(crate) fn cancel_future(self, shutdown: bool) {
         debug_assert!(
             self.lifecycle() & lifecycle::RUNNING == 0,
             "cancel_future on a running task"
         );
         // SAFETY: owner thread, future present and not being polled (asserted above).
-        unsafe { (self.header().vtable.cancel)(self.0) }
+        unsafe { (self.header().vtable.cancel)(self.0, shutdown) }
     }
 
     /// Publishes the stored result to the `JoinHandle` (owner thread, right
     /// after `poll` returned `Ready` or `cancel_future`): sets `COMPLETE`, then
-    /// drops the result if nobody can read it, or wakes the waiting handle.
+    /// drops the result if nobody can read it, or wakes the waiting handle. A
+    /// panic from that handle's waker is reported, not propagated: the task
+    /// that awaits the handle is not the one completing, and the loop goes on.
     pub(crate) fn complete(self) {
         let header = self.header();
-        let prev = header.state.fetch_or(COMPLETE, Ordering::AcqRel);
-        debug_assert!(prev & COMPLETE == 0, "task completed twice");
-        if prev & HANDLE == 0 {
-            // The handle was dropped before the result existed (a detached
-            // task): the owner thread drops the result now.
+        let panic = header.state.complete(|| {
             // SAFETY: COMPLETE is set and there is no handle, so no one else touches the stage.
             unsafe { (header.vtable.drop_stage)(self.0) }
-        } else if prev & JOIN_WAKER != 0 {
-            // SAFETY: JOIN_WAKER is set, so the cell holds a waker and nobody writes it any
-            // more: the handle only writes while JOIN_WAKER is clear and COMPLETE is not set.
-            // Both sides only read it from now on (it is dropped with the allocation).
-            let waker = unsafe { &*header.join_waker.get() };
-            if let Some(waker) = waker {
-                waker.wake_by_ref();
-            }
+        });
+        if let Some(payload) = panic {
+            report_panic(
+                format_args!("the waker of a task awaiting {}", describe(header)),
+                payload,
+            );
         }
     }
 
@@ -378,26 +362,13 @@ impl TaskRef {
     /// `complete` then `release_owner_if_idle`, the end of every task's life
     /// on the owner thread. When the task is not queued, its handle exists
     /// and nobody awaits it yet — the usual "spawn now, join later" case —
-    /// both happen in a single compare-exchange: set `COMPLETE` and drop the
-    /// owner reference together. (With `JOIN_WAKER` set the waker must be
-    /// read after `COMPLETE`, so that case takes the two-step path.)
+    /// both happen in a single compare-exchange
+    /// ([`State::complete_and_release_if_unawaited`]).
     pub(crate) fn complete_and_release(self) {
-        if self.lifecycle() == lifecycle::DONE {
-            let state = &self.header().state;
-            let mut current = state.load(Ordering::Acquire);
-            while current & (HANDLE | JOIN_WAKER | COMPLETE) == HANDLE {
-                let next = (current | COMPLETE) - REF_ONE;
-                match state.compare_exchange_weak(
-                    current,
-                    next,
-                    Ordering::AcqRel,
-                    Ordering::Acquire,
-                ) {
-                    // The handle's reference keeps the task alive; we touch it no more.
-                    Ok(_) => return,
-                    Err(actual) => current = actual,
-                }
-            }
+        if self.lifecycle() == lifecycle::DONE
+            && self.header().state.complete_and_release_if_unawaited()
+        {
+            return;
         }
         self.complete();
         self.release_owner_if_idle();
@@ -407,12 +378,7 @@ impl TaskRef {
 
     /// Adds a counted reference.
     pub(crate) fn add_reference(self) {
-        let prev = self.header().state.fetch_add(REF_ONE, Ordering::Relaxed);
-        if prev > REF_MAX {
-            // A leak of wakers on this scale is a bug in the program; as Arc does,
-            // abort rather than risk a wrap-around and a use after free.
-            std::process::abort();
-        }
+        self.header().state.ref_inc();
     }
 
     /// Drops one counted reference, freeing the task with the last one.
@@ -421,10 +387,8 @@ impl TaskRef {
     ///
     /// The caller owns a reference and does not use `self` afterwards.
     pub(crate) unsafe fn drop_reference(self) {
-        let prev = self.header().state.fetch_sub(REF_ONE, Ordering::AcqRel);
-        debug_assert!(prev >= REF_ONE, "task reference count underflow");
-        if prev & REF_MASK == REF_ONE {
-            // SAFETY: that was the last reference; AcqRel made every other
+        if self.header().state.ref_dec() {
+            // SAFETY: that was the last reference; `ref_dec` made every other
             // thread's use of the task happen before this point.
             unsafe { Self::dealloc(self) }
         }
@@ -448,18 +412,12 @@ impl TaskRef {
     // ----- the JoinHandle's side, any thread ----------------------------------------------
 
     pub(crate) fn is_complete(self) -> bool {
-        self.header().state.load(Ordering::Acquire) & COMPLETE != 0
+        self.header().state.is_complete()
     }
 
-    /// The join protocol, handle side: returns `Ready` with the result when
-    /// the task is complete, otherwise stores `waker` to be woken on
-    /// completion.
-    ///
-    /// The race with `complete` is settled by the `JOIN_WAKER` bit: the
-    /// handle only writes the cell while the bit is clear, and sets it with a
-    /// compare-exchange that fails if `COMPLETE` appeared meanwhile, in which
-    /// case the result is ready and is read at once. A stored waker that would
-    /// wake the same task is kept, which makes repeated polls cheap.
+    /// The join protocol, handle side ([`State::poll_join`]): writes the
+    /// result to `out` when the task is complete, otherwise registers `waker`
+    /// to be woken on completion and leaves `out` alone.
     ///
     /// # Safety
     ///
@@ -467,81 +425,33 @@ impl TaskRef {
     /// and `out` points at a `Poll<Result<T, JoinError>>`.
     pub(crate) unsafe fn poll_join(self, waker: &Waker, out: *mut ()) {
         let header = self.header();
-        let mut state = header.state.load(Ordering::Acquire);
-        if state & COMPLETE == 0 {
-            if state & JOIN_WAKER != 0 {
-                // SAFETY: while JOIN_WAKER is set the cell is only read, by both sides
-                // (`complete` wakes it by reference), so a shared read here cannot race.
-                let same = unsafe { (*header.join_waker.get()).as_ref() }
-                    .is_some_and(|w| w.will_wake(waker));
-                if same {
-                    return;
-                }
-                // Take the cell back: clear JOIN_WAKER unless COMPLETE was set meanwhile.
-                match header.state.compare_exchange(
-                    state,
-                    state & !JOIN_WAKER,
-                    Ordering::AcqRel,
-                    Ordering::Acquire,
-                ) {
-                    Ok(_) => state &= !JOIN_WAKER,
-                    Err(actual) => {
-                        debug_assert!(
-                            actual & COMPLETE != 0,
-                            "only completion races with the handle"
-                        );
-                        state = actual;
-                    }
-                }
-            }
-            if state & COMPLETE == 0 {
-                // SAFETY: JOIN_WAKER is clear, so the cell is ours.
-                unsafe { *header.join_waker.get() = Some(waker.clone()) };
-                match header.state.compare_exchange(
-                    state,
-                    state | JOIN_WAKER,
-                    Ordering::AcqRel,
-                    Ordering::Acquire,
-                ) {
-                    Ok(_) => return,
-                    Err(actual) => {
-                        debug_assert!(
-                            actual & COMPLETE != 0,
-                            "only completion races with the handle"
-                        );
-                        // SAFETY: JOIN_WAKER is still clear, the cell is still ours.
-                        unsafe { *header.join_waker.get() = None };
-                    }
-                }
-            }
-        }
-        // SAFETY: COMPLETE is set (Acquire), the result is published and, with the handle
-        // alive, only the handle reads it (caller's contract on `out`).
-        unsafe { (header.vtable.read_output)(self.0, out) }
+        // SAFETY: called by the one handle, never during its drop (caller's contract).
+        let _ = unsafe {
+            header.state.poll_join(waker, || {
+                // SAFETY: COMPLETE is set (Acquire), the result is published and, with the
+                // handle alive, only the handle reads it (caller's contract on `out`).
+                (header.vtable.read_output)(self.0, out)
+            })
+        };
     }
 
-    /// The handle's drop: clears `HANDLE`, drops an unread result if the task
-    /// has completed, and releases the handle's reference.
+    /// The handle's drop ([`State::drop_handle`]): drops an unread result if
+    /// the task has completed, and releases the handle's reference.
     ///
     /// # Safety
     ///
     /// Called once, by the task's `JoinHandle`, which is not used afterwards.
     pub(crate) unsafe fn drop_handle(self) {
         let header = self.header();
-        // A published result is the handle's to drop; our reference keeps the
-        // allocation alive while we do.
-        if header.state.load(Ordering::Acquire) & COMPLETE != 0 {
-            // SAFETY: COMPLETE with the handle alive: the stage belongs to the handle.
-            unsafe { (header.vtable.drop_stage)(self.0) }
-        }
-        // One read-modify-write clears HANDLE and releases our reference. If the
-        // task completed between the load and here — possible only when this
-        // handle lives on another thread, so `T: Send` — the completer saw HANDLE
-        // and left the result in the stage, and `dealloc` drops it.
-        let prev = header.state.fetch_sub(HANDLE | REF_ONE, Ordering::AcqRel);
-        debug_assert!(prev & HANDLE != 0, "JoinHandle dropped twice");
-        if prev & REF_MASK == REF_ONE {
-            // SAFETY: that was the last reference (see `drop_reference`).
+        // SAFETY: the handle's one drop (caller's contract).
+        let last = unsafe {
+            header.state.drop_handle(|| {
+                // SAFETY: COMPLETE with the handle alive: the stage belongs to the handle.
+                (header.vtable.drop_stage)(self.0)
+            })
+        };
+        if last {
+            // SAFETY: that was the last reference.
             unsafe { self.dealloc() }
         }
     }
@@ -640,15 +550,10 @@ fn empty_stage<F: Future>(stage: &mut Stage<F>) {
     }
 }
 
-fn drop_payload(payload: Box<dyn Any + Send>) {
-    // Dropping a panic payload can itself panic; never let that escape.
-    let _ = catch_unwind(AssertUnwindSafe(move || drop(payload)));
-}
-
-unsafe fn cancel<F: Future>(ptr: NonNull<Header>) {
+unsafe fn cancel<F: Future>(ptr: NonNull<Header>, shutdown: bool) {
     // SAFETY: see `TaskRef::cancel_future`.
     let (stage, header) = unsafe { (stage::<F>(ptr), ptr.as_ref()) };
-    set_finished(stage, Err(JoinError::cancelled(header)));
+    set_finished(stage, Err(JoinError::cancelled(header, shutdown)));
 }
 
 unsafe fn read_output<F: Future>(ptr: NonNull<Header>, out: *mut ()) {

@@ -1,0 +1,242 @@
+//! The mailbox: how other threads reach a runtime whose ready queue only its
+//! own thread may touch, and the handshake that lets the loop sleep without
+//! missing them.
+//!
+//! # Messages
+//!
+//! A thread that is not the runtime's own sends a [`Remote`] message on a
+//! `crossbeam-channel`: wake this task, cancel it, or start this task that a
+//! [`Handle`](crate::Handle) spawned. The loop drains the channel at step 2
+//! of every turn (`executor.rs`).
+//!
+//! A **wake** is merged with one already in flight, so the mailbox holds at
+//! most one wake per task:
+//!
+//! 1. The waker claims the task's `remote_queued` flag with a `swap(true)`
+//!    ([`claim_remote_wake`]). If it was already `true`, a wake message is in
+//!    the channel and not yet drained: this wake is merged into it — the task
+//!    will be polled after that message is drained, which is after now.
+//! 2. Otherwise it sends `Remote::Wake(task)` (the message owns a reference)
+//!    and rings the [`Doorbell`].
+//!
+//! The loop, draining the message, clears the flag ([`take_remote_wake`])
+//! *before* it schedules and polls the task. A wake that lands between the
+//! two finds the flag still set and is merged, which is right: the poll comes
+//! after it. But "comes after" must hold for memory too, not only for time:
+//! the merged waker wrote something before waking (the item it queued, the
+//! flag it set) that the poll must see. So the loop clears the flag with a
+//! `swap(false, AcqRel)`, which *reads* the merged waker's `swap(true)`
+//! (Release) and so synchronises with it. A plain `store(false, Release)`
+//! reads nothing: on a weakly ordered CPU the poll could then miss the
+//! waker's write, find nothing to do, and park with no wake left to come.
+//! (That was a real bug; the loom model `merged_wake_is_seen_by_the_poll` and
+//! Miri's weak-memory emulation both catch it.)
+//!
+//! # The doorbell: sleeping without missing a message
+//!
+//! When nothing is ready the loop blocks in the reactor (step 4). A message
+//! sent just as it decides to block must still rouse it, and a busy loop must
+//! not cost senders a syscall. The [`Doorbell`] settles this Dekker-style,
+//! with two counters and two `SeqCst` fences:
+//!
+//! ```text
+//!   sender                              loop
+//!   ──────                              ────
+//!   send the message                    sleeping = true
+//!   mail += 1                           fence(SeqCst)
+//!   fence(SeqCst)                       if mail == 0: block in the reactor
+//!   if sleeping: Poller::notify         sleeping = false
+//! ```
+//!
+//! The two fences are ordered one way or the other. If the sender's comes
+//! first, the loop's read of `mail` sees the message and it does not block;
+//! if the loop's comes first, the sender sees `sleeping` and notifies the
+//! poller, whose notification is sticky (`Poller::notify` before `wait`
+//! makes `wait` return at once). Either way no message is missed; and while
+//! the loop is busy (`sleeping` false) sending costs no syscall at all. The
+//! loom model `a_message_sent_while_the_loop_goes_to_sleep_wakes_it` checks
+//! this in every interleaving.
+
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+
+use crossbeam_channel::Sender;
+
+use crate::blocking::BlockingPool;
+use crate::reactor::Reactor;
+use crate::sync::{fence, AtomicBool, AtomicUsize, Ordering};
+use crate::task::{lifecycle, OwnedTaskRef, TaskRef};
+
+/// A message from another thread to the runtime's own.
+pub(crate) enum Remote {
+    /// Schedule this task (the message owns a reference).
+    Wake(OwnedTaskRef),
+    /// Cancel this task, as `JoinHandle::cancel` would on the owner thread.
+    Cancel(OwnedTaskRef),
+    /// Register and schedule a task spawned through a `Handle`.
+    Spawn(PendingSpawn),
+}
+
+/// A task built on another thread, on its way to its runtime. It carries the
+/// owner reference. If it is dropped undelivered (the runtime is gone), its
+/// future — which is `Send`, `Handle::spawn` demands it — is cancelled where
+/// it is, so its `JoinHandle` still resolves.
+pub(crate) struct PendingSpawn(Option<TaskRef>);
+
+impl PendingSpawn {
+    pub(crate) fn new(task: TaskRef) -> PendingSpawn {
+        PendingSpawn(Some(task))
+    }
+
+    pub(crate) fn into_task(mut self) -> TaskRef {
+        self.0.take().expect("PendingSpawn taken twice")
+    }
+}
+
+impl Drop for PendingSpawn {
+    fn drop(&mut self) {
+        if let Some(task) = self.0.take() {
+            // This thread is the only one that knows the task: the lifecycle cell
+            // is ours to use even though we are not the owner thread.
+            task.set_lifecycle(lifecycle::DONE);
+            task.cancel_future(true);
+            task.complete();
+            // SAFETY: the owner reference this message carried, released once.
+            unsafe { task.drop_reference() };
+        }
+    }
+}
+
+// SAFETY: a PendingSpawn is the only holder of its task's owner-side state, and
+// its future is `Send` (only `Handle::spawn` builds one).
+unsafe impl Send for PendingSpawn {}
+
+/// Runtimes are numbered from this counter. An id is never reused, unlike
+/// an address: a `Sleep` or `TimerHandle` that outlives its runtime still
+/// names that runtime and nothing else (see `context::with_runtime`).
+static NEXT_RUNTIME_ID: AtomicU64 = AtomicU64::new(1);
+
+/// The part of a runtime that other threads reach.
+pub(crate) struct Shared {
+    /// This runtime's number, unique for the life of the process.
+    pub(crate) id: u64,
+    mailbox: Sender<Remote>,
+    /// The sleep handshake (module doc).
+    pub(crate) doorbell: Doorbell,
+    pub(crate) reactor: Arc<Reactor>,
+    pub(crate) blocking: BlockingPool,
+}
+
+impl Shared {
+    pub(crate) fn new(
+        mailbox: Sender<Remote>,
+        reactor: Arc<Reactor>,
+        blocking: BlockingPool,
+    ) -> Shared {
+        Shared {
+            id: NEXT_RUNTIME_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            mailbox,
+            doorbell: Doorbell::default(),
+            reactor,
+            blocking,
+        }
+    }
+
+    /// The remote half of a wake (module doc, steps 1–3).
+    pub(crate) fn wake_remote(&self, task: TaskRef) {
+        if !claim_remote_wake(&task.header().remote_queued) {
+            return;
+        }
+        task.add_reference();
+        // SAFETY: the reference just added is handed to the message.
+        self.send(Remote::Wake(unsafe { OwnedTaskRef::from_owned(task) }));
+    }
+
+    /// Rouses the loop if it is blocked in the reactor (the waker's half of
+    /// the sleep handshake in the module doc).
+    pub(crate) fn unpark(&self) {
+        if self.doorbell.loop_may_sleep() {
+            self.reactor.notify();
+        }
+    }
+
+    /// Sends a message to the loop and rouses it if it sleeps. If the runtime
+    /// is gone the message is dropped here, which releases what it owns.
+    pub(crate) fn send(&self, message: Remote) {
+        if self.mailbox.send(message).is_ok() && self.doorbell.ring() {
+            self.reactor.notify();
+        }
+    }
+}
+
+/// The remote half of a wake, step 1: `true` if the caller must send a wake
+/// message, `false` if one is in flight and this wake merges into it.
+#[inline]
+pub(crate) fn claim_remote_wake(remote_queued: &AtomicBool) -> bool {
+    !remote_queued.swap(true, Ordering::AcqRel)
+}
+
+/// The loop's half: called when it drains a wake message, before it
+/// schedules the task. `AcqRel`, not a `Release` store: see the module doc.
+#[inline]
+pub(crate) fn take_remote_wake(remote_queued: &AtomicBool) {
+    remote_queued.swap(false, Ordering::AcqRel);
+}
+
+/// The sleep handshake between senders and the loop (module doc).
+#[derive(Default)]
+pub(crate) struct Doorbell {
+    /// The loop is (about to be) blocked in the reactor.
+    sleeping: AtomicBool,
+    /// Messages sent and not yet counted off by the loop. A sender adds one
+    /// after its message is in the channel, so the loop can tell with one
+    /// load, every turn, whether there is anything to drain — asking the
+    /// channel itself costs tens of instructions, on every short turn.
+    mail: AtomicUsize,
+}
+
+impl Doorbell {
+    /// Sender: a message is in the channel. Returns `true` if the loop may
+    /// be blocked and must be notified.
+    #[inline]
+    pub(crate) fn ring(&self) -> bool {
+        self.mail.fetch_add(1, Ordering::Release);
+        self.loop_may_sleep()
+    }
+
+    /// Someone made progress possible without a message (a `to_thread` job
+    /// ended): `true` if the loop may be blocked and must be notified.
+    #[inline]
+    pub(crate) fn loop_may_sleep(&self) -> bool {
+        fence(Ordering::SeqCst);
+        self.sleeping.load(Ordering::Relaxed)
+    }
+
+    /// Loop: is there mail? One load, every turn.
+    #[inline]
+    pub(crate) fn has_mail(&self) -> bool {
+        self.mail.load(Ordering::Acquire) != 0
+    }
+
+    /// Loop: counts off the mail; every message counted is in the channel.
+    pub(crate) fn take_mail(&self) -> usize {
+        self.mail.swap(0, Ordering::Acquire)
+    }
+
+    /// Loop: announces that it is about to block. Returns `false` if mail
+    /// arrived meanwhile and it must not block. Either way, call
+    /// [`awake`](Doorbell::awake) afterwards.
+    pub(crate) fn prepare_to_sleep(&self) -> bool {
+        self.sleeping.store(true, Ordering::Relaxed);
+        fence(Ordering::SeqCst);
+        self.mail.load(Ordering::Relaxed) == 0
+    }
+
+    /// Loop: no longer blocked.
+    pub(crate) fn awake(&self) {
+        self.sleeping.store(false, Ordering::Relaxed);
+    }
+}
+
+#[cfg(all(test, loom))]
+mod loom_models;

@@ -1,0 +1,124 @@
+//! loom models of the mailbox's two protocols (module doc of `mailbox.rs`):
+//! merging remote wakes with `remote_queued`, and the doorbell that lets the
+//! loop block without missing a message.
+//!
+//! Run with `RUSTFLAGS="--cfg loom" cargo test -p spindle-runtime --release
+//! --lib loom` (README, "Reliability"). The models use the real
+//! [`claim_remote_wake`], [`take_remote_wake`] and [`Doorbell`]; the channel
+//! is a locked deque, the reactor's sticky notification is loom's `Notify`,
+//! and "polling the task" is reading what the waker wrote before it woke.
+//! A lost wake shows as the loop blocked forever, which loom reports as a
+//! deadlock.
+//!
+//! Reintroducing the old bug — `take_remote_wake` as a `store(false,
+//! Release)` — makes `loom_a_merged_wake_is_seen_by_the_poll` fail: the poll
+//! can read the value from before the merged wake, and the loop then sleeps
+//! with no wake left to come. Dropping either `SeqCst` fence of the doorbell
+//! makes `loom_a_message_sent_while_the_loop_goes_to_sleep_wakes_it` fail.
+
+use std::collections::VecDeque;
+
+use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use loom::sync::{Arc, Mutex, Notify};
+use loom::thread;
+
+use super::{claim_remote_wake, take_remote_wake, Doorbell};
+
+/// What both sides share: the task's flag, the channel, the doorbell, the
+/// reactor's notification, and the value the task is waiting to see.
+struct World {
+    remote_queued: AtomicBool,
+    channel: Mutex<VecDeque<()>>,
+    doorbell: Doorbell,
+    reactor: Notify,
+    /// Written by the waking thread before each wake, with `Relaxed`: only
+    /// the wake protocol may make it visible to the poll.
+    value: AtomicUsize,
+}
+
+impl World {
+    fn new() -> Arc<World> {
+        Arc::new(World {
+            remote_queued: AtomicBool::new(false),
+            channel: Mutex::new(VecDeque::new()),
+            doorbell: Doorbell::default(),
+            reactor: Notify::new(),
+            value: AtomicUsize::new(0),
+        })
+    }
+
+    /// Another thread's `Waker::wake` (`Shared::wake_remote` and `send`).
+    fn wake_remote(&self) {
+        if claim_remote_wake(&self.remote_queued) {
+            self.channel.lock().unwrap().push_back(());
+            if self.doorbell.ring() {
+                self.reactor.notify();
+            }
+        }
+    }
+
+    /// The loop, until the task has seen `goal`: drain the mailbox
+    /// (`Core::drain_mail`), poll the task, and block when there is nothing
+    /// to do (`Core::sleep_in_reactor`).
+    fn run_loop(&self, goal: usize) {
+        let mut seen = 0;
+        while seen != goal {
+            if self.doorbell.has_mail() {
+                for _ in 0..self.doorbell.take_mail() {
+                    self.channel
+                        .lock()
+                        .unwrap()
+                        .pop_front()
+                        .expect("counted mail");
+                    take_remote_wake(&self.remote_queued);
+                    // The poll: the task reads what its wakers wrote.
+                    seen = self.value.load(Ordering::Relaxed);
+                }
+                continue;
+            }
+            if self.doorbell.prepare_to_sleep() {
+                self.reactor.wait();
+            }
+            self.doorbell.awake();
+        }
+    }
+}
+
+/// A thread writes a value and wakes the task, twice; the second wake may
+/// merge into the first message. The poll after the last message drained
+/// must see the second value, or the task parks for good.
+#[test]
+fn loom_a_merged_wake_is_seen_by_the_poll() {
+    loom::model(|| {
+        let world = World::new();
+        let waker = {
+            let world = world.clone();
+            thread::spawn(move || {
+                for value in 1..=2 {
+                    world.value.store(value, Ordering::Relaxed);
+                    world.wake_remote();
+                }
+            })
+        };
+        world.run_loop(2);
+        waker.join().unwrap();
+    });
+}
+
+/// A message sent while the loop decides to block must rouse it: the loop
+/// starts idle, one thread sends one wake.
+#[test]
+fn loom_a_message_sent_while_the_loop_goes_to_sleep_wakes_it() {
+    loom::model(|| {
+        let world = World::new();
+        let waker = {
+            let world = world.clone();
+            thread::spawn(move || {
+                world.value.store(1, Ordering::Relaxed);
+                world.wake_remote();
+            })
+        };
+        world.run_loop(1);
+        waker.join().unwrap();
+    });
+}

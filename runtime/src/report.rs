@@ -1,0 +1,47 @@
+//! Panics that no task can receive, reported the way asyncio's default
+//! exception handler reports them: a line on stderr, and the loop goes on.
+//!
+//! Two kinds of user code run on the loop outside any task's poll: loop
+//! callbacks (`call_later`), and wakers the loop calls on someone's behalf —
+//! the waker that polled a `Sleep` when its timer fires, the waker that polled
+//! a socket when it becomes ready, the waker that awaits a `JoinHandle` when
+//! its task ends. A panic there belongs to no task that is running, so it is
+//! caught, reported with what was being done, and the loop carries on with
+//! the next timer, event or task. (A panic in a waker that a *task* calls —
+//! an `Event::set` waking a user's waker — is the calling task's, and
+//! reaches it.)
+
+use std::any::Any;
+use std::fmt;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::task::Waker;
+
+/// The panic message, if the payload is a string (as `panic!` makes it).
+pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> Option<&str> {
+    payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+}
+
+/// Reports a caught panic from `what` on stderr:
+/// `spindle: <what> panicked: <message>`.
+pub(crate) fn report_panic(what: fmt::Arguments<'_>, payload: Box<dyn Any + Send>) {
+    let message = panic_message(payload.as_ref()).unwrap_or("(a non-string panic payload)");
+    eprintln!("spindle: {what} panicked: {message}");
+    drop_payload(payload);
+}
+
+/// Drops a panic payload; dropping one can itself panic, and that must never
+/// escape into the loop.
+pub(crate) fn drop_payload(payload: Box<dyn Any + Send>) {
+    let _ = catch_unwind(AssertUnwindSafe(move || drop(payload)));
+}
+
+/// Wakes `waker` on the loop's behalf; if the waker panics, the panic is
+/// reported as coming from "the waker of `whose`" and the loop goes on.
+pub(crate) fn wake_on_loop(waker: Waker, whose: &str) {
+    if let Err(payload) = catch_unwind(AssertUnwindSafe(|| waker.wake())) {
+        report_panic(format_args!("the waker of {whose}"), payload);
+    }
+}
