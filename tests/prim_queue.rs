@@ -6,11 +6,14 @@ mod prim_util;
 
 use std::error::Error;
 use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::{pin, Pin};
 use std::sync::Arc;
 use std::task::{Poll, Wake, Waker};
 
-use prim_util::{counting_waker, poll_once, DropCounter, Guard};
+use prim_util::{
+    counting_waker, live_wakers, panic_message, panicking_waker, poll_once, DropCounter, Guard,
+};
 use spindle::{Queue, QueueEmpty, TaskDoneError};
 
 #[test]
@@ -439,6 +442,76 @@ fn producer_and_consumer_tasks_on_an_executor() {
             "Consumed: 3"
         ]
     );
+}
+
+// ---- a waker that panics ----
+//
+// Whatever wakes several waiters wakes every one even if a waker panics,
+// then re-raises the first panic in the caller, with the queue's state
+// complete and no waker clone left behind.
+
+#[test]
+fn a_joiner_whose_waker_panics_does_not_keep_task_done_from_waking_the_others() {
+    let q = Queue::new();
+    q.put_nowait(()).unwrap();
+    let (bad, bad_source) = panicking_waker("joiner 0 panicked");
+    let (good, good_source) = counting_waker();
+    let wakers = [&bad, &good, &good];
+    let mut joins: Vec<_> = wakers.iter().map(|_| Box::pin(q.join())).collect();
+    for (join, waker) in joins.iter_mut().zip(wakers) {
+        assert!(poll_once(join.as_mut(), waker).is_pending());
+    }
+    q.get_nowait().unwrap();
+    let payload = catch_unwind(AssertUnwindSafe(|| q.task_done()))
+        .expect_err("the waker's panic surfaces from task_done()");
+    assert_eq!(panic_message(&*payload), Some("joiner 0 panicked"));
+    assert_eq!(
+        good_source.count(),
+        2,
+        "the joiners behind the panic were woken"
+    );
+    assert_eq!(
+        (live_wakers(&bad_source), live_wakers(&good_source)),
+        (1, 1)
+    );
+    for (join, waker) in joins.iter_mut().zip(wakers) {
+        assert_eq!(poll_once(join.as_mut(), waker), Poll::Ready(()));
+    }
+    assert_eq!(q.waiter_count(), 0);
+    // The count went to zero before the wakes: a second task_done errs,
+    // and a new round of put, get, task_done works.
+    assert_eq!(q.task_done(), Err(TaskDoneError));
+    q.put_nowait(()).unwrap();
+    q.get_nowait().unwrap();
+    assert_eq!(q.task_done(), Ok(()));
+}
+
+#[test]
+fn a_get_dropped_by_a_panicking_task_passes_its_item_on_even_if_that_wake_panics() {
+    // The first getter is dropped while its task unwinds; its item goes to
+    // the next getter, whose waker panics too. A second panic escaping a
+    // destructor during unwinding would abort the process: it is woken,
+    // and the panic already under way is the one that surfaces.
+    let q = Queue::new();
+    let (good, _) = counting_waker();
+    let (bad, bad_source) = panicking_waker("the next getter's waker panicked");
+    let mut first = Box::pin(q.get());
+    let mut second = Box::pin(q.get());
+    assert!(poll_once(first.as_mut(), &good).is_pending());
+    assert!(poll_once(second.as_mut(), &bad).is_pending());
+    q.put_nowait(7).unwrap(); // handed to `first`
+    let payload = catch_unwind(AssertUnwindSafe(move || {
+        let _first = first;
+        panic!("the task holding the first getter panicked");
+    }))
+    .unwrap_err();
+    assert_eq!(
+        panic_message(&*payload),
+        Some("the task holding the first getter panicked")
+    );
+    assert_eq!(bad_source.count(), 1, "the next getter was woken");
+    assert_eq!(poll_once(second.as_mut(), &bad), Poll::Ready(7));
+    assert_eq!(live_wakers(&bad_source), 1);
 }
 
 // ---- the model test ----

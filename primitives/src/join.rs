@@ -65,7 +65,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 
-use crate::waiters::{lock, refresh_waker};
+use crate::waiters::{lock, refresh_waker, wake};
 
 /// Runs all the futures of `iter` concurrently and returns their outputs,
 /// in input order, once all have finished.
@@ -198,9 +198,7 @@ impl Wake for ChildWaker {
                 None // a wake of the parent is already on its way
             }
         };
-        if let Some(parent) = parent {
-            parent.wake();
-        }
+        wake(parent);
     }
 }
 

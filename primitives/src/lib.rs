@@ -23,10 +23,11 @@
 //! `unsafe` at all. The one exception to "any executor" is [`timeout`],
 //! which needs spindle's timer wheel.
 //!
-//! Two rules recur in every file: *collect wakers under the lock and wake
-//! them after releasing it*, and *a released waiter finds its entry gone*
-//! — so a release can never be lost or undone between the wake and the
-//! next poll.
+//! Three rules recur in every file: *collect wakers under the lock and
+//! wake them after releasing it*; *wake every one of them even if one
+//! panics*, and raise that panic only afterwards, in the caller that woke;
+//! and *a released waiter finds its entry gone* — so a release can never
+//! be lost or undone between the wake and the next poll.
 //!
 //! # Examples
 //!

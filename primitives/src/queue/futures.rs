@@ -13,7 +13,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use super::{slot_freed, End, ParkedPut, Queue};
-use crate::waiters::{lock, refresh_waker};
+use crate::waiters::{lock, refresh_waker, wake};
 
 /// The future returned by [`Queue::put`].
 ///
@@ -82,9 +82,7 @@ impl<T> Future for Put<'_, T> {
                 );
                 let getter = inner.enqueue(item);
                 drop(inner);
-                if let Some(getter) = getter {
-                    getter.wake();
-                }
+                wake(getter);
                 Poll::Ready(())
             }
             PutState::Parked(id) => match inner.putters.get_mut(id) {
@@ -226,9 +224,7 @@ impl<T> Get<'_, T> {
             None => None,
         };
         drop(inner);
-        if let Some(next) = next {
-            next.wake();
-        }
+        wake(next);
     }
 }
 

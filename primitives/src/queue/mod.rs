@@ -60,13 +60,25 @@
 //!   already in the queue, and the put has happened (counted unfinished).
 //!
 //! Wakers are woken and items dropped only after the lock is released.
+//!
+//! # A waker that panics
+//!
+//! Whoever releases waiters wakes them *all* even if a waker panics, and
+//! raises the first panic again afterwards, from its own call (`put`,
+//! `put_nowait`, `get`, `get_nowait`, `task_done`, or the drop of a `Get`),
+//! with the lock released and the state complete (`waiters.rs`, rule 3):
+//! the operation has happened, and no waiter misses its wake. One thing
+//! follows for `get` and `get_nowait`: their item is taken before they
+//! wake the putter its slot goes to, so if that waker panics, the item is
+//! dropped by the unwinding, as if the task had panicked right after
+//! receiving it.
 
 use std::collections::VecDeque;
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::Waker;
 
-use crate::waiters::{lock, IdQueue, WaiterList, WakeList};
+use crate::waiters::{lock, wake, wake_all, IdQueue, WaiterList, WakeList};
 
 mod error;
 mod futures;
@@ -256,6 +268,12 @@ impl<T> Queue<T> {
     /// its first poll: `put` never yields to other tasks then. If a getter
     /// is waiting, the item goes straight to the one that waited longest.
     ///
+    /// # Panics
+    ///
+    /// Only if the waker of the getter it hands its item to panics: the
+    /// panic is raised again here, after the put has happened ([a waker
+    /// that panics](crate::queue#a-waker-that-panics)).
+    ///
     /// # Cancellation
     ///
     /// Dropped while waiting, the item is dropped and never enters the
@@ -284,6 +302,11 @@ impl<T> Queue<T> {
     ///
     /// [`QueueFull`] if the queue is full; it hands the item back.
     ///
+    /// # Panics
+    ///
+    /// As [`put`](Queue::put): only if a getter's waker panics, after the
+    /// put has happened.
+    ///
     /// # Examples
     ///
     /// ```
@@ -304,14 +327,19 @@ impl<T> Queue<T> {
             );
             inner.enqueue(item)
         };
-        if let Some(getter) = getter {
-            getter.wake();
-        }
+        wake(getter);
         Ok(())
     }
 
     /// Removes and returns the oldest item, waiting while the queue is
     /// empty. Waiting getters are served in the order they started waiting.
+    ///
+    /// # Panics
+    ///
+    /// Only if the waker of a putter it releases panics: the panic is
+    /// raised again here after every wake, and the item it took is dropped
+    /// by the unwinding ([a waker that
+    /// panics](crate::queue#a-waker-that-panics)).
     ///
     /// # Cancellation
     ///
@@ -340,6 +368,10 @@ impl<T> Queue<T> {
     /// waiting getter are not available (they still count in
     /// [`len`](Queue::len)): they belong to the getter that waited.
     ///
+    /// # Panics
+    ///
+    /// As [`get`](Queue::get): only if a putter's waker panics.
+    ///
     /// # Examples
     ///
     /// ```
@@ -364,6 +396,12 @@ impl<T> Queue<T> {
     ///
     /// [`TaskDoneError`] if called more times than items were put.
     ///
+    /// # Panics
+    ///
+    /// Only if the waker of a [`join`](Queue::join) it releases panics:
+    /// every other joiner is still woken, then the first such panic is
+    /// raised again here. The item is marked done by then.
+    ///
     /// # Examples
     ///
     /// ```
@@ -386,9 +424,7 @@ impl<T> Queue<T> {
             }
             inner.joiners.take_all()
         };
-        for waker in released {
-            waker.wake();
-        }
+        wake_all(released);
         Ok(())
     }
 
