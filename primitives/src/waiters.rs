@@ -42,8 +42,8 @@
 //! # Three rules for every lock in this crate
 //!
 //! 1. **Collect wakers under the lock, wake them after releasing it**
-//!    ([`WakeList`], or a plain `Option<Waker>` where at most one waiter
-//!    can be released). Waking runs executor code, which may poll the woken
+//!    (a list taken out whole, or a plain `Option<Waker>` where at most one
+//!    waiter can be released). Waking runs executor code, which may poll the woken
 //!    task at once on this thread; if that task touches the same primitive
 //!    while we still hold its lock, it deadlocks.
 //! 2. **Never run user code under the lock.** Items are dropped after the
@@ -277,48 +277,9 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// Wakers collected under a lock, to be woken after the lock is released.
-///
-/// Used where a refill may release several waiters (a parked putter, and
-/// the getter its item goes to). Usually there is one, so the first waker
-/// is kept inline: the common case does not allocate.
-#[derive(Default)]
-pub(crate) struct WakeList {
-    first: Option<Waker>,
-    rest: Vec<Waker>,
-}
-
-impl WakeList {
-    /// An empty list; allocates nothing.
-    #[inline]
-    pub(crate) fn new() -> Self {
-        Self::default()
-    }
-
-    /// Remembers `waker` for [`WakeList::wake_all`].
-    #[inline]
-    pub(crate) fn push(&mut self, waker: Waker) {
-        if self.first.is_none() {
-            self.first = Some(waker);
-        } else {
-            self.rest.push(waker);
-        }
-    }
-
-    /// Wakes everything collected, in the order pushed, all of them even
-    /// if one panics (see [`wake_all`]). Call it only after dropping the
-    /// lock guard (see the module docs for why).
-    #[inline]
-    pub(crate) fn wake_all(self) {
-        // Often there is nothing to wake (a `get_nowait` with no putter
-        // parked): return before touching the vector, empty then too.
-        let Some(first) = self.first else { return };
-        wake_all(std::iter::once(first).chain(self.rest));
-    }
-}
-
 /// Wakes `waker`, if there is one: [`wake_all`] for the usual case of at
-/// most one waiter released, which returns at once when there is none.
+/// most one waiter released (a `put` hands its item to one getter, a freed
+/// slot goes to one putter), which returns at once when there is none.
 #[inline]
 pub(crate) fn wake(waker: Option<Waker>) {
     if let Some(waker) = waker {
