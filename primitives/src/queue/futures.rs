@@ -12,10 +12,9 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::MutexGuard;
 use std::task::{Context, Poll};
 
-use super::{slot_freed, End, Inner, Queue};
+use super::{slot_freed, End, Queue};
 use crate::waiters::{lock, refresh_waker, wake};
 
 /// The future returned by [`Queue::put`].
@@ -73,7 +72,7 @@ impl<T> Future for Put<'_, T> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = &mut *self;
         let mut inner = lock(&this.queue.shared);
-        match std::mem::replace(&mut this.state, PutState::Done) {
+        let item = match std::mem::replace(&mut this.state, PutState::Done) {
             PutState::Init(item) => {
                 if inner.is_full() {
                     let id = inner.putters.push(cx.waker().clone());
@@ -84,7 +83,7 @@ impl<T> Future for Put<'_, T> {
                     inner.putters.is_empty(),
                     "putters parked on a queue with room"
                 );
-                put_in(inner, item)
+                item
             }
             PutState::Parked { id, item } => {
                 if let Some(waker) = inner.putters.get_mut(id) {
@@ -97,22 +96,17 @@ impl<T> Future for Put<'_, T> {
                 // takes it, so it is no longer merely reserved.
                 debug_assert!(inner.reserved > 0, "a released put has no slot");
                 inner.reserved -= 1;
-                put_in(inner, item)
+                item
             }
-            PutState::Done => Poll::Ready(()),
-        }
+            PutState::Done => return Poll::Ready(()),
+        };
+        // The put happens: the item enters through a free (or just
+        // reserved) slot, and the getter it went to, if any, is woken.
+        let getter = inner.enqueue(item);
+        drop(inner);
+        wake(getter);
+        Poll::Ready(())
     }
-}
-
-/// The put happens: `item` enters the queue through a slot that is free
-/// (or was just reserved for it), and the getter it went to, if any, is
-/// woken after unlocking.
-#[inline]
-fn put_in<T>(mut inner: MutexGuard<'_, Inner<T>>, item: T) -> Poll<()> {
-    let getter = inner.enqueue(item);
-    drop(inner);
-    wake(getter);
-    Poll::Ready(())
 }
 
 impl<T> Put<'_, T> {

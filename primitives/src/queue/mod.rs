@@ -218,9 +218,19 @@ impl<T> Inner<T> {
 /// One slot is enough for one putter, and one is all there can be: putters
 /// are parked only on a full queue, so before this slot freed there was
 /// none. Usually nobody is parked (never, on an unbounded queue): then it
-/// only unlocks.
+/// only unlocks, in a check small enough to inline into every `get`.
 #[inline]
-fn slot_freed<T>(mut inner: MutexGuard<'_, Inner<T>>) {
+fn slot_freed<T>(inner: MutexGuard<'_, Inner<T>>) {
+    if !inner.putters.is_empty() {
+        grant_slot(inner);
+    }
+}
+
+/// [`slot_freed`] with a putter parked: reserve the slot for the oldest.
+/// Kept out of line so that the check in `slot_freed` stays small enough
+/// to inline.
+#[inline(never)]
+fn grant_slot<T>(mut inner: MutexGuard<'_, Inner<T>>) {
     let Some((_, putter)) = inner.putters.pop_front() else {
         return;
     };
