@@ -160,8 +160,8 @@ impl Event {
     ///
     /// # Cancellation
     ///
-    /// Dropping the future before it completes removes it from the waiter
-    /// list; nothing is left behind and no other waiter is affected.
+    /// Nothing is left behind (see [`Wait`]): a dropped wait had no effect,
+    /// and no other waiter is affected.
     ///
     /// # Examples
     ///
@@ -198,7 +198,12 @@ impl fmt::Debug for Event {
 ///
 /// # Cancellation
 ///
-/// Dropping it leaves nothing behind: a parked `Wait` removes its entry.
+/// Dropping it leaves nothing behind, whenever it happens: a parked `Wait`
+/// removes its entry from the waiter list, and one that a `set()` already
+/// released (woken, not yet polled) has nothing to undo — the release took
+/// its entry and gave nothing else to it, so no other waiter loses
+/// anything either. A wait has no effect on the event, so there is no
+/// effect to undo.
 ///
 /// # Examples
 ///

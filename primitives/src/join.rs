@@ -76,7 +76,8 @@ use crate::waiters::{lock, refresh_waker, wake};
 ///
 /// # Cancellation
 ///
-/// Dropping the `JoinAll` drops every child that has not finished.
+/// See [`JoinAll`]: dropping it drops every child where it is suspended;
+/// what children already did stays done.
 ///
 /// # Examples
 ///
@@ -126,6 +127,15 @@ where
 /// # Panics
 ///
 /// Polling it again after it returned its outputs panics.
+///
+/// # Cancellation
+///
+/// Dropped before `Ready`, it drops every child that has not finished, at
+/// the `.await` where it is suspended — so what each child leaves behind is
+/// what *its* `# Cancellation` says — and the outputs of those that have.
+/// `join_all` itself leaves nothing behind, but it does not undo what the
+/// children did: a finished child's effects (an item put, a message sent)
+/// stay, only its output is lost. Like asyncio's `gather` when cancelled.
 ///
 /// # Examples
 ///
@@ -276,7 +286,9 @@ impl<F: Future> fmt::Debug for JoinAll<F> {
 ///
 /// # Cancellation
 ///
-/// Dropping the returned future drops every child that has not finished.
+/// As [`JoinAll`]: dropping the returned future drops every child that has
+/// not finished, where it is suspended, and the outputs of those that have;
+/// what finished children did stays done.
 ///
 /// # Examples
 ///

@@ -269,7 +269,9 @@ impl<T> fmt::Debug for Get<'_, T> {
 ///
 /// # Cancellation
 ///
-/// Dropping it leaves nothing behind.
+/// Dropping it leaves nothing behind: a parked `Join` removes its entry,
+/// and one that the last `task_done` already released has nothing to
+/// undo. Waiting changes nothing in the queue.
 ///
 /// # Examples
 ///

@@ -481,7 +481,7 @@ impl<T> Queue<T> {
     ///
     /// # Cancellation
     ///
-    /// Dropping the future leaves nothing behind.
+    /// Dropping the future leaves nothing behind (see [`Join`]).
     ///
     /// # Examples
     ///
