@@ -40,9 +40,9 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 
+use crate::sync::{Arc, Mutex};
 use crate::waiters::{lock, refresh_waker, wake_all, WaiterList};
 
 /// A flag that tasks can wait for, like asyncio's `Event`.

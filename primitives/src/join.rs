@@ -61,10 +61,12 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+// `std`'s `Arc`, not `crate::sync`'s: each child's `Waker` is made from
+// one, and `Waker::from` takes no other. What it points to uses the shim.
+use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 
+use crate::sync::{AtomicBool, Mutex, Ordering};
 use crate::waiters::{lock, refresh_waker, wake};
 
 /// Runs all the futures of `iter` concurrently and returns their outputs,

@@ -71,8 +71,10 @@
 use std::any::Any;
 use std::collections::VecDeque;
 use std::panic::{self, AssertUnwindSafe};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::PoisonError;
 use std::task::Waker;
+
+use crate::sync::{Mutex, MutexGuard};
 
 /// Entries kept in increasing id order; removing one from the middle
 /// leaves a tombstone (see the module docs).

@@ -108,9 +108,9 @@
 
 use std::collections::VecDeque;
 use std::fmt;
-use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::Waker;
 
+use crate::sync::{Arc, Mutex, MutexGuard};
 use crate::waiters::{lock, wake, wake_all, IdQueue, WaiterList};
 
 mod error;

@@ -59,11 +59,11 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
 use futures_core::Stream;
 
+use crate::sync::{Arc, Mutex};
 use crate::waiters::lock;
 
 /// Turns an async closure into a stream: an async generator.
