@@ -42,10 +42,10 @@
 //! # Three rules for every lock in this crate
 //!
 //! 1. **Collect wakers under the lock, wake them after releasing it**
-//!    (a list taken out whole, or a plain `Option<Waker>` where at most one
-//!    waiter can be released). Waking runs executor code, which may poll the woken
-//!    task at once on this thread; if that task touches the same primitive
-//!    while we still hold its lock, it deadlocks.
+//!    (a list taken out whole, or a plain `Option<Waker>` where at most
+//!    one waiter can be released). Waking runs executor code, which may
+//!    poll the woken task at once on this thread; if that task touches the
+//!    same primitive while we still hold its lock, it deadlocks.
 //! 2. **Never run user code under the lock.** Items are dropped after the
 //!    guard is gone, for the same reason: a `Drop` impl may use the queue.
 //!    Because of that, a panic can never leave the state half-updated, and
@@ -57,8 +57,8 @@
 //!    woken — parked forever on a primitive that has moved on (a set
 //!    `Event` nobody is told about). So the wakes go on past a panic, and
 //!    only when the list is done is the first panic raised again, from the
-//!    `set()`, `put()` or `task_done()` that did the waking, where it
-//!    belongs. By then the lock is released and the state complete (rules
+//!    call that did the waking (a `set()`, `put()`, `get()`,
+//!    `task_done()`), where it belongs. By then the lock is released and the state complete (rules
 //!    1 and 2): the panic reports a bug, it does not cause another.
 //!
 //! Rule 3 has one exception. A parked future dropped during a panic (its

@@ -92,13 +92,26 @@
 //! So a dropped `put` or `get` that did not return `Ready` has had no
 //! effect, except that the next waiter in line may have been woken.
 //!
+//! Every one of these steps — park, release, pick up, cancel — runs under
+//! the queue's one lock, so steps of two threads never interleave inside
+//! each other: a race is only a question of which step comes first, and
+//! each order is one of the cases above. Take a putter dropped just as a
+//! `get` frees a slot. If the `get` locks first, it reserves the slot for
+//! the putter and removes its entry; the drop then finds the entry gone
+//! and passes the reservation on. If the drop locks first, it removes its
+//! entry, and the `get` grants the slot to the next putter instead. Either
+//! way exactly one putter holds the slot, and it was woken. The loom models
+//! in `loom_tests.rs` check this (and the getter's side) under every
+//! interleaving of a few threads.
+//!
 //! Wakers are woken and items dropped only after the lock is released.
 //!
 //! # A waker that panics
 //!
 //! Whoever releases waiters wakes them *all* even if a waker panics, and
 //! raises the first panic again afterwards, from its own call (`put`,
-//! `put_nowait`, `get`, `get_nowait`, `task_done`, or the drop of a `Get`),
+//! `put_nowait`, `get`, `get_nowait`, `task_done`, or the drop of a `Get`
+//! or a `Put` that passes its item or slot on),
 //! with the lock released and the state complete (`waiters.rs`, rule 3):
 //! the operation has happened, and no waiter misses its wake. One thing
 //! follows for `get` and `get_nowait`: their item is taken before they
