@@ -5,13 +5,16 @@
 mod prim_util;
 
 use std::cell::{Cell, RefCell};
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::pin;
 use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 use std::task::{Poll, Wake, Waker};
 
 use futures_util::task::LocalSpawnExt;
-use prim_util::{counting_waker, poll_once};
+use prim_util::{
+    counting_waker, live_wakers, panic_message, panicking_waker, poll_once, WakeCounter,
+};
 use spindle::Event;
 
 #[test]
@@ -230,4 +233,78 @@ fn polling_a_finished_wait_again_stays_ready() {
     assert!(poll_once(wait.as_mut(), &waker).is_ready());
     e.clear();
     assert!(poll_once(wait.as_mut(), &waker).is_ready());
+}
+
+// ---- a waker that panics ----
+//
+// `set` wakes every parked waiter even if one waker panics, and only then
+// re-raises the (first) panic, in the task that called `set`: the flag is
+// set, nobody else misses the wake, and no waker clone is left behind.
+
+#[test]
+fn a_waker_that_panics_does_not_keep_set_from_waking_the_other_waiters() {
+    let e = Event::new();
+    let (bad, bad_source) = panicking_waker("the waker of waiter 1 panicked");
+    let good: Vec<(Waker, Arc<WakeCounter>)> = (0..3).map(|_| counting_waker()).collect();
+    // Waiters 0, 2 and 3 have good wakers; waiter 1, parked second, does not.
+    let wakers = [&good[0].0, &bad, &good[1].0, &good[2].0];
+    let mut waits: Vec<_> = wakers.iter().map(|_| Box::pin(e.wait())).collect();
+    for (wait, waker) in waits.iter_mut().zip(wakers) {
+        assert!(poll_once(wait.as_mut(), waker).is_pending());
+    }
+    assert_eq!(live_wakers(&bad_source), 2, "the test's and the parked one");
+
+    let payload = catch_unwind(AssertUnwindSafe(|| e.set()))
+        .expect_err("the waker's panic surfaces from set()");
+    assert_eq!(
+        panic_message(&*payload),
+        Some("the waker of waiter 1 panicked")
+    );
+    assert!(e.is_set());
+    assert_eq!(bad_source.count(), 1);
+    for (_, wakes) in &good {
+        assert_eq!(wakes.count(), 1, "a waiter behind the panic was not woken");
+    }
+    // Every parked clone was consumed by its wake: none leaked.
+    assert_eq!(live_wakers(&bad_source), 1);
+    assert!(good.iter().all(|(_, source)| live_wakers(source) == 1));
+    for (wait, waker) in waits.iter_mut().zip(wakers) {
+        assert_eq!(poll_once(wait.as_mut(), waker), Poll::Ready(()));
+    }
+    assert_eq!(e.waiter_count(), 0);
+
+    // The event is not broken: a second round parks and releases as usual.
+    e.clear();
+    let mut again = pin!(e.wait());
+    assert!(poll_once(again.as_mut(), &good[0].0).is_pending());
+    e.set();
+    assert_eq!(good[0].1.count(), 2);
+    assert_eq!(poll_once(again.as_mut(), &good[0].0), Poll::Ready(()));
+}
+
+#[test]
+fn when_several_wakers_panic_set_wakes_them_all_and_reports_the_first() {
+    let e = Event::new();
+    let (first, first_source) = panicking_waker("first");
+    let (second, second_source) = panicking_waker("second");
+    let (good, good_wakes) = counting_waker();
+    let wakers = [&first, &good, &second];
+    let mut waits: Vec<_> = wakers.iter().map(|_| Box::pin(e.wait())).collect();
+    for (wait, waker) in waits.iter_mut().zip(wakers) {
+        assert!(poll_once(wait.as_mut(), waker).is_pending());
+    }
+    let payload = catch_unwind(AssertUnwindSafe(|| e.set())).unwrap_err();
+    assert_eq!(panic_message(&*payload), Some("first"));
+    assert_eq!(
+        (
+            first_source.count(),
+            good_wakes.count(),
+            second_source.count()
+        ),
+        (1, 1, 1)
+    );
+    assert_eq!(
+        (live_wakers(&first_source), live_wakers(&second_source)),
+        (1, 1)
+    );
 }

@@ -393,3 +393,32 @@ fn dropping_a_join_macro_future_drops_its_unfinished_futures() {
     drop(joined);
     assert_eq!(drops.count(), 2);
 }
+
+#[test]
+fn dropping_join_all_keeps_what_finished_children_did_and_drops_their_outputs() {
+    let drops = DropCounter::new();
+    let done = std::cell::Cell::new(0);
+    let gate = Gate::new();
+    let children = (0..3).map(|i| {
+        let (done, gate, output) = (&done, gate.clone(), drops.guard());
+        async move {
+            if i == 1 {
+                gate.wait(()).await; // the one child that never finishes
+            }
+            done.set(done.get() + 1); // the child's effect
+            output
+        }
+    });
+    let mut all = join_all(children);
+    let (waker, _) = counting_waker();
+    assert!(poll_once(Pin::new(&mut all), &waker).is_pending());
+    assert_eq!((done.get(), drops.count()), (2, 0));
+    drop(all);
+    assert_eq!(drops.count(), 3, "two outputs and the unfinished child");
+    assert_eq!(done.get(), 2, "the finished children's effects stay");
+    assert_eq!(
+        gate.polls(),
+        1,
+        "the unfinished child was never polled again"
+    );
+}

@@ -6,11 +6,14 @@ mod prim_util;
 
 use std::error::Error;
 use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::{pin, Pin};
 use std::sync::Arc;
 use std::task::{Poll, Wake, Waker};
 
-use prim_util::{counting_waker, poll_once, DropCounter, Guard};
+use prim_util::{
+    counting_waker, live_wakers, panic_message, panicking_waker, poll_once, DropCounter, Guard,
+};
 use spindle::{Queue, QueueEmpty, TaskDoneError};
 
 #[test]
@@ -131,6 +134,27 @@ fn a_returned_item_keeps_its_slot_so_the_bound_always_holds() {
 }
 
 #[test]
+fn retrying_a_get_that_lost_a_select_gets_the_item_it_was_handed() {
+    use futures_util::future::{select, Either};
+    let q = Queue::bounded(2);
+    let (waker, _) = counting_waker();
+    let timeout = prim_util::Gate::new();
+    let mut attempt = Box::pin(select(timeout.wait(()), q.get()));
+    assert!(poll_once(attempt.as_mut(), &waker).is_pending());
+    q.put_nowait("first").unwrap(); // handed to the waiting get...
+    q.put_nowait("second").unwrap();
+    timeout.open(); // ...whose timeout fires before it runs
+    let Poll::Ready(Either::Left(((), losing_get))) = poll_once(attempt.as_mut(), &waker) else {
+        panic!("the timeout is polled first, so it wins");
+    };
+    drop(losing_get);
+    assert_eq!(q.len(), 2, "nothing lost");
+    assert!(q.is_full(), "the returned item kept its slot");
+    assert_eq!(poll_once(pin!(q.get()), &waker), Poll::Ready("first"));
+    assert_eq!(q.get_nowait(), Ok("second"));
+}
+
+#[test]
 fn a_dropped_waiting_get_leaves_nothing_behind() {
     let q = Queue::<u8>::new();
     let (waker, _) = counting_waker();
@@ -156,7 +180,7 @@ fn a_spurious_poll_keeps_a_getter_waiting_with_its_newest_waker() {
 }
 
 #[test]
-fn bounded_put_waits_while_full_and_a_get_moves_its_item_in() {
+fn bounded_put_waits_while_full_and_a_get_reserves_the_freed_slot_for_it() {
     let q = Queue::bounded(1);
     q.put_nowait(1).unwrap();
     let (waker, wakes) = counting_waker();
@@ -166,13 +190,17 @@ fn bounded_put_waits_while_full_and_a_get_moves_its_item_in() {
     assert_eq!(q.len(), 1);
     assert_eq!(q.get_nowait(), Ok(1));
     assert_eq!(wakes.count(), 1);
-    assert_eq!(q.len(), 1, "the parked item moved in when the slot freed");
+    assert_eq!(q.len(), 0, "the item enters only when its put runs");
+    assert!(q.is_full(), "the freed slot is reserved for the woken put");
     assert!(
         q.put_nowait(3).is_err(),
-        "a later put cannot overtake the parked one"
+        "a later put cannot take the reserved slot"
     );
+    assert_eq!(q.get_nowait(), Err(QueueEmpty));
     assert_eq!(poll_once(put.as_mut(), &waker), Poll::Ready(()));
+    assert_eq!(q.len(), 1);
     assert_eq!(q.get_nowait(), Ok(2));
+    assert_eq!(q.waiter_count(), 0);
 }
 
 #[test]
@@ -184,26 +212,89 @@ fn waiting_putters_are_served_in_arrival_order() {
     for p in &mut puts {
         assert!(poll_once(p.as_mut(), &waker).is_pending());
     }
-    let out: Vec<i32> = (0..4).map(|_| q.get_nowait().unwrap()).collect();
+    let mut out = Vec::new();
+    for _ in 0..4 {
+        out.push(q.get_nowait().unwrap());
+        // Newest first: only the put the freed slot went to can finish.
+        for p in puts.iter_mut().rev() {
+            let _ = poll_once(p.as_mut(), &waker);
+        }
+    }
     assert_eq!(out, [0, 1, 2, 3]);
 }
 
+// ---- cancel-safe put ----
+//
+// A put dropped before it returned `Ready` has put nothing, even when it
+// had been woken because a slot was reserved for it: the slot goes to the
+// next waiting put, in arrival order, or is free again.
+
 #[test]
-fn a_put_dropped_after_its_slot_was_granted_neither_loses_nor_duplicates() {
+fn a_put_dropped_after_it_was_woken_put_nothing_and_its_slot_goes_to_the_next_put() {
     let q = Queue::bounded(1);
     q.put_nowait(1).unwrap();
-    let (waker, wakes) = counting_waker();
-    let mut put = Box::pin(q.put(2));
-    assert!(poll_once(put.as_mut(), &waker).is_pending());
-    assert_eq!(q.get_nowait(), Ok(1)); // grants the slot: 2 moves in
-    assert_eq!(wakes.count(), 1);
-    drop(put); // woken, never polled again
-    assert_eq!(q.get_nowait(), Ok(2));
+    let (w2, wakes2) = counting_waker();
+    let (w3, wakes3) = counting_waker();
+    let mut second = Box::pin(q.put(2));
+    let mut third = Box::pin(q.put(3));
+    assert!(poll_once(second.as_mut(), &w2).is_pending());
+    assert!(poll_once(third.as_mut(), &w3).is_pending());
+    assert_eq!(q.get_nowait(), Ok(1)); // frees the slot: reserved for `second`
+    assert_eq!((wakes2.count(), wakes3.count()), (1, 0));
+    drop(second); // woken, never polled again: it lost a `select`, say
+    assert_eq!(q.len(), 0, "2 was never put");
+    assert_eq!(wakes3.count(), 1, "the reserved slot went to the next put");
+    assert!(q.is_full(), "still reserved: no later put can take it");
+    assert!(q.put_nowait(4).is_err());
+    assert_eq!(q.get_nowait(), Err(QueueEmpty));
+    assert_eq!(poll_once(third.as_mut(), &w3), Poll::Ready(()));
+    assert_eq!(q.get_nowait(), Ok(3));
     assert_eq!(q.get_nowait(), Err(QueueEmpty));
     assert_eq!(q.waiter_count(), 0);
+    // Two items were put, 1 and 3; the dropped put is not counted.
     assert_eq!(q.task_done(), Ok(()));
-    assert_eq!(q.task_done(), Ok(()), "the granted put counts as a put");
+    assert_eq!(q.task_done(), Ok(()));
     assert_eq!(q.task_done(), Err(TaskDoneError));
+}
+
+#[test]
+fn a_put_dropped_after_it_was_woken_frees_its_slot_when_no_put_waits() {
+    let drops = DropCounter::new();
+    let q = Queue::bounded(1);
+    q.put_nowait(drops.guard()).unwrap();
+    let (waker, wakes) = counting_waker();
+    let mut put = Box::pin(q.put(drops.guard()));
+    assert!(poll_once(put.as_mut(), &waker).is_pending());
+    drop(q.get_nowait().unwrap());
+    assert_eq!((wakes.count(), drops.count()), (1, 1));
+    assert!(q.is_full(), "reserved for the woken put");
+    drop(put);
+    assert_eq!(drops.count(), 2, "its item is dropped with the future");
+    assert_eq!((q.len(), q.is_full(), q.waiter_count()), (0, false, 0));
+    q.put_nowait(drops.guard()).unwrap();
+    assert_eq!(q.len(), 1);
+}
+
+#[test]
+fn retrying_a_put_that_lost_a_select_puts_the_item_once() {
+    use futures_util::future::{select, Either};
+    let q = Queue::bounded(1);
+    q.put_nowait("old").unwrap();
+    let (waker, _) = counting_waker();
+    // `select(timeout, put)`: the timeout is polled first and wins ties.
+    let timeout = prim_util::Gate::new();
+    let mut attempt = Box::pin(select(timeout.wait(()), q.put("job")));
+    assert!(poll_once(attempt.as_mut(), &waker).is_pending());
+    assert_eq!(q.get_nowait(), Ok("old")); // the put's slot comes free...
+    timeout.open(); // ...as its timeout fires: both are ready
+    let Poll::Ready(Either::Left(((), losing_put))) = poll_once(attempt.as_mut(), &waker) else {
+        panic!("the timeout is polled first, so it wins");
+    };
+    drop(losing_put);
+    // The caller retries, as it may: the put did not happen.
+    assert_eq!(poll_once(pin!(q.put("job")), &waker), Poll::Ready(()));
+    assert_eq!(q.get_nowait(), Ok("job"));
+    assert_eq!(q.get_nowait(), Err(QueueEmpty), "put once, not twice");
 }
 
 #[test]
@@ -441,15 +532,126 @@ fn producer_and_consumer_tasks_on_an_executor() {
     );
 }
 
+// ---- a waker that panics ----
+//
+// Whatever wakes several waiters wakes every one even if a waker panics,
+// then re-raises the first panic in the caller, with the queue's state
+// complete and no waker clone left behind.
+
+#[test]
+fn a_joiner_whose_waker_panics_does_not_keep_task_done_from_waking_the_others() {
+    let q = Queue::new();
+    q.put_nowait(()).unwrap();
+    let (bad, bad_source) = panicking_waker("joiner 0 panicked");
+    let (good, good_source) = counting_waker();
+    let wakers = [&bad, &good, &good];
+    let mut joins: Vec<_> = wakers.iter().map(|_| Box::pin(q.join())).collect();
+    for (join, waker) in joins.iter_mut().zip(wakers) {
+        assert!(poll_once(join.as_mut(), waker).is_pending());
+    }
+    q.get_nowait().unwrap();
+    let payload = catch_unwind(AssertUnwindSafe(|| q.task_done()))
+        .expect_err("the waker's panic surfaces from task_done()");
+    assert_eq!(panic_message(&*payload), Some("joiner 0 panicked"));
+    assert_eq!(
+        good_source.count(),
+        2,
+        "the joiners behind the panic were woken"
+    );
+    assert_eq!(
+        (live_wakers(&bad_source), live_wakers(&good_source)),
+        (1, 1)
+    );
+    for (join, waker) in joins.iter_mut().zip(wakers) {
+        assert_eq!(poll_once(join.as_mut(), waker), Poll::Ready(()));
+    }
+    assert_eq!(q.waiter_count(), 0);
+    // The count went to zero before the wakes: a second task_done errs,
+    // and a new round of put, get, task_done works.
+    assert_eq!(q.task_done(), Err(TaskDoneError));
+    q.put_nowait(()).unwrap();
+    q.get_nowait().unwrap();
+    assert_eq!(q.task_done(), Ok(()));
+}
+
+#[test]
+fn a_getter_waker_that_panics_surfaces_from_the_put_that_woke_it() {
+    // bounded(1), full with an item in transit to `first_get`; a put waits
+    // for the slot, and a second getter, whose waker panics, for an item.
+    let q = Queue::bounded(1);
+    let (good, _) = counting_waker();
+    let (bad, bad_source) = panicking_waker("the second getter's waker panicked");
+    let (put_waker, put_wakes) = counting_waker();
+    let mut first_get = Box::pin(q.get());
+    assert!(poll_once(first_get.as_mut(), &good).is_pending());
+    q.put_nowait(1).unwrap();
+    let mut put = Box::pin(q.put(2));
+    assert!(poll_once(put.as_mut(), &put_waker).is_pending());
+    let mut second_get = Box::pin(q.get());
+    assert!(poll_once(second_get.as_mut(), &bad).is_pending());
+
+    // Taking 1 frees the slot: it is reserved for the put, which is woken.
+    // Nothing panics here: the second getter is not the get's business.
+    assert_eq!(poll_once(first_get.as_mut(), &good), Poll::Ready(1));
+    assert_eq!(put_wakes.count(), 1);
+    // The put runs, hands 2 to the second getter and wakes it: the panic
+    // surfaces from the put, which has happened.
+    let payload = catch_unwind(AssertUnwindSafe(|| poll_once(put.as_mut(), &put_waker)))
+        .expect_err("the getter's panic surfaces from put()");
+    assert_eq!(
+        panic_message(&*payload),
+        Some("the second getter's waker panicked")
+    );
+    assert_eq!(bad_source.count(), 1);
+    assert_eq!(poll_once(put.as_mut(), &put_waker), Poll::Ready(()));
+    assert_eq!(poll_once(second_get.as_mut(), &bad), Poll::Ready(2));
+    assert_eq!((q.len(), q.waiter_count()), (0, 0));
+    assert_eq!(live_wakers(&bad_source), 1);
+    // The queue is not broken: the next put and get work as usual.
+    assert_eq!(poll_once(pin!(q.put(3)), &good), Poll::Ready(()));
+    assert_eq!(q.get_nowait(), Ok(3));
+}
+
+#[test]
+fn a_get_dropped_by_a_panicking_task_passes_its_item_on_even_if_that_wake_panics() {
+    // The first getter is dropped while its task unwinds; its item goes to
+    // the next getter, whose waker panics too. A second panic escaping a
+    // destructor during unwinding would abort the process: it is woken,
+    // and the panic already under way is the one that surfaces.
+    let q = Queue::new();
+    let (good, _) = counting_waker();
+    let (bad, bad_source) = panicking_waker("the next getter's waker panicked");
+    let mut first = Box::pin(q.get());
+    let mut second = Box::pin(q.get());
+    assert!(poll_once(first.as_mut(), &good).is_pending());
+    assert!(poll_once(second.as_mut(), &bad).is_pending());
+    q.put_nowait(7).unwrap(); // handed to `first`
+    let payload = catch_unwind(AssertUnwindSafe(move || {
+        let _first = first;
+        panic!("the task holding the first getter panicked");
+    }))
+    .unwrap_err();
+    assert_eq!(
+        panic_message(&*payload),
+        Some("the task holding the first getter panicked")
+    );
+    assert_eq!(bad_source.count(), 1, "the next getter was woken");
+    assert_eq!(poll_once(second.as_mut(), &bad), Poll::Ready(7));
+    assert_eq!(live_wakers(&bad_source), 1);
+}
+
 // ---- the model test ----
 
 mod model {
     //! A property test of `Queue` against a plain `VecDeque` model: random
     //! sequences of put/get (waiting or not), re-polls, cancellations at any
-    //! point (including after a hand-off or a granted slot), `task_done` and
+    //! point (including after a hand-off or a reserved slot), `task_done` and
     //! `join`. The model states the contract in the simplest code: FIFO,
     //! getters and putters served in arrival order, a hand-off belongs to its
-    //! getter, a cancelled hand-off goes to the next getter or the front.
+    //! getter, a cancelled hand-off goes to the next getter or the front, a
+    //! freed slot is reserved for the oldest waiting put, whose item enters
+    //! only when it is polled — a put dropped before that put nothing, and
+    //! its slot goes to the next waiting put.
     //! Every step compares results, `len`, `is_full`, the parked waiters, and
     //! which futures were woken; at the end every value is accounted for
     //! exactly once.
@@ -468,6 +670,8 @@ mod model {
         PollPut(usize),
         DropGet(usize),
         DropPut(usize),
+        /// Drop one of the puts that were woken with a reserved slot.
+        DropWokenPut(usize),
         TaskDone,
         Join,
         PollJoin(usize),
@@ -484,6 +688,7 @@ mod model {
             2 => any::<usize>().prop_map(Op::PollPut),
             2 => any::<usize>().prop_map(Op::DropGet),
             2 => any::<usize>().prop_map(Op::DropPut),
+            2 => any::<usize>().prop_map(Op::DropWokenPut),
             2 => Just(Op::TaskDone),
             1 => Just(Op::Join),
             1 => any::<usize>().prop_map(Op::PollJoin),
@@ -502,6 +707,9 @@ mod model {
         handed: HashMap<u64, u32>,
         /// Waiting putters with their items, oldest first.
         putters: Vec<(u64, u32)>,
+        /// Putters woken with a reserved slot, not polled since, with
+        /// their items (not in the queue), in the order they were woken.
+        reserved: Vec<(u64, u32)>,
         joiners: Vec<u64>,
         unfinished: usize,
         /// Waiters released (so must have been woken exactly once).
@@ -513,7 +721,8 @@ mod model {
             self.items.len() + self.handed.len()
         }
         fn full(&self) -> bool {
-            self.max.is_some_and(|m| self.len() >= m)
+            self.max
+                .is_some_and(|m| self.len() + self.reserved.len() >= m)
         }
         fn route(&mut self, v: u32, front: bool) {
             if self.getters.is_empty() {
@@ -535,9 +744,26 @@ mod model {
         fn refill(&mut self) {
             while !self.full() && !self.putters.is_empty() {
                 let (p, v) = self.putters.remove(0);
-                self.enqueue(v);
+                self.reserved.push((p, v));
                 self.released.insert(p);
             }
+        }
+        /// A put polled again: `Some(())` if it finishes now.
+        fn poll_put(&mut self, id: u64) -> Option<()> {
+            let pos = self.reserved.iter().position(|&(p, _)| p == id)?;
+            let (_, v) = self.reserved.remove(pos);
+            self.enqueue(v);
+            Some(())
+        }
+        /// A put dropped: the value it did not put, if it had not finished.
+        fn drop_put(&mut self, id: u64) -> Option<u32> {
+            if let Some(pos) = self.putters.iter().position(|&(p, _)| p == id) {
+                return Some(self.putters.remove(pos).1);
+            }
+            let pos = self.reserved.iter().position(|&(p, _)| p == id)?;
+            let (_, v) = self.reserved.remove(pos);
+            self.refill(); // the reserved slot passes on
+            Some(v)
         }
         fn take(&mut self) -> Option<u32> {
             let v = self.items.pop_front()?;
@@ -654,8 +880,7 @@ mod model {
                     let i = i % puts.len();
                     let p = &mut puts[i];
                     let ready = poll_once(p.fut.as_mut(), &p.waker).is_ready();
-                    let parked = m.putters.iter().any(|&(id, _)| id == p.id);
-                    prop_assert_eq!(ready, !parked);
+                    prop_assert_eq!(ready, m.poll_put(p.id).is_some());
                     if ready {
                         check_woken(&puts.remove(i), &m)?;
                     }
@@ -673,9 +898,14 @@ mod model {
                     let p = puts.remove(i % puts.len());
                     let id = p.id;
                     drop(p);
-                    if let Some(pos) = m.putters.iter().position(|&(pid, _)| pid == id) {
-                        cancelled.push(m.putters.remove(pos).1);
-                    }
+                    cancelled.extend(m.drop_put(id));
+                }
+                Op::DropWokenPut(i) if !m.reserved.is_empty() => {
+                    let (id, v) = m.reserved[i % m.reserved.len()];
+                    let p = puts.iter().position(|p| p.id == id).unwrap();
+                    drop(puts.remove(p));
+                    prop_assert_eq!(m.drop_put(id), Some(v));
+                    cancelled.push(v);
                 }
                 Op::TaskDone => {
                     let r = q.task_done();
@@ -720,7 +950,11 @@ mod model {
             prop_assert_eq!(q.is_empty(), m.len() == 0);
             prop_assert_eq!(
                 q.waiter_count(),
-                m.getters.len() + m.putters.len() + m.joiners.len() + m.handed.len()
+                m.getters.len()
+                    + m.putters.len()
+                    + m.reserved.len()
+                    + m.joiners.len()
+                    + m.handed.len()
             );
             // ...and exactly the released futures have been woken, once.
             for g in &gets {
@@ -743,9 +977,7 @@ mod model {
         for p in puts.drain(..) {
             let id = p.id;
             drop(p);
-            if let Some(pos) = m.putters.iter().position(|&(pid, _)| pid == id) {
-                cancelled.push(m.putters.remove(pos).1);
-            }
+            cancelled.extend(m.drop_put(id));
         }
         drop(joins);
         prop_assert_eq!(q.waiter_count(), 0, "cancelled futures left entries behind");

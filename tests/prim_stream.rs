@@ -290,3 +290,75 @@ fn a_generator_on_an_executor_interleaves_with_other_work() {
         ["Handling Event 1", "Handling Event 2", "Handling Event 3"]
     );
 }
+
+// ---- cancellation ----
+
+#[test]
+fn an_emit_delivers_its_item_if_and_only_if_it_was_polled_into_the_slot() {
+    use std::future::{poll_fn, Future};
+    use std::pin::pin;
+    let s = stream::generate(|y| async move {
+        drop(y.emit(0)); // never polled: 0 is never produced
+        {
+            // Polled once, then given up on, as by a `select` whose other
+            // branch won: 1 is already in the slot, so it is delivered.
+            let mut emit = pin!(y.emit(1));
+            let first = poll_fn(|cx| Poll::Ready(emit.as_mut().poll(cx))).await;
+            assert!(first.is_pending());
+        }
+        // The body ran on without waiting for the consumer. This emit
+        // finds the slot still full and keeps 2: dropped so, 2 is never
+        // produced.
+        {
+            let mut emit = pin!(y.emit(2));
+            let first = poll_fn(|cx| Poll::Ready(emit.as_mut().poll(cx))).await;
+            assert!(first.is_pending());
+        }
+        y.emit(3).await;
+    });
+    let out: Vec<i32> = block_on(s.collect());
+    assert_eq!(out, [1, 3]);
+}
+
+/// A generator that emits guards, then waits on `gate` forever.
+fn guards_then_wait(
+    drops: &DropCounter,
+    gate: Event,
+) -> impl Stream<Item = prim_util::Guard> + Unpin {
+    let (a, b, local) = (drops.guard(), drops.guard(), drops.guard());
+    stream::generate(move |y| async move {
+        let _local = local;
+        y.emit(a).await;
+        y.emit(b).await;
+        gate.wait().await;
+    })
+}
+
+#[test]
+fn a_dropped_collect_drops_the_items_gathered_and_the_suspended_stream() {
+    let drops = DropCounter::new();
+    let mut collect = Box::pin(guards_then_wait(&drops, Event::new()).collect::<Vec<_>>());
+    let (waker, _) = counting_waker();
+    assert!(poll_once(collect.as_mut(), &waker).is_pending());
+    assert_eq!(drops.count(), 0, "two items gathered, the body suspended");
+    drop(collect);
+    assert_eq!(drops.count(), 3, "both items and the body's local");
+}
+
+#[test]
+fn a_dropped_for_each_has_run_f_on_exactly_the_items_pulled() {
+    let drops = DropCounter::new();
+    let seen = Cell::new(0);
+    let gate = Event::new();
+    let mut run = Box::pin(guards_then_wait(&drops, gate.clone()).for_each(|guard| {
+        seen.set(seen.get() + 1);
+        drop(guard);
+    }));
+    let (waker, _) = counting_waker();
+    assert!(poll_once(run.as_mut(), &waker).is_pending());
+    assert_eq!((seen.get(), drops.count()), (2, 2));
+    drop(run);
+    assert_eq!(drops.count(), 3, "the suspended body was dropped");
+    gate.set(); // nobody waits any more
+    assert_eq!((seen.get(), gate.waiter_count()), (2, 0));
+}

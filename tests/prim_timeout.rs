@@ -137,3 +137,37 @@ fn elapsed() -> Elapsed {
     virtual_runtime()
         .block_on(async { timeout(Duration::ZERO, pending::<()>()).await.unwrap_err() })
 }
+
+/// Dropped while pending, a `Timeout` drops its inner future and cancels
+/// its timer: it never fires.
+#[test]
+fn a_dropped_timeout_drops_the_inner_future_and_cancels_its_timer() {
+    let runtime = virtual_runtime();
+    let before = runtime.metrics();
+    let dropped = Rc::new(Cell::new(false));
+    runtime.block_on(async {
+        let guard = SetOnDrop(dropped.clone());
+        let mut limited = Box::pin(timeout(Duration::from_secs(10), async move {
+            let _guard = guard;
+            pending::<()>().await
+        }));
+        let first = poll_fn(|cx| Poll::Ready(limited.as_mut().poll(cx))).await;
+        assert!(first.is_pending());
+        assert!(!dropped.get());
+        drop(limited);
+        assert!(dropped.get(), "the inner future is dropped with it");
+        sleep(Duration::from_secs(20)).await; // past the old deadline
+    });
+    let after = runtime.metrics();
+    assert_eq!(
+        after.timers_inserted - before.timers_inserted,
+        2,
+        "the timeout's and the sleep's"
+    );
+    assert_eq!(after.timers_cancelled - before.timers_cancelled, 1);
+    assert_eq!(
+        after.timers_fired - before.timers_fired,
+        1,
+        "only the sleep's"
+    );
+}

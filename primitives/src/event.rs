@@ -19,7 +19,10 @@
 //! - **set**: lock; if already set, nothing to do (no one can be parked
 //!   while the event is set, because wait checks `is_set` first). Otherwise
 //!   set `is_set` and move the *whole* waiter list out (O(1)). Unlock, then
-//!   wake each released waker, oldest first.
+//!   wake each released waker, oldest first — every one, even if a waker
+//!   panics: the panic is raised again from `set()` after the last wake
+//!   (`waiters.rs`, rule 3). Whoever set the flag hears about the broken
+//!   waker; nobody else misses the wake.
 //! - **wait, later polls**: lock. If our entry is still in the list, we were
 //!   not released: refresh the waker and stay `Pending` (a spurious poll).
 //!   If the entry is gone, only a `set()` can have removed it, so return
@@ -37,10 +40,10 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 
-use crate::waiters::{lock, refresh_waker, WaiterList};
+use crate::sync::{Arc, Mutex};
+use crate::waiters::{lock, refresh_waker, wake_all, WaiterList};
 
 /// A flag that tasks can wait for, like asyncio's `Event`.
 ///
@@ -98,6 +101,12 @@ impl Event {
     /// the order they started waiting. Setting an event that is already set
     /// does nothing.
     ///
+    /// # Panics
+    ///
+    /// Only if a waiter's [`Waker`] panics when woken. Every other waiter is
+    /// still woken, and then the first such panic is raised again here; the
+    /// event is set and every waiter released by then.
+    ///
     /// # Examples
     ///
     /// ```
@@ -114,10 +123,9 @@ impl Event {
             state.is_set = true;
             state.waiters.take_all()
         };
-        // The guard is gone: now run executor code.
-        for waker in released {
-            waker.wake();
-        }
+        // The guard is gone: now run executor code, every waker even if
+        // one panics (the first panic is raised again after the last wake).
+        wake_all(released);
     }
 
     /// Clears the flag, so that later calls to [`wait`](Event::wait) park.
@@ -152,8 +160,8 @@ impl Event {
     ///
     /// # Cancellation
     ///
-    /// Dropping the future before it completes removes it from the waiter
-    /// list; nothing is left behind and no other waiter is affected.
+    /// Nothing is left behind (see [`Wait`]): a dropped wait had no effect,
+    /// and no other waiter is affected.
     ///
     /// # Examples
     ///
@@ -190,7 +198,12 @@ impl fmt::Debug for Event {
 ///
 /// # Cancellation
 ///
-/// Dropping it leaves nothing behind: a parked `Wait` removes its entry.
+/// Dropping it leaves nothing behind, whenever it happens: a parked `Wait`
+/// removes its entry from the waiter list, and one that a `set()` already
+/// released (woken, not yet polled) has nothing to undo — the release took
+/// its entry and gave nothing else to it, so no other waiter loses
+/// anything either. A wait has no effect on the event, so there is no
+/// effect to undo.
 ///
 /// # Examples
 ///

@@ -61,11 +61,13 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+// `std`'s `Arc`, not `crate::sync`'s: each child's `Waker` is made from
+// one, and `Waker::from` takes no other. What it points to uses the shim.
+use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 
-use crate::waiters::{lock, refresh_waker};
+use crate::sync::{AtomicBool, Mutex, Ordering};
+use crate::waiters::{lock, refresh_waker, wake};
 
 /// Runs all the futures of `iter` concurrently and returns their outputs,
 /// in input order, once all have finished.
@@ -76,7 +78,8 @@ use crate::waiters::{lock, refresh_waker};
 ///
 /// # Cancellation
 ///
-/// Dropping the `JoinAll` drops every child that has not finished.
+/// See [`JoinAll`]: dropping it drops every child where it is suspended;
+/// what children already did stays done.
 ///
 /// # Examples
 ///
@@ -126,6 +129,15 @@ where
 /// # Panics
 ///
 /// Polling it again after it returned its outputs panics.
+///
+/// # Cancellation
+///
+/// Dropped before `Ready`, it drops every child that has not finished, at
+/// the `.await` where it is suspended — so what each child leaves behind is
+/// what *its* `# Cancellation` says — and the outputs of those that have.
+/// `join_all` itself leaves nothing behind, but it does not undo what the
+/// children did: a finished child's effects (an item put, a message sent)
+/// stay, only its output is lost. Like asyncio's `gather` when cancelled.
 ///
 /// # Examples
 ///
@@ -198,9 +210,7 @@ impl Wake for ChildWaker {
                 None // a wake of the parent is already on its way
             }
         };
-        if let Some(parent) = parent {
-            parent.wake();
-        }
+        wake(parent);
     }
 }
 
@@ -278,7 +288,9 @@ impl<F: Future> fmt::Debug for JoinAll<F> {
 ///
 /// # Cancellation
 ///
-/// Dropping the returned future drops every child that has not finished.
+/// As [`JoinAll`]: dropping the returned future drops every child that has
+/// not finished, where it is suspended, and the outputs of those that have;
+/// what finished children did stays done.
 ///
 /// # Examples
 ///

@@ -23,10 +23,17 @@
 //! `unsafe` at all. The one exception to "any executor" is [`timeout`],
 //! which needs spindle's timer wheel.
 //!
-//! Two rules recur in every file: *collect wakers under the lock and wake
-//! them after releasing it*, and *a released waiter finds its entry gone*
-//! — so a release can never be lost or undone between the wake and the
-//! next poll.
+//! Three rules recur in every file: *collect wakers under the lock and
+//! wake them after releasing it*; *wake every one of them even if one
+//! panics*, and raise that panic only afterwards, in the caller that woke;
+//! and *a released waiter finds its entry gone* — so a release can never
+//! be lost or undone between the wake and the next poll.
+//!
+//! The protocols are checked at three levels: step by step with counting
+//! wakers (`tests/prim_*.rs`), against a sequential model by a property
+//! test (`Queue`), and under every interleaving of a few threads by loom
+//! (`loom_tests.rs` — which is why the crate takes its `Mutex` and atomics
+//! from `sync.rs`).
 //!
 //! # Examples
 //!
@@ -60,8 +67,12 @@ pub mod event;
 pub mod join;
 pub mod queue;
 pub mod stream;
+mod sync;
 mod timeout;
 mod waiters;
+
+#[cfg(all(test, loom))]
+mod loom_tests;
 
 pub use event::Event;
 pub use join::{join_all, JoinAll};

@@ -40,7 +40,8 @@ use spindle_runtime::time::{now, sleep_until, Sleep};
 ///
 /// # Cancellation
 ///
-/// Dropping the `Timeout` drops the inner future and cancels the timer.
+/// See [`Timeout`]: dropping it drops the inner future and cancels the
+/// timer, and leaves nothing else behind.
 ///
 /// # Panics
 ///
@@ -51,6 +52,10 @@ pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
 }
 
 /// Runs `future` until `deadline`, like [`timeout`] with an absolute limit.
+///
+/// # Cancellation
+///
+/// As [`timeout`]: see [`Timeout`].
 ///
 /// # Examples
 ///
@@ -70,6 +75,27 @@ pub fn timeout_at<F: Future>(deadline: Instant, future: F) -> Timeout<F> {
 
 pin_project! {
     /// The future of [`timeout`] and [`timeout_at`].
+    ///
+    /// # Cancellation
+    ///
+    /// Dropped before `Ready`, it drops the inner future where it is
+    /// suspended (what that leaves behind is the inner future's own
+    /// `# Cancellation`) and cancels its timer, if one was registered: the
+    /// timer wheel forgets it and it never fires. Nothing else is left.
+    /// Expiry is such a drop too: `Err(Elapsed)` means exactly what
+    /// dropping the inner future means.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use spindle_primitives::{timeout, Timeout};
+    ///
+    /// spindle_runtime::run(async {
+    ///     let limited: Timeout<_> = timeout(Duration::from_secs(1), async { "done" });
+    ///     assert_eq!(limited.await, Ok("done"));
+    /// });
+    /// ```
     #[must_use = "futures do nothing unless awaited"]
     pub struct Timeout<F> {
         // The inner future, pinned in place; `None` once it is done or

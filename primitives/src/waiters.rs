@@ -39,21 +39,42 @@
 //! linked list of nodes that live inside the waiting futures themselves,
 //! but that needs `unsafe`, which this crate forbids.
 //!
-//! # Two rules for every lock in this crate
+//! # Three rules for every lock in this crate
 //!
 //! 1. **Collect wakers under the lock, wake them after releasing it**
-//!    ([`WakeList`], or a plain `Option<Waker>` where at most one waiter
-//!    can be released). Waking runs executor code, which may poll the woken
-//!    task at once on this thread; if that task touches the same primitive
-//!    while we still hold its lock, it deadlocks.
+//!    (a list taken out whole, or a plain `Option<Waker>` where at most
+//!    one waiter can be released). Waking runs executor code, which may
+//!    poll the woken task at once on this thread; if that task touches the
+//!    same primitive while we still hold its lock, it deadlocks.
 //! 2. **Never run user code under the lock.** Items are dropped after the
 //!    guard is gone, for the same reason: a `Drop` impl may use the queue.
 //!    Because of that, a panic can never leave the state half-updated, and
 //!    [`lock`] simply ignores mutex poisoning.
+//! 3. **Wake every waker, even if one panics** ([`wake_all`], [`wake`]).
+//!    `wake` is executor code, and executor code can panic. The waiters
+//!    released together were all removed from their list under the lock:
+//!    stopping at the first panic would leave the rest released but never
+//!    woken — parked forever on a primitive that has moved on (a set
+//!    `Event` nobody is told about). So the wakes go on past a panic, and
+//!    only when the list is done is the first panic raised again, from the
+//!    call that did the waking (a `set()`, `put()`, `get()`,
+//!    `task_done()`), where it belongs. By then the lock is released and the state complete (rules
+//!    1 and 2): the panic reports a bug, it does not cause another.
+//!
+//! Rule 3 has one exception. A parked future dropped during a panic (its
+//! task is unwinding) may still have to wake someone — a `Get` passes its
+//! item on, a `Put` its slot. Raising a second panic in a destructor while
+//! the first unwinds aborts the process, so there the waker's panic is
+//! dropped after the panic hook has printed it, and the first panic
+//! carries on.
 
+use std::any::Any;
 use std::collections::VecDeque;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::PoisonError;
 use std::task::Waker;
+
+use crate::sync::{Mutex, MutexGuard};
 
 /// Entries kept in increasing id order; removing one from the middle
 /// leaves a tombstone (see the module docs).
@@ -258,44 +279,52 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// Wakers collected under a lock, to be woken after the lock is released.
-///
-/// Used where a refill may release several waiters (a parked putter, and
-/// the getter its item goes to). Usually there is one, so the first waker
-/// is kept inline: the common case does not allocate.
-#[derive(Default)]
-pub(crate) struct WakeList {
-    first: Option<Waker>,
-    rest: Vec<Waker>,
+/// Wakes `waker`, if there is one: [`wake_all`] for the usual case of at
+/// most one waiter released (a `put` hands its item to one getter, a freed
+/// slot goes to one putter), which returns at once when there is none.
+#[inline]
+pub(crate) fn wake(waker: Option<Waker>) {
+    if let Some(waker) = waker {
+        wake_all([waker]);
+    }
 }
 
-impl WakeList {
-    /// An empty list; allocates nothing.
-    #[inline]
-    pub(crate) fn new() -> Self {
-        Self::default()
-    }
-
-    /// Remembers `waker` for [`WakeList::wake_all`].
-    #[inline]
-    pub(crate) fn push(&mut self, waker: Waker) {
-        if self.first.is_none() {
-            self.first = Some(waker);
-        } else {
-            self.rest.push(waker);
-        }
-    }
-
-    /// Wakes everything collected, in the order pushed. Call it only after
-    /// dropping the lock guard (see the module docs for why).
-    #[inline]
-    pub(crate) fn wake_all(self) {
-        // Often there is nothing to wake (a `get_nowait` with no putter
-        // parked): return before touching the vector, empty then too.
-        let Some(first) = self.first else { return };
-        first.wake();
-        for waker in self.rest {
+/// Wakes every waker of `wakers`, in order, even if some panic; then
+/// raises the first panic again (rule 3 in the module docs).
+///
+/// Call it only after the lock is released and the state fully updated:
+/// the panic, if any, then leaves nothing behind but itself.
+pub(crate) fn wake_all(wakers: impl IntoIterator<Item = Waker>) {
+    let mut wakers = wakers.into_iter();
+    let mut first_panic = None;
+    // One `catch_unwind` around the loop, not one per waker: entering it
+    // costs next to nothing, and when a `wake` panics, that waker has
+    // already left the iterator (and is dropped by the unwinding, so no
+    // clone leaks), so the next round of the outer loop goes on with the
+    // waker after it. `AssertUnwindSafe` is true here: the only state the
+    // closure touches is the iterator, which a panic in `wake` leaves
+    // between two items.
+    while let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| {
+        for waker in wakers.by_ref() {
             waker.wake();
         }
+    })) {
+        first_panic.get_or_insert(payload);
+    }
+    if let Some(payload) = first_panic {
+        raise_again(payload);
+    }
+}
+
+/// Raises a waker's caught panic again in the caller — unless the caller
+/// is a destructor run by a panic already unwinding, where a second panic
+/// would abort the process (the exception to rule 3 in the module docs).
+#[cold]
+fn raise_again(payload: Box<dyn Any + Send>) {
+    if std::thread::panicking() {
+        // The panic hook has printed this panic's message already.
+        drop(payload);
+    } else {
+        panic::resume_unwind(payload);
     }
 }

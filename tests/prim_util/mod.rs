@@ -1,6 +1,7 @@
-//! Test instruments shared by the `prim_*` tests: counting wakers, gates
-//! that count their polls, drop counters, and a one-step poll helper. They
-//! make assertions exact ("polled twice", "woken once") without timing.
+//! Test instruments shared by the `prim_*` tests: counting wakers, wakers
+//! that panic, gates that count their polls, drop counters, and a one-step
+//! poll helper. They make assertions exact ("polled twice", "woken once",
+//! "no waker clone left") without timing.
 #![allow(dead_code)] // each test file uses a different subset
 
 use std::future::Future;
@@ -32,6 +33,54 @@ impl Wake for WakeCounter {
 pub fn counting_waker() -> (Waker, Arc<WakeCounter>) {
     let counter = Arc::new(WakeCounter::default());
     (Waker::from(Arc::clone(&counter)), counter)
+}
+
+/// How many `Waker`s built from `source` are alive: each clone holds one
+/// strong reference to it, and the test's own `Arc` holds the last one. A
+/// waker leaked by the code under test keeps this above what the test holds.
+pub fn live_wakers<W>(source: &Arc<W>) -> usize {
+    Arc::strong_count(source) - 1
+}
+
+/// A waker whose `wake` counts, then panics with its message: an executor
+/// bug, or a waker that runs user code. The panic payload is the message
+/// itself, a `&'static str`.
+pub struct PanicWaker {
+    message: &'static str,
+    wakes: AtomicUsize,
+}
+
+impl PanicWaker {
+    pub fn count(&self) -> usize {
+        self.wakes.load(Ordering::SeqCst)
+    }
+}
+
+impl Wake for PanicWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.wakes.fetch_add(1, Ordering::SeqCst);
+        std::panic::panic_any(self.message);
+    }
+}
+
+/// A waker that panics with `message` when woken, and its counter.
+pub fn panicking_waker(message: &'static str) -> (Waker, Arc<PanicWaker>) {
+    let source = Arc::new(PanicWaker {
+        message,
+        wakes: AtomicUsize::new(0),
+    });
+    (Waker::from(Arc::clone(&source)), source)
+}
+
+/// The message of a panic caught by `catch_unwind`, if it was a plain one.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> Option<&str> {
+    payload
+        .downcast_ref::<&'static str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
 }
 
 /// Polls `fut` once with `waker`.

@@ -4,22 +4,26 @@
 //! *done* — that carries out its side of the hand-off protocol described
 //! in the parent module: on its first poll it tries to finish at once and
 //! otherwise parks; on later polls it checks whether the other side has
-//! completed its operation for it (its entry is gone); on drop it removes
-//! its entry, or gives back an item that was handed to it.
+//! settled its claim (its entry is gone: a `Get` was handed an item, a
+//! `Put` a reserved slot); on drop it removes its entry, or gives back what
+//! it was handed — the item to the next getter or the front, the slot to
+//! the next putter.
 
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use super::{slot_freed, End, ParkedPut, Queue};
-use crate::waiters::{lock, refresh_waker};
+use super::{slot_freed, End, Queue};
+use crate::waiters::{lock, refresh_waker, wake};
 
 /// The future returned by [`Queue::put`].
 ///
 /// # Cancellation
 ///
-/// See [`Queue::put`]: nothing is lost or duplicated.
+/// Cancel-safe, as [`Queue::put`] explains: dropped before it returned
+/// `Ready`, it has put nothing, and a slot reserved for it passes to the
+/// next waiting put.
 ///
 /// # Examples
 ///
@@ -48,10 +52,12 @@ impl<'a, T> Put<'a, T> {
 
 /// Where a [`Put`] is in its life.
 enum PutState<T> {
-    /// Not polled yet; still owns its item.
+    /// Not polled yet; owns its item.
     Init(T),
-    /// Parked under this id; the item sits in the waiter entry.
-    Parked(u64),
+    /// Parked under this id, still owning its item: while the entry is in
+    /// the queue's `putters` it waits; once the entry is gone, a slot is
+    /// reserved for it.
+    Parked { id: u64, item: T },
     /// Returned `Ready`: the item is in the queue.
     Done,
 }
@@ -66,48 +72,59 @@ impl<T> Future for Put<'_, T> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = &mut *self;
         let mut inner = lock(&this.queue.shared);
-        match std::mem::replace(&mut this.state, PutState::Done) {
+        let item = match std::mem::replace(&mut this.state, PutState::Done) {
             PutState::Init(item) => {
                 if inner.is_full() {
-                    let id = inner.putters.push(ParkedPut {
-                        item,
-                        waker: cx.waker().clone(),
-                    });
-                    this.state = PutState::Parked(id);
+                    let id = inner.putters.push(cx.waker().clone());
+                    this.state = PutState::Parked { id, item };
                     return Poll::Pending;
                 }
                 debug_assert!(
                     inner.putters.is_empty(),
                     "putters parked on a queue with room"
                 );
-                let getter = inner.enqueue(item);
-                drop(inner);
-                if let Some(getter) = getter {
-                    getter.wake();
-                }
-                Poll::Ready(())
+                item
             }
-            PutState::Parked(id) => match inner.putters.get_mut(id) {
-                Some(parked) => {
-                    refresh_waker(&mut parked.waker, cx.waker());
-                    this.state = PutState::Parked(id);
-                    Poll::Pending
+            PutState::Parked { id, item } => {
+                if let Some(waker) = inner.putters.get_mut(id) {
+                    // Still parked: a spurious poll. Keep the newest waker.
+                    refresh_waker(waker, cx.waker());
+                    this.state = PutState::Parked { id, item };
+                    return Poll::Pending;
                 }
-                // Entry gone: `refill` moved our item in on our behalf.
-                None => Poll::Ready(()),
-            },
-            PutState::Done => Poll::Ready(()),
-        }
+                // Entry gone: `slot_freed` reserved a slot for us. Our item
+                // takes it, so it is no longer merely reserved.
+                debug_assert!(inner.reserved > 0, "a released put has no slot");
+                inner.reserved -= 1;
+                item
+            }
+            PutState::Done => return Poll::Ready(()),
+        };
+        // The put happens: the item enters through a free (or just
+        // reserved) slot, and the getter it went to, if any, is woken.
+        let getter = inner.enqueue(item);
+        drop(inner);
+        wake(getter);
+        Poll::Ready(())
     }
 }
 
 impl<T> Put<'_, T> {
-    /// Dropped while parked under `id`. Still parked: take our item back
-    /// out and drop it after the guard (its `Drop` may use the queue).
-    /// Already granted: nothing to undo.
+    /// Dropped while parked under `id`. Still parked: leave the line.
+    /// Released: a slot was reserved for us, and since we will not use it,
+    /// it goes to the next parked putter, or is free again. Either way the
+    /// item, still ours, is dropped with the future after this returns —
+    /// outside the lock (its `Drop` may use the queue).
     fn cancel(&self, id: u64) {
-        let removed = lock(&self.queue.shared).putters.remove(id);
-        drop(removed);
+        let mut inner = lock(&self.queue.shared);
+        if let Some(waker) = inner.putters.remove(id) {
+            drop(inner);
+            drop(waker);
+            return;
+        }
+        debug_assert!(inner.reserved > 0, "a released put has no slot");
+        inner.reserved -= 1;
+        slot_freed(inner);
     }
 }
 
@@ -115,7 +132,7 @@ impl<T> Drop for Put<'_, T> {
     // Inlined so that the usual case, a put that completed, costs one check.
     #[inline]
     fn drop(&mut self) {
-        if let PutState::Parked(id) = self.state {
+        if let PutState::Parked { id, .. } = self.state {
             self.cancel(id);
         }
     }
@@ -135,7 +152,9 @@ impl<T> fmt::Debug for Put<'_, T> {
 ///
 /// # Cancellation
 ///
-/// See [`Queue::get`]: an item handed to it is never lost.
+/// Cancel-safe, as [`Queue::get`] explains: dropped before it returned
+/// `Ready`, it has taken nothing; an item already handed to it goes to the
+/// next waiting getter or back to the front of the queue.
 ///
 /// # Examples
 ///
@@ -226,9 +245,7 @@ impl<T> Get<'_, T> {
             None => None,
         };
         drop(inner);
-        if let Some(next) = next {
-            next.wake();
-        }
+        wake(next);
     }
 }
 
@@ -252,7 +269,9 @@ impl<T> fmt::Debug for Get<'_, T> {
 ///
 /// # Cancellation
 ///
-/// Dropping it leaves nothing behind.
+/// Dropping it leaves nothing behind: a parked `Join` removes its entry,
+/// and one that the last `task_done` already released has nothing to
+/// undo. Waiting changes nothing in the queue.
 ///
 /// # Examples
 ///

@@ -12,9 +12,12 @@
 //! asyncio's `get` is "while empty: park; then pop". When a `put` wakes a
 //! parked getter, the item still sits in the deque until that getter runs,
 //! and a `get_nowait` that runs first steals it — the getter that waited
-//! longest goes back to waiting. This queue never lets that happen: **the
-//! side that makes progress possible completes the waiter's operation on
-//! its behalf, under the lock, before waking it.**
+//! longest goes back to waiting. asyncio's `put` has the same hole the
+//! other way round: a `put_nowait` can take the slot a woken putter was
+//! woken for. This queue never lets either happen: **the side that makes
+//! progress possible settles the waiter's claim under the lock, before
+//! waking it** — with the item for a getter, with a reserved slot for a
+//! putter.
 //!
 //! - **put → waiting getter**: if a getter is parked, `put` does not push
 //!   the item; it moves it straight into that getter's *hand-off slot*
@@ -23,10 +26,13 @@
 //!   it takes its item from the slot. A racing `get_nowait` finds the queue
 //!   empty, so waiting getters are served strictly in arrival order.
 //! - **slot freed → waiting putter**: a parked `put` keeps its item *in its
-//!   waiter entry*. Whenever a slot frees up (an item was taken), the queue
-//!   moves the oldest parked putter's item into the queue (or straight to a
-//!   waiting getter), removes the entry and wakes the putter, which then
-//!   just returns `Ready(())`.
+//!   own future*; its waiter entry holds only its waker. Whenever a slot
+//!   frees up, the queue *reserves* it for the oldest parked putter
+//!   (`reserved += 1`), removes the entry and wakes the putter. The item
+//!   does not move yet. When the putter is polled, it finds its entry gone,
+//!   turns the reservation into its item (`reserved -= 1`, then the item
+//!   enters as any put's would, to a waiting getter or the back of the
+//!   deque) and returns `Ready(())`.
 //! - A parked future tells "released" from "still waiting" by whether its
 //!   entry is still in the list (see `waiters.rs`).
 //!
@@ -34,39 +40,91 @@
 //! getter: it is *in transit*. In-transit items count in `len()` and
 //! occupy a slot of a bounded queue, exactly as the item would in asyncio
 //! until its getter runs — and that is what keeps the bound true when a
-//! getter is cancelled and its item comes back.
+//! getter is cancelled and its item comes back. A reserved slot holds no
+//! item yet, so it does not count in `len()` (a getter finds nothing in
+//! it), but it is taken: it counts towards `is_full()`, so no `put_nowait`
+//! or new `put` can have it.
+//!
+//! Why reserve, rather than move the item in at once as a getter's item
+//! is moved? Because a put must stay *cancel-safe*: a `put` future dropped
+//! before it returned `Ready` must have put nothing — as tokio's
+//! `Sender::send` promises ("if some other branch completes first, the
+//! message was not sent"), and as asyncio's `put` does when cancelled. A
+//! caller that races `put` against a timeout in a `select` and retries on
+//! the losing branch would otherwise put the item twice. A getter has no
+//! such problem: an item handed to a dropped getter can go back (below).
+//!
+//! Slots are granted in arrival order, one per freed slot, so no putter
+//! overtakes one that waited longer. Two putters granted slots before
+//! either runs move their items in when they are polled, so those items
+//! enter in the order the executor polls them — on a FIFO executor such as
+//! spindle's, the order they were woken, which is the order they arrived.
 //!
 //! # Invariants (checked by `debug_assert!`)
 //!
 //! - getters are parked ⇒ the deque is empty (a getter only parks when
 //!   there is nothing to take, and every `put` serves parked getters first);
-//! - putters are parked ⇒ the queue is full (every freed slot is refilled
-//!   from the parked putters first). So `put` on a queue with room never
-//!   parks, and `put_nowait` can never overtake a parked putter.
+//! - putters are parked ⇒ the queue is full, reserved slots included
+//!   (every freed slot is granted to the parked putters first). So `put`
+//!   on a queue with room never parks, and `put_nowait` can never overtake
+//!   a parked putter;
+//! - `reserved` is the number of putters released and neither polled nor
+//!   dropped since: every reservation belongs to exactly one `Put`.
 //!
 //! # Cancellation, races included
 //!
 //! A future can be dropped at any point, in particular *between* being
-//! released and being polled — its item already moved. Nothing is lost or
-//! duplicated:
+//! released and being polled — its claim already settled. Nothing is lost
+//! or duplicated:
 //!
 //! - a `get` dropped while parked removes its entry;
 //! - a `get` dropped after an item was handed to it gives the item back: to
 //!   the next parked getter if there is one (it keeps its place: it was
 //!   older than anything in the deque), else to the *front* of the deque;
-//! - a `put` dropped while parked removes its entry and drops its item,
-//!   which never entered the queue;
-//! - a `put` dropped after its slot was granted does nothing: its item is
-//!   already in the queue, and the put has happened (counted unfinished).
+//! - a `put` dropped while parked removes its entry; its item, which never
+//!   left the future, is dropped with it;
+//! - a `put` dropped after a slot was reserved for it passes the
+//!   reservation on: to the next parked putter (granted and woken as if
+//!   the slot had just freed — it has), else the slot is free again. Its
+//!   item never entered the queue and is dropped with the future: the put
+//!   did not happen.
+//!
+//! So a dropped `put` or `get` that did not return `Ready` has had no
+//! effect, except that the next waiter in line may have been woken.
+//!
+//! Every one of these steps — park, release, pick up, cancel — runs under
+//! the queue's one lock, so steps of two threads never interleave inside
+//! each other: a race is only a question of which step comes first, and
+//! each order is one of the cases above. Take a putter dropped just as a
+//! `get` frees a slot. If the `get` locks first, it reserves the slot for
+//! the putter and removes its entry; the drop then finds the entry gone
+//! and passes the reservation on. If the drop locks first, it removes its
+//! entry, and the `get` grants the slot to the next putter instead. Either
+//! way exactly one putter holds the slot, and it was woken. The loom models
+//! in `loom_tests.rs` check this (and the getter's side) under every
+//! interleaving of a few threads.
 //!
 //! Wakers are woken and items dropped only after the lock is released.
+//!
+//! # A waker that panics
+//!
+//! Whoever releases waiters wakes them *all* even if a waker panics, and
+//! raises the first panic again afterwards, from its own call (`put`,
+//! `put_nowait`, `get`, `get_nowait`, `task_done`, or the drop of a `Get`
+//! or a `Put` that passes its item or slot on),
+//! with the lock released and the state complete (`waiters.rs`, rule 3):
+//! the operation has happened, and no waiter misses its wake. One thing
+//! follows for `get` and `get_nowait`: their item is taken before they
+//! wake the putter its slot goes to, so if that waker panics, the item is
+//! dropped by the unwinding, as if the task had panicked right after
+//! receiving it.
 
 use std::collections::VecDeque;
 use std::fmt;
-use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::Waker;
 
-use crate::waiters::{lock, IdQueue, WaiterList, WakeList};
+use crate::sync::{Arc, Mutex, MutexGuard};
+use crate::waiters::{lock, wake, wake_all, IdQueue, WaiterList};
 
 mod error;
 mod futures;
@@ -107,20 +165,20 @@ struct Inner<T> {
     handed: IdQueue<T>,
     /// Getters parked on an empty queue. Non-empty ⇒ `items` is empty.
     getters: WaiterList<Waker>,
-    /// Putters parked on a full queue, each with its item. Non-empty ⇒ full.
-    putters: WaiterList<ParkedPut<T>>,
+    /// Putters parked on a full queue; each keeps its item in its own
+    /// future. Non-empty ⇒ full.
+    putters: WaiterList<Waker>,
+    /// Slots granted to released putters that have not been polled (nor
+    /// dropped) since: each is held for one `Put`, which turns it into its
+    /// item when polled, or passes it on when dropped. They count towards
+    /// `is_full`, not `len`: no item is in them yet.
+    reserved: usize,
     /// `join()` callers parked. Non-empty ⇒ `unfinished > 0`.
     joiners: WaiterList<Waker>,
     /// `None` for an unbounded queue; otherwise at least 1.
     maxsize: Option<usize>,
     /// Items put minus `task_done` calls; never negative.
     unfinished: usize,
-}
-
-/// A parked `put`: the item it will put, and whom to wake once it is in.
-struct ParkedPut<T> {
-    item: T,
-    waker: Waker,
 }
 
 impl<T> Inner<T> {
@@ -130,10 +188,12 @@ impl<T> Inner<T> {
         self.items.len() + self.handed.len()
     }
 
-    /// Whether a `put` would have to wait.
+    /// Whether a `put` would have to wait: every slot holds an item or is
+    /// reserved for a released putter.
     #[inline]
     fn is_full(&self) -> bool {
-        self.maxsize.is_some_and(|max| self.len() >= max)
+        self.maxsize
+            .is_some_and(|max| self.len() + self.reserved >= max)
     }
 
     /// A new item enters the queue: it becomes unfinished and goes to the
@@ -162,34 +222,38 @@ impl<T> Inner<T> {
         self.handed.push(id, item);
         Some(waker)
     }
+}
 
-    /// Slots are free: move parked putters' items in, oldest first.
-    fn refill(&mut self, wake: &mut WakeList) {
-        while !self.is_full() {
-            let Some((_, parked)) = self.putters.pop_front() else {
-                break;
-            };
-            if let Some(getter) = self.enqueue(parked.item) {
-                wake.push(getter);
-            }
-            wake.push(parked.waker);
-        }
+/// A slot freed up — an item was taken (from the deque, or picked up in
+/// transit), or a released putter was dropped with its reservation: grant
+/// it to the oldest parked putter, unlock, and wake that putter.
+///
+/// One slot is enough for one putter, and one is all there can be: putters
+/// are parked only on a full queue, so before this slot freed there was
+/// none. Usually nobody is parked (never, on an unbounded queue): then it
+/// only unlocks, in a check small enough to inline into every `get`.
+#[inline]
+fn slot_freed<T>(inner: MutexGuard<'_, Inner<T>>) {
+    if !inner.putters.is_empty() {
+        grant_slot(inner);
     }
 }
 
-/// An item left the queue (taken, or picked up in transit), freeing its
-/// slot: refill it from parked putters, unlock, and wake whom that released.
-/// Usually nobody is parked (never, on an unbounded queue): then it only
-/// unlocks, without building a wake list.
-#[inline]
-fn slot_freed<T>(mut inner: MutexGuard<'_, Inner<T>>) {
-    if inner.putters.is_empty() {
+/// [`slot_freed`] with a putter parked: reserve the slot for the oldest.
+/// Kept out of line so that the check in `slot_freed` stays small enough
+/// to inline.
+#[inline(never)]
+fn grant_slot<T>(mut inner: MutexGuard<'_, Inner<T>>) {
+    let Some((_, putter)) = inner.putters.pop_front() else {
         return;
-    }
-    let mut wake = WakeList::new();
-    inner.refill(&mut wake);
+    };
+    inner.reserved += 1;
+    debug_assert!(
+        inner.is_full(),
+        "more than one slot was free while putters were parked"
+    );
     drop(inner);
-    wake.wake_all();
+    wake(Some(putter));
 }
 
 /// Which end of the deque an item goes to.
@@ -243,6 +307,7 @@ impl<T> Queue<T> {
                 handed: IdQueue::new(),
                 getters: WaiterList::new(),
                 putters: WaiterList::new(),
+                reserved: 0,
                 joiners: WaiterList::new(),
                 maxsize,
                 unfinished: 0,
@@ -256,11 +321,20 @@ impl<T> Queue<T> {
     /// its first poll: `put` never yields to other tasks then. If a getter
     /// is waiting, the item goes straight to the one that waited longest.
     ///
+    /// # Panics
+    ///
+    /// Only if the waker of the getter it hands its item to panics: the
+    /// panic is raised again here, after the put has happened ([a waker
+    /// that panics](crate::queue#a-waker-that-panics)).
+    ///
     /// # Cancellation
     ///
-    /// Dropped while waiting, the item is dropped and never enters the
-    /// queue. Dropped after it was woken but before it was polled again,
-    /// the item is already in the queue: the put has happened.
+    /// Cancel-safe: dropped before it returned `Ready`, the put has not
+    /// happened. The item is dropped with the future and was never in the
+    /// queue, not even if a slot had already been reserved for it (woken,
+    /// not yet polled again): that slot passes to the next waiting put, in
+    /// arrival order, or is free again. So a `put` that loses a `select`
+    /// can simply be retried.
     ///
     /// # Examples
     ///
@@ -284,6 +358,11 @@ impl<T> Queue<T> {
     ///
     /// [`QueueFull`] if the queue is full; it hands the item back.
     ///
+    /// # Panics
+    ///
+    /// As [`put`](Queue::put): only if a getter's waker panics, after the
+    /// put has happened.
+    ///
     /// # Examples
     ///
     /// ```
@@ -304,20 +383,27 @@ impl<T> Queue<T> {
             );
             inner.enqueue(item)
         };
-        if let Some(getter) = getter {
-            getter.wake();
-        }
+        wake(getter);
         Ok(())
     }
 
     /// Removes and returns the oldest item, waiting while the queue is
     /// empty. Waiting getters are served in the order they started waiting.
     ///
+    /// # Panics
+    ///
+    /// Only if the waker of a putter it releases panics: the panic is
+    /// raised again here after every wake, and the item it took is dropped
+    /// by the unwinding ([a waker that
+    /// panics](crate::queue#a-waker-that-panics)).
+    ///
     /// # Cancellation
     ///
-    /// Dropped while waiting, nothing is left behind. Dropped after an item
-    /// was handed to it (woken but not yet polled), the item is not lost: it
-    /// goes to the next waiting getter, or back to the front of the queue.
+    /// Cancel-safe: dropped before it returned `Ready`, it has taken
+    /// nothing. Dropped while waiting, nothing is left behind. Dropped after
+    /// an item was handed to it (woken but not yet polled), the item is not
+    /// lost: it goes to the next waiting getter, or back to the front of the
+    /// queue, where a retried `get` finds it first.
     ///
     /// # Examples
     ///
@@ -339,6 +425,10 @@ impl<T> Queue<T> {
     /// [`QueueEmpty`] if no item is available. Items already handed to a
     /// waiting getter are not available (they still count in
     /// [`len`](Queue::len)): they belong to the getter that waited.
+    ///
+    /// # Panics
+    ///
+    /// As [`get`](Queue::get): only if a putter's waker panics.
     ///
     /// # Examples
     ///
@@ -364,6 +454,12 @@ impl<T> Queue<T> {
     ///
     /// [`TaskDoneError`] if called more times than items were put.
     ///
+    /// # Panics
+    ///
+    /// Only if the waker of a [`join`](Queue::join) it releases panics:
+    /// every other joiner is still woken, then the first such panic is
+    /// raised again here. The item is marked done by then.
+    ///
     /// # Examples
     ///
     /// ```
@@ -386,9 +482,7 @@ impl<T> Queue<T> {
             }
             inner.joiners.take_all()
         };
-        for waker in released {
-            waker.wake();
-        }
+        wake_all(released);
         Ok(())
     }
 
@@ -400,7 +494,7 @@ impl<T> Queue<T> {
     ///
     /// # Cancellation
     ///
-    /// Dropping the future leaves nothing behind.
+    /// Dropping the future leaves nothing behind (see [`Join`]).
     ///
     /// # Examples
     ///
@@ -413,7 +507,9 @@ impl<T> Queue<T> {
     }
 
     /// The number of items in the queue, items already handed to a waiting
-    /// getter (woken, not yet polled) included.
+    /// getter (woken, not yet polled) included. A slot reserved for a
+    /// waiting `put` that was woken holds no item until that put runs, so
+    /// it is not counted here (but see [`is_full`](Queue::is_full)).
     ///
     /// # Examples
     ///
@@ -437,8 +533,12 @@ impl<T> Queue<T> {
         self.len() == 0
     }
 
-    /// Whether a `put` would wait: bounded and holding `maxsize` items.
-    /// Always `false` for an unbounded queue.
+    /// Whether a `put` would wait: bounded, with every one of its `maxsize`
+    /// slots holding an item or reserved for a waiting `put` that was
+    /// woken and has not run yet. Always `false` for an unbounded queue.
+    ///
+    /// So `is_full()` can be `true` while [`len`](Queue::len) is below
+    /// `maxsize`: a slot promised to a waiting put is not free.
     ///
     /// # Examples
     ///
@@ -464,11 +564,15 @@ impl<T> Queue<T> {
     }
 
     /// Parked futures the queue still tracks (getters, putters, joiners,
-    /// and in-transit items). For tests of cancellation.
+    /// in-transit items and reserved slots). For tests of cancellation.
     #[doc(hidden)]
     pub fn waiter_count(&self) -> usize {
         let inner = lock(&self.shared);
-        inner.getters.len() + inner.putters.len() + inner.joiners.len() + inner.handed.len()
+        inner.getters.len()
+            + inner.putters.len()
+            + inner.joiners.len()
+            + inner.handed.len()
+            + inner.reserved
     }
 }
 

@@ -55,8 +55,7 @@ pub trait StreamExt: Stream {
     ///
     /// # Cancellation
     ///
-    /// Dropping the future loses nothing: an item is taken from the stream
-    /// only in the poll that returns it.
+    /// Dropping the future loses nothing (see [`Next`]).
     ///
     /// # Examples
     ///
@@ -149,7 +148,7 @@ pub trait StreamExt: Stream {
     ///
     /// # Cancellation
     ///
-    /// Dropping the future drops the stream and the items gathered so far.
+    /// See [`Collect`]: the items gathered so far are lost.
     ///
     /// # Examples
     ///
@@ -174,8 +173,8 @@ pub trait StreamExt: Stream {
     ///
     /// # Cancellation
     ///
-    /// Dropping the future drops the stream; items not yet pulled are never
-    /// produced.
+    /// See [`ForEach`]: `f` has run on the items pulled so far, and no
+    /// others.
     ///
     /// # Examples
     ///
@@ -201,6 +200,15 @@ pub trait StreamExt: Stream {
 impl<S: Stream + ?Sized> StreamExt for S {}
 
 /// The future returned by [`StreamExt::next`].
+///
+/// # Cancellation
+///
+/// Cancel-safe: it holds nothing but the borrow of the stream, and an item
+/// is taken from the stream only in the poll that returns it. Dropped
+/// before `Ready`, it leaves the stream exactly where that last poll left
+/// it — a generator waiting on a timer keeps waiting — so a later `next()`
+/// carries on and no item is skipped. (Provided the stream itself keeps
+/// nothing it would lose between polls, as every stream here does.)
 ///
 /// # Examples
 ///
@@ -348,6 +356,13 @@ impl<S: Stream> Stream for Take<S> {
 
 /// The future returned by [`StreamExt::collect`].
 ///
+/// # Cancellation
+///
+/// Not cancel-safe: it owns the stream and the collection. Dropped before
+/// `Ready`, it drops both — the items already pulled are lost, and the
+/// stream is dropped wherever it was suspended (a generator's body is
+/// dropped at its `.await`). Items not yet pulled are never produced.
+///
 /// # Examples
 ///
 /// ```
@@ -380,6 +395,14 @@ impl<S: Stream, C: Default + Extend<S::Item>> Future for Collect<S, C> {
 }
 
 /// The future returned by [`StreamExt::for_each`].
+///
+/// # Cancellation
+///
+/// Dropped before `Ready`, it drops the stream wherever it was suspended
+/// and `f` with it. What stays is what `f` did: it has run on every item
+/// pulled so far, in order, and on no other — an item is handed to `f` in
+/// the poll that pulls it, so none is pulled and then lost. Items not yet
+/// pulled are never produced.
 ///
 /// # Examples
 ///

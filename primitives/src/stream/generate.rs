@@ -59,11 +59,11 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
 use futures_core::Stream;
 
+use crate::sync::{Arc, Mutex};
 use crate::waiters::lock;
 
 /// Turns an async closure into a stream: an async generator.
@@ -106,6 +106,11 @@ where
 /// The stream returned by [`generate`].
 ///
 /// `Send` when the closure, its future and `T` are `Send`.
+///
+/// Dropping it drops the generator's body wherever it is suspended,
+/// running its destructors — the async analogue of `aclose()`. No emitted
+/// item is lost by that: each item an `emit` stores is handed out by the
+/// very `poll_next` that ran the `emit`.
 ///
 /// # Examples
 ///
@@ -223,9 +228,9 @@ impl<T> Yielder<T> {
     ///
     /// # Cancellation
     ///
-    /// Dropped before it stored the item (normally: before its first
-    /// poll), `item` is dropped and never produced. Once stored, the item
-    /// is delivered even if the future is then dropped.
+    /// See [`Emit`]: dropped before its first poll, `item` is never
+    /// produced; once polled, it is delivered even if the future is then
+    /// dropped.
     ///
     /// # Examples
     ///
@@ -253,6 +258,23 @@ impl<T> fmt::Debug for Yielder<T> {
 }
 
 /// The future returned by [`Yielder::emit`].
+///
+/// # Cancellation
+///
+/// The item is produced if and only if the `Emit` stored it in the slot,
+/// which its first poll does (step 3 of the protocol in
+/// `stream/generate.rs`):
+///
+/// - dropped before its first poll, it drops its item, which is never
+///   produced;
+/// - dropped after its first poll (the body gave up on it, say in a
+///   `select` whose other branch won), the item is still delivered: it is
+///   already in the slot, and the same `poll_next` hands it to the
+///   consumer. Only the suspension is skipped — the body runs on without
+///   waiting for the consumer to ask again;
+/// - the exception is an `Emit` that found the slot full (two emits polled
+///   concurrently in one body): it still holds its item, and dropped then,
+///   the item is never produced.
 ///
 /// # Examples
 ///
