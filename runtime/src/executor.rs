@@ -46,8 +46,10 @@ use crossbeam_channel::Receiver;
 use crate::mailbox::{take_remote_wake, Remote, Shared};
 use crate::metrics::{Metrics, WakeOrigin};
 use crate::recycle::BlockCache;
+use crate::report::{run_callback, wake_on_loop};
 use crate::task::{lifecycle, TaskRef};
-use crate::time::{Clock, Timers};
+use crate::time::clock::Clock;
+use crate::time::timers::{Action, Timers};
 use crate::trace::{Event, Tracer};
 use crate::waker::with_borrowed_waker;
 
@@ -350,7 +352,15 @@ impl Core {
             let next = self.timers.borrow_mut().pop_expired(now);
             let Some(timer) = next else { break };
             Metrics::count(&self.metrics.timers_fired);
-            timer.fire(self);
+            if let Some(tracer) = &self.tracer {
+                tracer.timer_fired(self.clock.now(), timer.deadline);
+            }
+            match timer.action {
+                Action::Wake(waker) => self.with_wake_origin(WakeOrigin::Timer, || {
+                    wake_on_loop(waker, "a sleep whose timer fired")
+                }),
+                Action::Call(callback, location) => run_callback(callback, location),
+            }
         }
     }
 
@@ -476,7 +486,7 @@ impl Core {
     #[inline]
     pub(crate) fn trace(&self, event: Event, task: TaskRef) {
         if let Some(tracer) = &self.tracer {
-            tracer.task_event(event, task, self.clock.now());
+            tracer.task_event(event, task.trace_name(), self.clock.now());
         }
     }
 
@@ -495,7 +505,7 @@ impl Core {
         started: Option<(std::time::Instant, std::time::Instant)>,
     ) {
         if let (Some(tracer), Some((at, real))) = (&self.tracer, started) {
-            tracer.poll(task, at, real.elapsed());
+            tracer.poll(task.trace_name(), at, real.elapsed());
         }
     }
 }

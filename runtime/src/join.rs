@@ -1,12 +1,11 @@
-//! [`JoinHandle`], the future that resolves to a task's result, and
-//! [`JoinError`], why a task produced no value.
+//! [`JoinHandle`], the future that resolves to a task's result (or a
+//! [`JoinError`], `error.rs`).
 //!
 //! A handle is asyncio's `Task` object seen from outside: await it for the
 //! result, [`cancel`](JoinHandle::cancel) it, or drop it to let the task run
 //! on detached (asyncio keeps tasks alive the same way only while referenced;
 //! spindle keeps them alive until they finish or the runtime shuts down).
 
-use std::any::Any;
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
@@ -14,9 +13,9 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use crate::context;
+use crate::error::JoinError;
 use crate::mailbox::Remote;
-use crate::report::panic_message;
-use crate::task::{Header, OwnedTaskRef, TaskRef, UNREGISTERED};
+use crate::task::{OwnedTaskRef, TaskRef};
 
 /// An owned permission to await, cancel or detach a spawned task.
 ///
@@ -118,119 +117,3 @@ impl<T> fmt::Debug for JoinHandle<T> {
             .finish()
     }
 }
-
-/// Why a task produced no value: it was cancelled, or it panicked.
-///
-/// One pointer wide: every task keeps room for a `Result<T, JoinError>`, and
-/// keeping that small keeps a task allocation in the allocator's fastest
-/// size class (see `task.rs`). The box is only allocated on the error path.
-pub struct JoinError(Box<Inner>);
-
-struct Inner {
-    task: String,
-    repr: Repr,
-}
-
-enum Repr {
-    /// By `JoinHandle::cancel`.
-    Cancelled,
-    /// Because its runtime shut down (was dropped, or `run` returned) first.
-    Shutdown,
-    Panic(Box<dyn Any + Send + 'static>),
-}
-
-impl JoinError {
-    pub(crate) fn cancelled(header: &Header, shutdown: bool) -> JoinError {
-        JoinError(Box::new(Inner {
-            task: describe(header),
-            repr: if shutdown {
-                Repr::Shutdown
-            } else {
-                Repr::Cancelled
-            },
-        }))
-    }
-
-    pub(crate) fn panic(header: &Header, payload: Box<dyn Any + Send + 'static>) -> JoinError {
-        JoinError(Box::new(Inner {
-            task: describe(header),
-            repr: Repr::Panic(payload),
-        }))
-    }
-
-    /// The task was cancelled (by `JoinHandle::cancel` or runtime shutdown).
-    pub fn is_cancelled(&self) -> bool {
-        matches!(self.0.repr, Repr::Cancelled | Repr::Shutdown)
-    }
-
-    /// The task panicked.
-    pub fn is_panic(&self) -> bool {
-        matches!(self.0.repr, Repr::Panic(_))
-    }
-
-    /// The panic payload, to re-raise with `std::panic::resume_unwind`.
-    ///
-    /// # Panics
-    ///
-    /// If the task was cancelled rather than panicking; check
-    /// [`is_panic`](JoinError::is_panic) first or use
-    /// [`try_into_panic`](JoinError::try_into_panic).
-    #[track_caller]
-    pub fn into_panic(self) -> Box<dyn Any + Send + 'static> {
-        self.try_into_panic()
-            .expect("JoinError::into_panic called on a cancelled task's error")
-    }
-
-    /// The panic payload, or the error itself if the task was cancelled.
-    pub fn try_into_panic(self) -> Result<Box<dyn Any + Send + 'static>, JoinError> {
-        if !self.is_panic() {
-            return Err(self);
-        }
-        match self.0.repr {
-            Repr::Panic(payload) => Ok(payload),
-            Repr::Cancelled | Repr::Shutdown => unreachable!("checked just above"),
-        }
-    }
-}
-
-/// How messages name a task: `task 3`, or `task 3 ('worker')`.
-pub(crate) fn describe(header: &Header) -> String {
-    let id = header.id.get();
-    match (&header.name, id) {
-        (None, UNREGISTERED) => "a task spawned through a Handle".to_string(),
-        (Some(name), UNREGISTERED) => format!("task '{name}'"),
-        (Some(name), _) => format!("task {id} ('{name}')"),
-        (None, _) => format!("task {id}"),
-    }
-}
-
-impl fmt::Display for JoinError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.0.repr {
-            Repr::Cancelled => write!(f, "{} was cancelled", self.0.task),
-            Repr::Shutdown => write!(f, "{} was cancelled: its runtime shut down", self.0.task),
-            Repr::Panic(payload) => match panic_message(payload.as_ref()) {
-                Some(message) => write!(f, "{} panicked: {message}", self.0.task),
-                None => write!(f, "{} panicked", self.0.task),
-            },
-        }
-    }
-}
-
-impl fmt::Debug for JoinError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.0.repr {
-            Repr::Cancelled | Repr::Shutdown => write!(f, "JoinError::Cancelled({self})"),
-            Repr::Panic(payload) => {
-                write!(
-                    f,
-                    "JoinError::Panic({}, {:?})",
-                    self.0.task,
-                    panic_message(payload.as_ref()).unwrap_or("...")
-                )
-            }
-        }
-    }
-}
-
-impl std::error::Error for JoinError {}

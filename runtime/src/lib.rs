@@ -1,39 +1,58 @@
 //! spindle's runtime: the executor, the timer wheel and the reactor.
 //!
 //! Users write `use spindle::...`; this crate is re-exported by the facade.
-//! Reading order, from the bottom up:
+//! The modules are declared below in reading order, bottom up: no file
+//! imports one further down the list, except inside the knot of layer 3,
+//! which must be read together (`tests/layering.rs` checks this).
 //!
-//! 1. `task.rs` — one allocation per task, its state machine, the join protocol;
-//! 2. `waker.rs` — local wakes go straight to the ready queue, remote ones
-//!    through the mailbox;
-//! 3. `executor.rs` — the ready queue and one turn of the loop;
-//! 4. `runtime.rs` — `run`, `spawn`, `Runtime`, `Handle`, `yield_now`;
-//! 5. `time/` — the wheel, exact deadlines, `sleep`, `call_later`, `interval`;
-//! 6. `reactor/` and `net/` — readiness on `polling`, TCP and UDP;
-//! 7. `blocking.rs` (`to_thread`), `metrics.rs`, `trace.rs`.
+//! 1. **Leaves**, which import nothing of the runtime: `sync.rs` (the atomics
+//!    loom can stand in for), `report.rs` (panics no task receives),
+//!    `error.rs` (`JoinError`), `metrics.rs`, `recycle.rs` (task memory),
+//!    and in `time/` the wheel (`wheel.rs`) and the clock (`clock.rs`).
+//! 2. **Drivers**: `time/timers.rs` (the wheel plus exact deadlines),
+//!    `reactor/` (readiness on `polling`), `blocking.rs` (the helper-thread
+//!    pool), `trace.rs` (the Chrome trace writer).
+//! 3. **The knot**: `task/` (one allocation per task, its lifecycle, and in
+//!    `task/state.rs` the cross-thread join protocol), `waker.rs`,
+//!    `context.rs` (this thread's runtime), `mailbox.rs` (other threads'
+//!    messages and the sleep handshake) and `executor.rs` (one turn of the
+//!    loop). A waker must reach its own runtime, so these refer to each
+//!    other; read `task/` first.
+//! 4. **The API**: `join.rs` (`JoinHandle`), `runtime.rs` (`run`, `spawn`,
+//!    `Runtime`, `Handle`), `time/` (`sleep`, `call_later`, `interval`),
+//!    `to_thread.rs`.
+//! 5. **`net/`**: TCP and UDP on the reactor.
 
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
 
-mod blocking;
-mod context;
-mod executor;
-mod join;
-mod mailbox;
+// 1. Leaves.
+mod error;
 mod metrics;
-pub mod net;
-mod reactor;
 mod recycle;
 mod report;
-mod runtime;
 mod sync;
-mod task;
-pub mod time;
+// 2. Drivers (the timer driver lives in `time/`, declared with the API).
+mod blocking;
+mod reactor;
 mod trace;
+// 3. The knot.
+mod context;
+mod executor;
+mod mailbox;
+mod task;
 mod waker;
+// 4. The API.
+mod join;
+mod runtime;
+pub mod time;
+mod to_thread;
+// 5. Sockets.
+pub mod net;
 
-pub use blocking::to_thread;
+pub use error::JoinError;
 pub use executor::MAX_POLLS_PER_TURN;
-pub use join::{JoinError, JoinHandle};
+pub use join::JoinHandle;
 pub use metrics::MetricsSnapshot;
 pub use runtime::{run, spawn, spawn_named, yield_now, Builder, Handle, Runtime, YieldNow};
+pub use to_thread::to_thread;

@@ -10,8 +10,6 @@
 use std::cell::Cell;
 use std::time::Duration;
 
-use crate::executor::Core;
-
 /// Where a wake came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum WakeOrigin {
@@ -23,6 +21,18 @@ pub(crate) enum WakeOrigin {
     Timer,
     /// The reactor, for I/O readiness.
     Io,
+}
+
+impl WakeOrigin {
+    /// The name the trace records.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            WakeOrigin::Local => "local",
+            WakeOrigin::Remote => "remote",
+            WakeOrigin::Timer => "timer",
+            WakeOrigin::Io => "io",
+        }
+    }
 }
 
 #[derive(Default)]
@@ -52,10 +62,12 @@ impl Metrics {
         }
     }
 
-    pub(crate) fn snapshot(&self, core: &Core) -> MetricsSnapshot {
+    /// The counters now; `tasks_alive` is the one figure the counters do
+    /// not hold (the executor's task list does).
+    pub(crate) fn snapshot(&self, tasks_alive: usize) -> MetricsSnapshot {
         MetricsSnapshot {
             tasks_spawned: self.spawned.get(),
-            tasks_alive: core.live_tasks() as u64,
+            tasks_alive: tasks_alive as u64,
             tasks_finished: self.finished.get(),
             polls: self.polls.get(),
             wakes_local: self.wakes[WakeOrigin::Local as usize].get(),

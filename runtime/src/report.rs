@@ -13,7 +13,7 @@
 
 use std::any::Any;
 use std::fmt;
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::panic::{catch_unwind, AssertUnwindSafe, Location};
 use std::task::Waker;
 
 /// The panic message, if the payload is a string (as `panic!` makes it).
@@ -36,6 +36,17 @@ pub(crate) fn report_panic(what: fmt::Arguments<'_>, payload: Box<dyn Any + Send
 /// escape into the loop.
 pub(crate) fn drop_payload(payload: Box<dyn Any + Send>) {
     let _ = catch_unwind(AssertUnwindSafe(move || drop(payload)));
+}
+
+/// Runs a loop callback (`call_soon`, `call_later`, `call_at`); a panic is
+/// reported with where the callback was scheduled, and the loop goes on.
+pub(crate) fn run_callback(callback: Box<dyn FnOnce()>, location: &'static Location<'static>) {
+    if let Err(payload) = catch_unwind(AssertUnwindSafe(callback)) {
+        report_panic(
+            format_args!("the callback scheduled at {location}"),
+            payload,
+        );
+    }
 }
 
 /// Wakes `waker` on the loop's behalf; if the waker panics, the panic is

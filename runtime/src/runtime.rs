@@ -20,7 +20,7 @@ use crate::mailbox::{PendingSpawn, Remote, Shared};
 use crate::metrics::MetricsSnapshot;
 use crate::reactor::Reactor;
 use crate::task::{NotSend, TaskRef};
-use crate::time::Clock;
+use crate::time::clock::Clock;
 use crate::trace::Tracer;
 
 /// Runs `future` to completion on a fresh runtime and returns its output,
@@ -119,7 +119,7 @@ impl Runtime {
 
     /// Counters of what this runtime has done so far (see [`MetricsSnapshot`]).
     pub fn metrics(&self) -> MetricsSnapshot {
-        self.core.metrics.snapshot(&self.core)
+        self.core.metrics.snapshot(self.core.live_tasks())
     }
 }
 
@@ -256,7 +256,9 @@ impl Handle {
     /// Counters of what the runtime has done so far. Only the runtime's own
     /// thread can read them while it runs: elsewhere this returns `None`.
     pub fn metrics(&self) -> Option<MetricsSnapshot> {
-        context::with_runtime(self.shared.id, |core| core.metrics.snapshot(core))
+        context::with_runtime(self.shared.id, |core| {
+            core.metrics.snapshot(core.live_tasks())
+        })
     }
 }
 

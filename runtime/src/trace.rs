@@ -28,7 +28,10 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use crate::task::TaskRef;
+use crate::metrics::WakeOrigin;
+
+/// A task as the trace names it: its id and, if it has one, its name.
+pub(crate) type TaskName<'a> = (u64, Option<&'a str>);
 
 /// The lane of the loop itself (tasks use their id + 1).
 const LOOP_LANE: u64 = 0;
@@ -37,7 +40,7 @@ const LOOP_LANE: u64 = 0;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Event {
     Spawn,
-    Wake(crate::metrics::WakeOrigin),
+    Wake(WakeOrigin),
     Finished,
     Panicked,
     Cancelled,
@@ -70,15 +73,15 @@ impl Tracer {
         }
     }
 
-    fn lane(&self, task: TaskRef) -> u64 {
-        let header = task.header();
-        let lane = header.id.get() + 1;
+    /// The lane of task `id`, named on first use.
+    fn lane(&self, (id, name): TaskName<'_>) -> u64 {
+        let lane = id + 1;
         self.lanes
             .borrow_mut()
             .entry(lane)
-            .or_insert_with(|| match &header.name {
-                Some(name) => format!("{name} (task {})", header.id.get()),
-                None => format!("task {}", header.id.get()),
+            .or_insert_with(|| match name {
+                Some(name) => format!("{name} (task {id})"),
+                None => format!("task {id}"),
             });
         lane
     }
@@ -101,13 +104,10 @@ impl Tracer {
         });
     }
 
-    pub(crate) fn task_event(&self, event: Event, task: TaskRef, now: Instant) {
+    pub(crate) fn task_event(&self, event: Event, task: TaskName<'_>, now: Instant) {
         let (name, args) = match event {
             Event::Spawn => ("spawn", String::new()),
-            Event::Wake(origin) => (
-                "wake",
-                format!(r#""origin":"{}""#, format!("{origin:?}").to_lowercase()),
-            ),
+            Event::Wake(origin) => ("wake", format!(r#""origin":"{}""#, origin.as_str())),
             Event::Finished => ("finished", String::new()),
             Event::Panicked => ("panicked", String::new()),
             Event::Cancelled => ("cancelled", String::new()),
@@ -116,31 +116,23 @@ impl Tracer {
         self.push(lane, name, now, None, args);
     }
 
-    pub(crate) fn poll(&self, task: TaskRef, at: Instant, took: Duration) {
+    pub(crate) fn poll(&self, task: TaskName<'_>, at: Instant, took: Duration) {
         let lane = self.lane(task);
         self.push(lane, "poll", at, Some(took), String::new());
     }
 
-    pub(crate) fn timer(&self, fired: bool, at: Instant, deadline: Instant) {
-        if fired {
-            let late = at.saturating_duration_since(deadline).as_secs_f64() * 1e6;
-            self.push(
-                LOOP_LANE,
-                "timer fired",
-                at,
-                None,
-                format!(r#""late_us":{late:.1}"#),
-            );
-        } else {
-            let due = deadline.saturating_duration_since(self.start).as_secs_f64() * 1e6;
-            self.push(
-                LOOP_LANE,
-                "timer cancelled",
-                at,
-                None,
-                format!(r#""was_due_us":{due:.1}"#),
-            );
-        }
+    /// A timer fired at `at`, `late` after its deadline.
+    pub(crate) fn timer_fired(&self, at: Instant, deadline: Instant) {
+        let late = at.saturating_duration_since(deadline).as_secs_f64() * 1e6;
+        let args = format!(r#""late_us":{late:.1}"#);
+        self.push(LOOP_LANE, "timer fired", at, None, args);
+    }
+
+    /// A timer due at `deadline` was cancelled at `at`.
+    pub(crate) fn timer_cancelled(&self, at: Instant, deadline: Instant) {
+        let due = deadline.saturating_duration_since(self.start).as_secs_f64() * 1e6;
+        let args = format!(r#""was_due_us":{due:.1}"#);
+        self.push(LOOP_LANE, "timer cancelled", at, None, args);
     }
 
     /// Virtual time: the loop had nothing to run and jumped its clock.

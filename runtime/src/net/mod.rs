@@ -171,9 +171,26 @@ use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
 
 pub use tcp::{TcpListener, TcpStream};
+
+use crate::context;
+use crate::reactor::Registration;
 pub use udp::UdpSocket;
 
 /// Resolves `addr` with std's blocking resolver (module doc).
+/// Registers `io` with the current runtime's reactor: every socket type
+/// is built through here.
+///
+/// # Panics
+///
+/// Outside of a runtime (message contains `outside of a spindle runtime`).
+#[track_caller]
+fn register<T: std::os::fd::AsFd>(io: T) -> io::Result<Registration<T>> {
+    let reactor = context::expect_core("creating a spindle I/O object", |core| {
+        core.shared.reactor.clone()
+    });
+    Registration::new(io, reactor)
+}
+
 fn resolve(addr: impl ToSocketAddrs) -> io::Result<Vec<SocketAddr>> {
     Ok(addr.to_socket_addrs()?.collect())
 }

@@ -104,7 +104,7 @@ impl TcpListener {
         let listener = std::net::TcpListener::bind(&resolve(addr)?[..])?;
         listener.set_nonblocking(true)?;
         Ok(TcpListener {
-            reg: Registration::new(listener)?,
+            reg: super::register(listener)?,
         })
     }
 
@@ -285,7 +285,7 @@ impl TcpStream {
             Err(error) => return Err(error),
         }
         let stream = TcpStream {
-            reg: Registration::new(std::net::TcpStream::from(socket))?,
+            reg: super::register(std::net::TcpStream::from(socket))?,
         };
         // Writable means the handshake is over; `connected` tells how it went.
         poll_fn(|cx| stream.reg.poll_io(Direction::Write, cx, connected)).await?;
@@ -296,7 +296,7 @@ impl TcpStream {
     fn from_connected(stream: std::net::TcpStream) -> io::Result<TcpStream> {
         stream.set_nonblocking(true)?;
         Ok(TcpStream {
-            reg: Registration::new(stream)?,
+            reg: super::register(stream)?,
         })
     }
 

@@ -68,7 +68,7 @@ impl UdpSocket {
         let socket = std::net::UdpSocket::bind(&resolve(addr)?[..])?;
         socket.set_nonblocking(true)?;
         Ok(UdpSocket {
-            reg: Registration::new(socket)?,
+            reg: super::register(socket)?,
         })
     }
 

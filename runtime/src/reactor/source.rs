@@ -18,7 +18,6 @@ use polling::Event;
 use super::Poller;
 
 use super::Reactor;
-use crate::context;
 
 /// Which readiness a task waits for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -98,21 +97,13 @@ pub(crate) struct Registration<T: AsFd> {
 }
 
 impl<T: AsFd> Registration<T> {
-    /// Registers `io` (which must already be in non-blocking mode) with the
-    /// current runtime's reactor, with no interest yet.
+    /// Registers `io` (which must already be in non-blocking mode) with
+    /// `reactor`, with no interest yet.
     ///
     /// # Errors
     ///
     /// If the poller refuses the descriptor.
-    ///
-    /// # Panics
-    ///
-    /// Outside of a runtime (message contains `outside of a spindle runtime`).
-    #[track_caller]
-    pub(crate) fn new(io: T) -> io::Result<Registration<T>> {
-        let reactor = context::expect_core("creating a spindle I/O object", |core| {
-            core.shared.reactor.clone()
-        });
+    pub(crate) fn new(io: T, reactor: Arc<Reactor>) -> io::Result<Registration<T>> {
         let fd = io.as_fd().as_raw_fd();
         let source = reactor.insert(|key| {
             Arc::new(Source {

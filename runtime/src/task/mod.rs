@@ -136,7 +136,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 use crate::context;
-use crate::join::{describe, JoinError};
+use crate::error::JoinError;
 use crate::mailbox::Shared;
 use crate::recycle::{self, BlockCache};
 use crate::report::{drop_payload, report_panic};
@@ -293,6 +293,12 @@ impl TaskRef {
     pub(crate) fn header(&self) -> &Header {
         // SAFETY: the type invariant: someone holds a reference that keeps the allocation alive.
         unsafe { self.0.as_ref() }
+    }
+
+    /// The task's id and name, as traces show them. Owner thread only.
+    pub(crate) fn trace_name(&self) -> (u64, Option<&str>) {
+        let header = self.header();
+        (header.id.get(), header.name.as_deref())
     }
 
     // ----- owner-thread lifecycle -------------------------------------------------------
@@ -528,7 +534,7 @@ unsafe fn poll<F: Future>(ptr: NonNull<Header>, cx: &mut Context<'_>) -> Poll<bo
         Ok(Poll::Pending) => return Poll::Pending,
         Ok(Poll::Ready(output)) => Ok(output),
         // SAFETY: owner thread, ptr is the live header (caller's contract).
-        Err(payload) => Err(JoinError::panic(unsafe { ptr.as_ref() }, payload)),
+        Err(payload) => Err(JoinError::panic(describe(unsafe { ptr.as_ref() }), payload)),
     };
     let panicked = result.is_err();
     set_finished(stage, result);
@@ -553,7 +559,7 @@ fn empty_stage<F: Future>(stage: &mut Stage<F>) {
 unsafe fn cancel<F: Future>(ptr: NonNull<Header>, shutdown: bool) {
     // SAFETY: see `TaskRef::cancel_future`.
     let (stage, header) = unsafe { (stage::<F>(ptr), ptr.as_ref()) };
-    set_finished(stage, Err(JoinError::cancelled(header, shutdown)));
+    set_finished(stage, Err(JoinError::cancelled(describe(header), shutdown)));
 }
 
 unsafe fn read_output<F: Future>(ptr: NonNull<Header>, out: *mut ()) {
@@ -586,6 +592,17 @@ unsafe fn dealloc<F: Future>(ptr: NonNull<Header>) {
         // just emptied, and this is the one place that frees it.
         unsafe { recycle::free(block, layout, core.map(|core| &core.blocks)) }
     });
+}
+
+/// How messages name a task: `task 3`, or `task 3 ('worker')`.
+pub(crate) fn describe(header: &Header) -> String {
+    let id = header.id.get();
+    match (&header.name, id) {
+        (None, UNREGISTERED) => "a task spawned through a Handle".to_string(),
+        (Some(name), UNREGISTERED) => format!("task '{name}'"),
+        (Some(name), _) => format!("task {id} ('{name}')"),
+        (None, _) => format!("task {id}"),
+    }
 }
 
 /// Marker for types that must stay on one thread.

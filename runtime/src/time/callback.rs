@@ -15,10 +15,11 @@ use std::panic::Location;
 use std::time::{Duration, Instant};
 
 use super::clock::far_future;
-use super::timers::{run_callback, Action, TimerKey};
+use super::timers::{Action, TimerKey};
 use crate::context;
 use crate::join::JoinHandle;
 use crate::metrics::Metrics;
+use crate::report::run_callback;
 use crate::task::NotSend;
 
 /// Runs `f` on the loop as soon as possible: after the tasks that are ready

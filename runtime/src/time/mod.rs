@@ -12,19 +12,17 @@
 //! - `sleep.rs`, `callback.rs`, `interval.rs` — the public API on top.
 
 mod callback;
-mod clock;
+pub(crate) mod clock;
 mod interval;
 mod sleep;
-mod timers;
+pub(crate) mod timers;
 pub(crate) mod wheel;
 
 use std::time::Instant;
 
 pub use callback::{call_at, call_later, call_soon, TimerHandle};
-pub(crate) use clock::Clock;
 pub use interval::{interval, Interval};
 pub use sleep::{sleep, sleep_until, Sleep};
-pub(crate) use timers::Timers;
 
 use crate::context;
 use crate::metrics::Metrics;
@@ -50,7 +48,7 @@ fn cancel_timer(key: timers::TimerKey, runtime: u64) {
         if let Some((action, deadline)) = cancelled {
             Metrics::count(&core.metrics.timers_cancelled);
             if let Some(tracer) = &core.tracer {
-                tracer.timer(false, core.clock.now(), deadline);
+                tracer.timer_cancelled(core.clock.now(), deadline);
             }
             drop(action);
         }

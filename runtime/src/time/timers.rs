@@ -42,15 +42,12 @@
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
-use std::panic::{catch_unwind, AssertUnwindSafe, Location};
+use std::panic::Location;
 use std::task::Waker;
 use std::time::Instant;
 
 use super::clock::{tick_floor, tick_start};
 use super::wheel::{self, Wheel};
-use crate::executor::Core;
-use crate::metrics::WakeOrigin;
-use crate::report::{report_panic, wake_on_loop};
 
 /// What to do when a timer fires.
 pub(crate) enum Action {
@@ -61,36 +58,11 @@ pub(crate) enum Action {
     Call(Box<dyn FnOnce()>, &'static Location<'static>),
 }
 
-/// A timer taken out of the driver, to be carried out by the executor.
+/// A timer taken out of the driver, to be carried out by the executor
+/// (`Core::fire_timers`).
 pub(crate) struct Fired {
-    action: Action,
-    deadline: Instant,
-}
-
-impl Fired {
-    pub(crate) fn fire(self, core: &Core) {
-        if let Some(tracer) = &core.tracer {
-            tracer.timer(true, core.clock.now(), self.deadline);
-        }
-        match self.action {
-            Action::Wake(waker) => core.with_wake_origin(WakeOrigin::Timer, || {
-                wake_on_loop(waker, "a sleep whose timer fired")
-            }),
-            Action::Call(callback, location) => run_callback(callback, location),
-        }
-    }
-}
-
-/// Runs a loop callback. As asyncio's default exception handler does, a
-/// panic is reported on stderr with where the callback was scheduled, and
-/// the loop goes on.
-pub(crate) fn run_callback(callback: Box<dyn FnOnce()>, location: &'static Location<'static>) {
-    if let Err(payload) = catch_unwind(AssertUnwindSafe(callback)) {
-        report_panic(
-            format_args!("the callback scheduled at {location}"),
-            payload,
-        );
-    }
+    pub(crate) action: Action,
+    pub(crate) deadline: Instant,
 }
 
 /// Names one timer entry; stale keys (fired, cancelled) are detected by the
