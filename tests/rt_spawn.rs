@@ -402,3 +402,52 @@ fn spawn_named_name_shows_in_join_error() {
         assert_eq!(spawn_named("fine", async { 5 }).await.unwrap(), 5);
     });
 }
+
+/// Code written against the futures crate's spawning traits runs on
+/// spindle: `SpawnExt::spawn_with_handle` through a `Handle` (any thread),
+/// and `LocalSpawnExt` for futures that are not `Send`.
+#[test]
+fn futures_spawn_traits_spawn_on_spindle() {
+    use futures_util::task::{LocalSpawnExt, SpawnExt};
+
+    let runtime = spindle::Runtime::new().unwrap();
+    let handle = runtime.handle();
+    // From another thread, through `Spawn for Handle`.
+    let remote = std::thread::spawn({
+        let handle = handle.clone();
+        move || handle.spawn_with_handle(async { 6 * 7 }).unwrap()
+    })
+    .join()
+    .unwrap();
+    // Before block_on, through `LocalSpawn for Runtime`; not Send.
+    let shared = std::rc::Rc::new(std::cell::Cell::new(0));
+    let local = runtime
+        .spawn_local_with_handle({
+            let shared = shared.clone();
+            async move { shared.set(shared.get() + 1) }
+        })
+        .unwrap();
+    let (answer, inside) = runtime.block_on(async {
+        // Inside, through `LocalSpawn for Handle` on the runtime's thread.
+        let inside = spindle::Handle::current()
+            .spawn_local_with_handle({
+                let shared = shared.clone();
+                async move {
+                    shared.set(shared.get() + 10);
+                    "local"
+                }
+            })
+            .unwrap();
+        local.await;
+        (remote.await, inside.await)
+    });
+    assert_eq!((answer, inside, shared.get()), (42, "local", 11));
+    // On another thread, `LocalSpawn for Handle` cannot run a !Send task.
+    let refused = std::thread::spawn(move || handle.spawn_local(async {}).is_err())
+        .join()
+        .unwrap();
+    assert!(
+        refused,
+        "LocalSpawn off the runtime's thread must be refused"
+    );
+}

@@ -1,4 +1,4 @@
-//! The executor: the ready queue, the mailbox for other threads, and
+//! The executor: the ready queue, the list of live tasks, and
 //! [`Core::turn`], one turn of the event loop.
 //!
 //! # One turn of the loop
@@ -7,11 +7,15 @@
 //!   ┌─▶ 1. run ready tasks ── at most MAX_POLLS_PER_TURN, in FIFO order
 //!   │   2. drain the mailbox ── wakes, spawns and cancels from other threads
 //!   │   3. fire expired timers ── their wakers push tasks onto the ready queue
-//!   └── 4. poll the reactor ── block until the next timer deadline only if
-//!                              nothing is ready; otherwise check I/O without
-//!                              blocking once 61 polls have passed since the
-//!                              last check
+//!   └── 4. park ── poll the reactor: block until the next timer deadline
+//!                  only if nothing is ready; otherwise check I/O without
+//!                  blocking once 61 polls have passed since the last check
 //! ```
+//!
+//! Step 4 is "parking" throughout: [`Core::park`] decides how long the loop
+//! may wait, `park_virtual` is its virtual-time form, `park_blocking` is the
+//! loop's half of the sleep handshake (`mailbox.rs`), and `poll_reactor` is
+//! the one call into the reactor.
 //!
 //! This mirrors asyncio's `BaseEventLoop._run_once` (which runs the ready
 //! callbacks, then computes a timeout from the nearest timer and calls
@@ -24,9 +28,8 @@
 //!
 //! [`Core`] is everything only the runtime's own thread touches: the ready
 //! queue, the list of live tasks, the timers. It uses `Cell` and `RefCell`,
-//! never a lock. [`Shared`] is the part other threads reach through a task's
-//! header or a `Handle`: the mailbox sender and the flag that says whether the
-//! loop is asleep in the reactor.
+//! never a lock. `Shared` (`mailbox.rs`) is the part other threads reach
+//! through a task's header or a `Handle`: the mailbox and its doorbell.
 //!
 //! # Other threads
 //!
@@ -375,7 +378,7 @@ impl Core {
             // paying it every short turn would dwarf the work of the turn.
             if self.polls_since_io.get() >= MAX_POLLS_PER_TURN && self.shared.reactor.has_waiters()
             {
-                self.react(Some(Duration::ZERO));
+                self.poll_reactor(Some(Duration::ZERO));
             }
             return;
         }
@@ -385,7 +388,7 @@ impl Core {
             } else {
                 // A to_thread job runs: wait for it in real time before any
                 // virtual deadline counts. Its end rouses us (`to_thread`).
-                self.sleep_in_reactor(None, || self.shared.blocking.in_flight() > 0);
+                self.park_blocking(None, || self.shared.blocking.in_flight() > 0);
             }
             return;
         }
@@ -397,16 +400,16 @@ impl Core {
         if timeout == Some(Duration::ZERO) {
             return; // a timer is already due: fire it next turn.
         }
-        self.sleep_in_reactor(timeout, || true);
+        self.park_blocking(timeout, || true);
     }
 
     /// The loop's half of the sleep handshake (module doc): announce the
     /// sleep, then check once more that there is still reason to block — no
     /// message in the mailbox, and `still_needed()` — and only then block in
     /// the reactor for up to `timeout`.
-    fn sleep_in_reactor(&self, timeout: Option<Duration>, still_needed: impl Fn() -> bool) {
+    fn park_blocking(&self, timeout: Option<Duration>, still_needed: impl Fn() -> bool) {
         if self.shared.doorbell.prepare_to_sleep() && still_needed() {
-            self.react(timeout);
+            self.poll_reactor(timeout);
         }
         self.shared.doorbell.awake();
     }
@@ -417,7 +420,7 @@ impl Core {
     /// I/O or another thread can make progress now.
     fn park_virtual(&self) {
         if self.shared.reactor.has_waiters() {
-            self.react(Some(Duration::ZERO));
+            self.poll_reactor(Some(Duration::ZERO));
         }
         self.drain_mailbox();
         if !self.ready.borrow().is_empty() {
@@ -431,11 +434,13 @@ impl Core {
                 }
                 self.clock.advance_to(deadline)
             }
-            None => self.sleep_in_reactor(None, || true),
+            None => self.park_blocking(None, || true),
         }
     }
 
-    fn react(&self, timeout: Option<Duration>) {
+    /// Waits in the reactor for up to `timeout` (zero: just look), waking
+    /// the tasks whose I/O is ready; counted and traced when it blocks.
+    fn poll_reactor(&self, timeout: Option<Duration>) {
         self.polls_since_io.set(0);
         let blocking = timeout != Some(Duration::ZERO);
         let started = blocking.then(std::time::Instant::now);

@@ -96,8 +96,10 @@ impl PendingSpawn {
 impl Drop for PendingSpawn {
     fn drop(&mut self) {
         if let Some(task) = self.0.take() {
-            // This thread is the only one that knows the task: the lifecycle cell
-            // is ours to use even though we are not the owner thread.
+            // No runtime ever saw this task, so this thread is the only one that
+            // knows it: the owner-thread `Cell`s are ours to use although this is
+            // not the owner thread, and the future is `Send` (`Handle::spawn`
+            // demands it), so dropping it here is sound.
             task.set_lifecycle(lifecycle::DONE);
             task.cancel_future(true);
             task.complete();

@@ -22,6 +22,7 @@ use crate::reactor::Reactor;
 use crate::task::{NotSend, TaskRef};
 use crate::time::clock::Clock;
 use crate::trace::Tracer;
+use futures_task::{FutureObj, LocalFutureObj, SpawnError};
 
 /// Runs `future` to completion on a fresh runtime and returns its output,
 /// like `asyncio.run`.
@@ -45,10 +46,12 @@ use crate::trace::Tracer;
 /// [`Runtime::new`]), or if `future` panics.
 #[track_caller]
 pub fn run<F: Future>(future: F) -> F::Output {
-    let runtime = Runtime::builder()
-        .from_env()
-        .build()
-        .unwrap_or_else(|error| panic!("spindle::run could not create its runtime: {error}"));
+    // A `match`, not `unwrap_or_else`: a panic inside a closure would name
+    // this file instead of the caller's line.
+    let runtime = match Runtime::builder().from_env().build() {
+        Ok(runtime) => runtime,
+        Err(error) => panic!("spindle::run could not create its runtime: {error}"),
+    };
     runtime.block_on(future)
 }
 
@@ -153,6 +156,9 @@ impl Drop for Runtime {
 pub struct Builder {
     virtual_time: bool,
     trace: Option<PathBuf>,
+    /// A `SPINDLE_*` variable with a value spindle does not understand,
+    /// reported by `build` rather than silently ignored.
+    env_error: Option<String>,
 }
 
 impl Builder {
@@ -173,11 +179,23 @@ impl Builder {
         self
     }
 
-    /// Applies `SPINDLE_CLOCK=virtual` and `SPINDLE_TRACE=path` from the
-    /// environment, as [`run`] does.
+    /// Applies the environment, as [`run`] does: `SPINDLE_CLOCK=virtual` (or
+    /// `real`, the default) and `SPINDLE_TRACE=path`. An empty variable counts
+    /// as unset. A value spindle does not accept — `SPINDLE_CLOCK=virtal` —
+    /// makes [`build`](Builder::build) fail with an error that names the
+    /// variable and the accepted values, instead of being ignored.
     pub fn from_env(mut self) -> Builder {
-        if std::env::var_os("SPINDLE_CLOCK").is_some_and(|v| v == "virtual") {
-            self.virtual_time = true;
+        if let Some(clock) = std::env::var_os("SPINDLE_CLOCK").filter(|v| !v.is_empty()) {
+            match clock.to_str() {
+                Some("virtual") => self.virtual_time = true,
+                Some("real") => self.virtual_time = false,
+                _ => {
+                    self.env_error = Some(format!(
+                        "SPINDLE_CLOCK={}: the accepted values are `virtual` and `real`",
+                        clock.to_string_lossy()
+                    ))
+                }
+            }
         }
         if let Some(path) = std::env::var_os("SPINDLE_TRACE").filter(|p| !p.is_empty()) {
             self.trace = Some(PathBuf::from(path));
@@ -189,8 +207,13 @@ impl Builder {
     ///
     /// # Errors
     ///
-    /// When the operating system refuses to create the poller.
+    /// `InvalidInput` when [`from_env`](Builder::from_env) found a
+    /// `SPINDLE_*` variable with a value it does not accept; otherwise when
+    /// the operating system refuses to create the poller.
     pub fn build(self) -> io::Result<Runtime> {
+        if let Some(message) = self.env_error {
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, message));
+        }
         let reactor = Arc::new(Reactor::new()?);
         let (sender, receiver) = crossbeam_channel::unbounded();
         let shared = Arc::new(Shared::new(sender, reactor, BlockingPool::new()));
@@ -262,6 +285,46 @@ impl Handle {
     }
 }
 
+/// `futures::task::SpawnExt` on spindle: `handle.spawn(fut)` from the
+/// futures crate spawns through [`Handle::spawn`], from any thread. The
+/// task is detached; `SpawnExt::spawn_with_handle` gives a handle to await.
+///
+/// # Errors
+///
+/// Never: a runtime that has shut down drops the future (as
+/// [`Handle::spawn`] does), which `Spawn` cannot report.
+impl futures_task::Spawn for Handle {
+    fn spawn_obj(&self, future: FutureObj<'static, ()>) -> Result<(), SpawnError> {
+        drop(Handle::spawn(self, future));
+        Ok(())
+    }
+}
+
+/// `futures::task::LocalSpawnExt` on spindle: spawns a future that need
+/// not be `Send`, as [`spawn`] does. It only works on the runtime's own
+/// thread while the runtime runs (inside `block_on`), where `!Send` tasks
+/// live.
+///
+/// # Errors
+///
+/// `SpawnError::shutdown()` on any other thread, or outside `block_on`.
+impl futures_task::LocalSpawn for Handle {
+    fn spawn_local_obj(&self, future: LocalFutureObj<'static, ()>) -> Result<(), SpawnError> {
+        context::with_runtime(self.shared.id, |core| drop(spawn_on(core, future, None)))
+            .ok_or_else(SpawnError::shutdown)
+    }
+}
+
+/// Spawns onto this runtime from its own thread, before or between
+/// `block_on` calls; the task first runs at the next `block_on`. (A
+/// `Runtime` is not `Send`, so this is always its own thread.)
+impl futures_task::LocalSpawn for Runtime {
+    fn spawn_local_obj(&self, future: LocalFutureObj<'static, ()>) -> Result<(), SpawnError> {
+        drop(spawn_on(&self.core, future, None));
+        Ok(())
+    }
+}
+
 impl std::fmt::Debug for Handle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Handle").finish_non_exhaustive()
@@ -318,12 +381,19 @@ where
 
 #[track_caller]
 fn spawn_inner<F: Future + 'static>(future: F, name: Option<&str>) -> JoinHandle<F::Output> {
-    context::expect_core("spawn", |core| {
-        let task = TaskRef::new(future, core.shared.clone(), name, Some(&core.blocks));
-        core.spawn(task);
-        // SAFETY: a fresh task whose output is F::Output; the handle takes its HANDLE reference.
-        unsafe { JoinHandle::new(task) }
-    })
+    context::expect_core("spawn", |core| spawn_on(core, future, name))
+}
+
+/// Spawns `future` on `core`'s runtime (its own thread).
+fn spawn_on<F: Future + 'static>(
+    core: &Core,
+    future: F,
+    name: Option<&str>,
+) -> JoinHandle<F::Output> {
+    let task = TaskRef::new(future, core.shared.clone(), name, Some(&core.blocks));
+    core.spawn(task);
+    // SAFETY: a fresh task whose output is F::Output; the handle takes its HANDLE reference.
+    unsafe { JoinHandle::new(task) }
 }
 
 /// Lets every other ready task run once before the caller continues, like

@@ -292,6 +292,7 @@ impl<T> Queue<T> {
     /// assert!(queue.is_full());
     /// assert_eq!(queue.put_nowait('b').unwrap_err().into_inner(), 'b');
     /// ```
+    #[track_caller]
     pub fn bounded(maxsize: usize) -> Queue<T> {
         assert!(
             maxsize > 0,

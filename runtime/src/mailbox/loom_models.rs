@@ -59,7 +59,7 @@ impl World {
 
     /// The loop, until the task has seen `goal`: drain the mailbox
     /// (`Core::drain_mail`), poll the task, and block when there is nothing
-    /// to do (`Core::sleep_in_reactor`).
+    /// to do (`Core::park_blocking`).
     fn run_loop(&self, goal: usize) {
         let mut seen = 0;
         while seen != goal {

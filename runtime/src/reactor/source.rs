@@ -48,8 +48,12 @@ impl Source {
     }
 
     fn fd(&self) -> BorrowedFd<'_> {
-        // SAFETY: the field's invariant: the descriptor is open while the Source is
-        // reachable from the reactor or from its Registration, our only callers.
+        // SAFETY: the field's invariant, for each of the two callers. The reactor's
+        // `wait` reaches a Source only through the slab while it holds the
+        // `Reactor::sources` lock; `Registration::drop` takes that same lock to
+        // remove the Source before `io` closes the descriptor, so it is open for
+        // the whole time the lock is held. `register` is called through a live
+        // `Registration`, whose `io` owns the open descriptor.
         unsafe { BorrowedFd::borrow_raw(self.fd) }
     }
 

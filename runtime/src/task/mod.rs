@@ -81,7 +81,11 @@
 //!
 //! `spawn` accepts futures that are not `Send`. That is sound because the
 //! future is touched in exactly three places, all on the owner thread:
-//! `run_task` (poll), `cancel_now` (drop), and shutdown (drop). The owner
+//! `run_task` (poll), `cancel_now` (drop), and shutdown (drop). (A fourth,
+//! `PendingSpawn::drop` in `mailbox.rs`, drops the future of a task whose
+//! `Handle::spawn` message never reached its runtime, on whatever thread
+//! drops the message: sound because `Handle::spawn` requires the future to
+//! be `Send`, and because no runtime ever saw that task.) The owner
 //! reference is only released after the future has been dropped, so the last
 //! reference, which may be released on any thread, frees an allocation whose
 //! stage is already empty. The output is dropped either by the owner thread or

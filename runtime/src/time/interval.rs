@@ -39,6 +39,7 @@ use super::sleep::{sleep_until, Sleep};
 ///
 /// If `period` is zero (a stream that never waits would starve the loop's
 /// timers).
+#[track_caller]
 pub fn interval(period: Duration) -> Interval {
     assert!(
         !period.is_zero(),

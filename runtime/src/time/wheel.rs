@@ -57,7 +57,8 @@
 //!   production wheel avoids the list altogether: tokio files such deadlines in its top level,
 //!   where they are re-filed each time that level comes round.
 //! - The slab never shrinks: a burst of a million timers keeps its memory until the wheel drops.
-//! - The wheel is single-threaded (`&mut self` everywhere); the driver puts it behind its lock.
+//! - The wheel is single-threaded (`&mut self` everywhere); the driver keeps it
+//!   in the executor's `RefCell`, on the runtime's own thread.
 
 use std::mem;
 
