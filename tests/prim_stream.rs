@@ -362,3 +362,27 @@ fn a_dropped_for_each_has_run_f_on_exactly_the_items_pulled() {
     gate.set(); // nobody waits any more
     assert_eq!((seen.get(), gate.waiter_count()), (2, 0));
 }
+
+/// Adapters keep their inner stream inline (pin projection), not behind a
+/// box: a chain of adapters is one value the size of its parts, and an
+/// adapter is `Unpin` exactly when its stream is.
+#[test]
+fn adapters_hold_their_stream_inline() {
+    use std::mem::size_of;
+    type Inner = stream::Iter<std::array::IntoIter<u64, 8>>;
+    let chain = stream::iter([0u64; 8]).map(|n| n + 1).take(3);
+    let inner = size_of::<Inner>();
+    assert!(
+        inner > size_of::<usize>() * 8,
+        "the inner stream holds the array"
+    );
+    assert!(
+        size_of_val(&chain) >= inner,
+        "{} bytes cannot hold a {inner}-byte stream inline",
+        size_of_val(&chain)
+    );
+    fn is_unpin<T: Unpin>(_: &T) {}
+    is_unpin(&chain);
+    let out: Vec<u64> = block_on(chain.collect());
+    assert_eq!(out, [1, 1, 1]);
+}

@@ -6,21 +6,22 @@
 //! outermost stream or future is polled: adapters are lazy, like
 //! iterators.
 //!
-//! # Pinning, and the one box per adapter
+//! # Pinning: the inner stream stays inline
 //!
 //! `poll_next` takes `Pin<&mut Self>`: a stream may hold self-references
-//! (an `async` block inside [`generate`](super::generate) can), so it must
-//! not move once polled. An adapter that owns such a stream must keep it
-//! pinned and still reach it from its own `Pin<&mut Self>` — *pin
-//! projection*. Doing that inline needs `unsafe` (or the `pin-project`
-//! macros, which generate it). This crate forbids `unsafe`, so each
-//! adapter instead boxes its inner stream once, at construction:
-//! `Pin<Box<S>>` can be polled through a plain `&mut`. The cost is one
-//! allocation per adapter, not per item; the gain is that every adapter
-//! and consumer works on every stream, `Unpin` or not. Only
-//! [`next`](StreamExt::next) asks for `Unpin`, because it borrows the
-//! stream instead of owning it — `Box::pin` (or `std::pin::pin!`) any
-//! stream that is not.
+//! (an `async` block can), so it must not move once polled. An adapter that
+//! owns such a stream must keep it pinned and still reach it from its own
+//! `Pin<&mut Self>` — *pin projection*: from `Pin<&mut Map>` get
+//! `Pin<&mut S>` for the stream and a plain `&mut F` for the closure.
+//! Written by hand that needs `unsafe`; this crate forbids `unsafe` and
+//! uses `pin-project-lite`'s `pin_project!` macro instead (as `timeout`
+//! does), which generates the projection and proves it sound: a field
+//! marked `#[pin]` is only ever reached pinned, and the adapter is `Unpin`
+//! exactly when that field is. So the inner stream lives inside the
+//! adapter, with no allocation: `iter(..).map(f).filter(p)` is one value.
+//! Only [`next`](StreamExt::next) asks for `Unpin`, because it borrows the
+//! stream instead of owning it — pin a stream that is not with
+//! `std::pin::pin!(s)` (or `Box::pin(s)`).
 
 use std::fmt;
 use std::future::Future;
@@ -28,6 +29,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use futures_core::Stream;
+use pin_project_lite::pin_project;
 
 /// The everyday stream methods, implemented for every [`Stream`].
 ///
@@ -93,10 +95,7 @@ pub trait StreamExt: Stream {
         Self: Sized,
         F: FnMut(Self::Item) -> U,
     {
-        Map {
-            stream: Box::pin(self),
-            f,
-        }
+        Map { stream: self, f }
     }
 
     /// Keeps only the items for which `predicate` returns `true`.
@@ -117,7 +116,7 @@ pub trait StreamExt: Stream {
         F: FnMut(&Self::Item) -> bool,
     {
         Filter {
-            stream: Box::pin(self),
+            stream: self,
             predicate,
         }
     }
@@ -138,7 +137,7 @@ pub trait StreamExt: Stream {
         Self: Sized,
     {
         Take {
-            stream: Box::pin(self),
+            stream: self,
             remaining: n,
         }
     }
@@ -164,7 +163,7 @@ pub trait StreamExt: Stream {
         C: Default + Extend<Self::Item>,
     {
         Collect {
-            stream: Box::pin(self),
+            stream: self,
             collection: C::default(),
         }
     }
@@ -190,10 +189,7 @@ pub trait StreamExt: Stream {
         Self: Sized,
         F: FnMut(Self::Item),
     {
-        ForEach {
-            stream: Box::pin(self),
-            f,
-        }
+        ForEach { stream: self, f }
     }
 }
 
@@ -232,36 +228,32 @@ impl<S: Stream + Unpin + ?Sized> Future for Next<'_, S> {
     }
 }
 
-/// The stream returned by [`StreamExt::map`].
-///
-/// # Examples
-///
-/// ```
-/// use spindle_primitives::stream::{self, Map, StreamExt};
-///
-/// let doubled: Map<_, _> = stream::iter([1, 2]).map(|n| n * 2);
-/// let v: Vec<i32> = futures_executor::block_on(doubled.collect());
-/// assert_eq!(v, [2, 4]);
-/// ```
-#[must_use = "streams do nothing unless polled"]
-pub struct Map<S, F> {
-    stream: Pin<Box<S>>,
-    f: F,
+pin_project! {
+    /// The stream returned by [`StreamExt::map`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use spindle_primitives::stream::{self, Map, StreamExt};
+    ///
+    /// let doubled: Map<_, _> = stream::iter([1, 2]).map(|n| n * 2);
+    /// let v: Vec<i32> = futures_executor::block_on(doubled.collect());
+    /// assert_eq!(v, [2, 4]);
+    /// ```
+    #[must_use = "streams do nothing unless polled"]
+    pub struct Map<S, F> {
+        #[pin]
+        stream: S,
+        f: F,
+    }
 }
-
-// `f` is never pinned and `stream` is behind a box, so the adapter is
-// `Unpin` whatever `S` and `F` are (a safe impl). Same for those below.
-impl<S, F> Unpin for Map<S, F> {}
 
 impl<S: Stream, U, F: FnMut(S::Item) -> U> Stream for Map<S, F> {
     type Item = U;
 
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<U>> {
-        let this = &mut *self;
-        this.stream
-            .as_mut()
-            .poll_next(cx)
-            .map(|item| item.map(&mut this.f))
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<U>> {
+        let this = self.project();
+        this.stream.poll_next(cx).map(|item| item.map(this.f))
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
@@ -269,30 +261,31 @@ impl<S: Stream, U, F: FnMut(S::Item) -> U> Stream for Map<S, F> {
     }
 }
 
-/// The stream returned by [`StreamExt::filter`].
-///
-/// # Examples
-///
-/// ```
-/// use spindle_primitives::stream::{self, Filter, StreamExt};
-///
-/// let big: Filter<_, _> = stream::iter([1, 20, 3, 40]).filter(|n| *n > 10);
-/// let v: Vec<i32> = futures_executor::block_on(big.collect());
-/// assert_eq!(v, [20, 40]);
-/// ```
-#[must_use = "streams do nothing unless polled"]
-pub struct Filter<S, F> {
-    stream: Pin<Box<S>>,
-    predicate: F,
+pin_project! {
+    /// The stream returned by [`StreamExt::filter`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use spindle_primitives::stream::{self, Filter, StreamExt};
+    ///
+    /// let big: Filter<_, _> = stream::iter([1, 20, 3, 40]).filter(|n| *n > 10);
+    /// let v: Vec<i32> = futures_executor::block_on(big.collect());
+    /// assert_eq!(v, [20, 40]);
+    /// ```
+    #[must_use = "streams do nothing unless polled"]
+    pub struct Filter<S, F> {
+        #[pin]
+        stream: S,
+        predicate: F,
+    }
 }
-
-impl<S, F> Unpin for Filter<S, F> {}
 
 impl<S: Stream, F: FnMut(&S::Item) -> bool> Stream for Filter<S, F> {
     type Item = S::Item;
 
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<S::Item>> {
-        let this = &mut *self;
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<S::Item>> {
+        let mut this = self.project();
         // Skip rejected items without returning: `Pending` here would need
         // a wake-up we have no reason to arrange. (An always-ready inner
         // stream that rejects forever therefore never yields — as with
@@ -310,35 +303,39 @@ impl<S: Stream, F: FnMut(&S::Item) -> bool> Stream for Filter<S, F> {
     }
 }
 
-/// The stream returned by [`StreamExt::take`].
-///
-/// # Examples
-///
-/// ```
-/// use spindle_primitives::stream::{self, StreamExt, Take};
-///
-/// let two: Take<_> = stream::iter(['a', 'b', 'c']).take(2);
-/// let v: Vec<char> = futures_executor::block_on(two.collect());
-/// assert_eq!(v, ['a', 'b']);
-/// ```
-#[must_use = "streams do nothing unless polled"]
-pub struct Take<S> {
-    stream: Pin<Box<S>>,
-    remaining: usize,
+pin_project! {
+    /// The stream returned by [`StreamExt::take`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use spindle_primitives::stream::{self, StreamExt, Take};
+    ///
+    /// let two: Take<_> = stream::iter(['a', 'b', 'c']).take(2);
+    /// let v: Vec<char> = futures_executor::block_on(two.collect());
+    /// assert_eq!(v, ['a', 'b']);
+    /// ```
+    #[must_use = "streams do nothing unless polled"]
+    pub struct Take<S> {
+        #[pin]
+        stream: S,
+        remaining: usize,
+    }
 }
 
 impl<S: Stream> Stream for Take<S> {
     type Item = S::Item;
 
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<S::Item>> {
-        if self.remaining == 0 {
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<S::Item>> {
+        let this = self.project();
+        if *this.remaining == 0 {
             return Poll::Ready(None);
         }
-        let next = self.stream.as_mut().poll_next(cx);
+        let next = this.stream.poll_next(cx);
         match next {
-            Poll::Ready(Some(_)) => self.remaining -= 1,
+            Poll::Ready(Some(_)) => *this.remaining -= 1,
             // The inner stream ended early: end too, for good.
-            Poll::Ready(None) => self.remaining = 0,
+            Poll::Ready(None) => *this.remaining = 0,
             Poll::Pending => {}
         }
         next
@@ -354,79 +351,81 @@ impl<S: Stream> Stream for Take<S> {
     }
 }
 
-/// The future returned by [`StreamExt::collect`].
-///
-/// # Cancellation
-///
-/// Not cancel-safe: it owns the stream and the collection. Dropped before
-/// `Ready`, it drops both — the items already pulled are lost, and the
-/// stream is dropped wherever it was suspended (a generator's body is
-/// dropped at its `.await`). Items not yet pulled are never produced.
-///
-/// # Examples
-///
-/// ```
-/// use spindle_primitives::stream::{self, Collect, StreamExt};
-///
-/// let all: Collect<_, Vec<u8>> = stream::iter(1..=3).collect();
-/// assert_eq!(futures_executor::block_on(all), [1, 2, 3]);
-/// ```
-#[must_use = "futures do nothing unless you `.await` or poll them"]
-pub struct Collect<S, C> {
-    stream: Pin<Box<S>>,
-    collection: C,
+pin_project! {
+    /// The future returned by [`StreamExt::collect`].
+    ///
+    /// # Cancellation
+    ///
+    /// Not cancel-safe: it owns the stream and the collection. Dropped before
+    /// `Ready`, it drops both — the items already pulled are lost, and the
+    /// stream is dropped wherever it was suspended (a generator's body is
+    /// dropped at its `.await`). Items not yet pulled are never produced.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use spindle_primitives::stream::{self, Collect, StreamExt};
+    ///
+    /// let all: Collect<_, Vec<u8>> = stream::iter(1..=3).collect();
+    /// assert_eq!(futures_executor::block_on(all), [1, 2, 3]);
+    /// ```
+    #[must_use = "futures do nothing unless you `.await` or poll them"]
+    pub struct Collect<S, C> {
+        #[pin]
+        stream: S,
+        collection: C,
+    }
 }
-
-impl<S, C> Unpin for Collect<S, C> {}
 
 impl<S: Stream, C: Default + Extend<S::Item>> Future for Collect<S, C> {
     type Output = C;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<C> {
-        let this = &mut *self;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<C> {
+        let mut this = self.project();
         loop {
             match this.stream.as_mut().poll_next(cx) {
                 Poll::Ready(Some(item)) => this.collection.extend(Some(item)),
-                Poll::Ready(None) => return Poll::Ready(std::mem::take(&mut this.collection)),
+                Poll::Ready(None) => return Poll::Ready(std::mem::take(this.collection)),
                 Poll::Pending => return Poll::Pending,
             }
         }
     }
 }
 
-/// The future returned by [`StreamExt::for_each`].
-///
-/// # Cancellation
-///
-/// Dropped before `Ready`, it drops the stream wherever it was suspended
-/// and `f` with it. What stays is what `f` did: it has run on every item
-/// pulled so far, in order, and on no other — an item is handed to `f` in
-/// the poll that pulls it, so none is pulled and then lost. Items not yet
-/// pulled are never produced.
-///
-/// # Examples
-///
-/// ```
-/// use spindle_primitives::stream::{self, ForEach, StreamExt};
-///
-/// let mut sum = 0;
-/// let run: ForEach<_, _> = stream::iter(1..=3).for_each(|n| sum += n);
-/// futures_executor::block_on(run);
-/// assert_eq!(sum, 6);
-/// ```
-#[must_use = "futures do nothing unless you `.await` or poll them"]
-pub struct ForEach<S, F> {
-    stream: Pin<Box<S>>,
-    f: F,
+pin_project! {
+    /// The future returned by [`StreamExt::for_each`].
+    ///
+    /// # Cancellation
+    ///
+    /// Dropped before `Ready`, it drops the stream wherever it was suspended
+    /// and `f` with it. What stays is what `f` did: it has run on every item
+    /// pulled so far, in order, and on no other — an item is handed to `f` in
+    /// the poll that pulls it, so none is pulled and then lost. Items not yet
+    /// pulled are never produced.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use spindle_primitives::stream::{self, ForEach, StreamExt};
+    ///
+    /// let mut sum = 0;
+    /// let run: ForEach<_, _> = stream::iter(1..=3).for_each(|n| sum += n);
+    /// futures_executor::block_on(run);
+    /// assert_eq!(sum, 6);
+    /// ```
+    #[must_use = "futures do nothing unless you `.await` or poll them"]
+    pub struct ForEach<S, F> {
+        #[pin]
+        stream: S,
+        f: F,
+    }
 }
-
-impl<S, F> Unpin for ForEach<S, F> {}
 
 impl<S: Stream, F: FnMut(S::Item)> Future for ForEach<S, F> {
     type Output = ();
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let this = &mut *self;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let mut this = self.project();
         loop {
             match this.stream.as_mut().poll_next(cx) {
                 Poll::Ready(Some(item)) => (this.f)(item),
