@@ -53,7 +53,7 @@ use crate::waiters::{lock, refresh_waker, wake_all, WaiterList};
 /// # Examples
 ///
 /// ```
-/// use spindle_primitives::Event;
+/// use spindle::Event;
 ///
 /// let ready = Event::new();
 /// let waiter = {
@@ -88,7 +88,7 @@ impl Event {
     /// # Examples
     ///
     /// ```
-    /// let event = spindle_primitives::Event::new();
+    /// let event = spindle::Event::new();
     /// assert!(!event.is_set());
     /// ```
     pub fn new() -> Event {
@@ -110,7 +110,7 @@ impl Event {
     /// # Examples
     ///
     /// ```
-    /// let event = spindle_primitives::Event::new();
+    /// let event = spindle::Event::new();
     /// event.set();
     /// assert!(event.is_set());
     /// ```
@@ -135,7 +135,7 @@ impl Event {
     /// # Examples
     ///
     /// ```
-    /// let event = spindle_primitives::Event::new();
+    /// let event = spindle::Event::new();
     /// event.set();
     /// event.clear();
     /// assert!(!event.is_set());
@@ -149,7 +149,7 @@ impl Event {
     /// # Examples
     ///
     /// ```
-    /// let event = spindle_primitives::Event::new();
+    /// let event = spindle::Event::new();
     /// assert!(!event.is_set());
     /// ```
     pub fn is_set(&self) -> bool {
@@ -166,7 +166,7 @@ impl Event {
     /// # Examples
     ///
     /// ```
-    /// let event = spindle_primitives::Event::new();
+    /// let event = spindle::Event::new();
     /// event.set();
     /// futures_executor::block_on(event.wait()); // already set: returns at once
     /// ```
@@ -208,7 +208,7 @@ impl fmt::Debug for Event {
 /// # Examples
 ///
 /// ```
-/// use spindle_primitives::{event::Wait, Event};
+/// use spindle::{event::Wait, Event};
 ///
 /// let event = Event::new();
 /// let wait: Wait<'_> = event.wait();

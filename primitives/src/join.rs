@@ -84,7 +84,7 @@ use crate::waiters::{lock, refresh_waker, wake};
 /// # Examples
 ///
 /// ```
-/// use spindle_primitives::join_all;
+/// use spindle::join_all;
 ///
 /// let squares = join_all((1..=3).map(|n| async move { n * n }));
 /// assert_eq!(futures_executor::block_on(squares), vec![1, 4, 9]);
@@ -142,9 +142,9 @@ where
 /// # Examples
 ///
 /// ```
-/// use spindle_primitives::JoinAll;
+/// use spindle::JoinAll;
 ///
-/// let all: JoinAll<_> = spindle_primitives::join_all(['a', 'b'].map(std::future::ready));
+/// let all: JoinAll<_> = spindle::join_all(['a', 'b'].map(std::future::ready));
 /// assert_eq!(futures_executor::block_on(all), ['a', 'b']);
 /// ```
 #[must_use = "futures do nothing unless you `.await` or poll them"]
@@ -295,7 +295,7 @@ impl<F: Future> fmt::Debug for JoinAll<F> {
 /// # Examples
 ///
 /// ```
-/// use spindle_primitives::join;
+/// use spindle::join;
 ///
 /// let (n, s) = futures_executor::block_on(join!(async { 1 + 1 }, async { "two" }));
 /// assert_eq!((n, s), (2, "two"));

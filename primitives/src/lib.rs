@@ -23,6 +23,12 @@
 //! `unsafe` at all. The one exception to "any executor" is [`timeout`],
 //! which needs spindle's timer wheel.
 //!
+//! The doc examples say so too: they are written with `spindle::` paths,
+//! as users read them through the facade, but most run on
+//! `futures_executor::block_on`, a foreign executor, on purpose — each one
+//! shows that its primitive needs no spindle runtime. In a spindle program,
+//! write `spindle::run(async { ... })` where they write `block_on`.
+//!
 //! Three rules recur in every file: *collect wakers under the lock and
 //! wake them after releasing it*; *wake every one of them even if one
 //! panics*, and raise that panic only afterwards, in the caller that woke;
@@ -40,7 +46,7 @@
 //! A producer and a consumer, run concurrently by `join!`:
 //!
 //! ```
-//! use spindle_primitives::{join, Queue};
+//! use spindle::{join, Queue};
 //!
 //! let queue = Queue::new();
 //! let producer = async {

@@ -27,10 +27,10 @@ use spindle_runtime::time::{now, sleep_until, Sleep};
 ///
 /// ```
 /// use std::time::Duration;
-/// use spindle_primitives::timeout;
-/// use spindle_runtime::time::sleep;
+/// use spindle::timeout;
+/// use spindle::time::sleep;
 ///
-/// spindle_runtime::run(async {
+/// spindle::run(async {
 ///     let slow = timeout(Duration::from_millis(10), sleep(Duration::from_secs(5))).await;
 ///     assert!(slow.is_err());
 ///     let fast = timeout(Duration::ZERO, async { 42 }).await;
@@ -61,10 +61,10 @@ pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
 ///
 /// ```
 /// use std::time::Duration;
-/// use spindle_primitives::timeout_at;
-/// use spindle_runtime::time::{now, sleep};
+/// use spindle::timeout_at;
+/// use spindle::time::{now, sleep};
 ///
-/// spindle_runtime::run(async {
+/// spindle::run(async {
 ///     let deadline = now() + Duration::from_millis(10);
 ///     assert!(timeout_at(deadline, sleep(Duration::from_secs(5))).await.is_err());
 /// });
@@ -89,9 +89,9 @@ pin_project! {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use spindle_primitives::{timeout, Timeout};
+    /// use spindle::{timeout, Timeout};
     ///
-    /// spindle_runtime::run(async {
+    /// spindle::run(async {
     ///     let limited: Timeout<_> = timeout(Duration::from_secs(1), async { "done" });
     ///     assert_eq!(limited.await, Ok("done"));
     /// });

@@ -25,8 +25,8 @@ use crate::task::{OwnedTaskRef, TaskRef};
 /// # Examples
 ///
 /// ```
-/// let answer = spindle_runtime::run(async {
-///     let handle = spindle_runtime::spawn(async { 6 * 7 });
+/// let answer = spindle::run(async {
+///     let handle = spindle::spawn(async { 6 * 7 });
 ///     handle.await.unwrap()
 /// });
 /// assert_eq!(answer, 42);

@@ -35,7 +35,7 @@ use futures_task::{FutureObj, LocalFutureObj, SpawnError};
 /// # Examples
 ///
 /// ```
-/// let greeting = spindle_runtime::run(async { "hello" });
+/// let greeting = spindle::run(async { "hello" });
 /// assert_eq!(greeting, "hello");
 /// ```
 ///
@@ -60,7 +60,7 @@ pub fn run<F: Future>(future: F) -> F::Output {
 /// # Examples
 ///
 /// ```
-/// let runtime = spindle_runtime::Runtime::new()?;
+/// let runtime = spindle::Runtime::new()?;
 /// let four = runtime.block_on(async { 2 + 2 });
 /// assert_eq!(four, 4);
 /// # std::io::Result::Ok(())
@@ -143,11 +143,11 @@ impl Drop for Runtime {
 /// ```
 /// use std::time::Duration;
 ///
-/// let runtime = spindle_runtime::Runtime::builder().virtual_time(true).build()?;
+/// let runtime = spindle::Runtime::builder().virtual_time(true).build()?;
 /// let waited = runtime.block_on(async {
-///     let start = spindle_runtime::time::now();
-///     spindle_runtime::time::sleep(Duration::from_secs(3600)).await;
-///     spindle_runtime::time::now() - start
+///     let start = spindle::time::now();
+///     spindle::time::sleep(Duration::from_secs(3600)).await;
+///     spindle::time::now() - start
 /// });
 /// assert_eq!(waited, Duration::from_secs(3600)); // at once, in virtual time
 /// # std::io::Result::Ok(())
@@ -231,7 +231,7 @@ impl Builder {
 /// # Examples
 ///
 /// ```
-/// let runtime = spindle_runtime::Runtime::new()?;
+/// let runtime = spindle::Runtime::new()?;
 /// let handle = runtime.handle();
 /// let from_thread = std::thread::spawn(move || handle.spawn(async { "sent from a thread" }))
 ///     .join()
@@ -338,9 +338,9 @@ impl std::fmt::Debug for Handle {
 /// # Examples
 ///
 /// ```
-/// spindle_runtime::run(async {
+/// spindle::run(async {
 ///     let shared = std::rc::Rc::new(5); // not Send, and that is fine
-///     let handle = spindle_runtime::spawn(async move { *shared * 2 });
+///     let handle = spindle::spawn(async move { *shared * 2 });
 ///     assert_eq!(handle.await.unwrap(), 10);
 /// });
 /// ```
@@ -361,8 +361,8 @@ where
 /// # Examples
 ///
 /// ```
-/// spindle_runtime::run(async {
-///     let handle = spindle_runtime::spawn_named("worker", async { panic!("boom") });
+/// spindle::run(async {
+///     let handle = spindle::spawn_named("worker", async { panic!("boom") });
 ///     let error = handle.await.unwrap_err();
 ///     assert!(error.to_string().contains("'worker'"));
 /// });
@@ -402,9 +402,9 @@ fn spawn_on<F: Future + 'static>(
 /// # Examples
 ///
 /// ```
-/// spindle_runtime::run(async {
-///     let other = spindle_runtime::spawn(async { "ran" });
-///     spindle_runtime::yield_now().await; // `other` runs here
+/// spindle::run(async {
+///     let other = spindle::spawn(async { "ran" });
+///     spindle::yield_now().await; // `other` runs here
 ///     assert!(other.is_finished());
 /// });
 /// ```

@@ -25,8 +25,8 @@ use crate::join::JoinHandle;
 /// # Examples
 ///
 /// ```
-/// spindle_runtime::run(async {
-///     let sum = spindle_runtime::to_thread(|| (1..=100u32).sum::<u32>()).await.unwrap();
+/// spindle::run(async {
+///     let sum = spindle::to_thread(|| (1..=100u32).sum::<u32>()).await.unwrap();
 ///     assert_eq!(sum, 5050);
 /// });
 /// ```

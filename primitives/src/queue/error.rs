@@ -9,7 +9,7 @@ use std::fmt;
 /// # Examples
 ///
 /// ```
-/// let queue = spindle_primitives::Queue::bounded(1);
+/// let queue = spindle::Queue::bounded(1);
 /// queue.put_nowait("kept").unwrap();
 /// let err = queue.put_nowait("returned").unwrap_err();
 /// assert_eq!(err.to_string(), "queue is full");
@@ -24,7 +24,7 @@ impl<T> QueueFull<T> {
     /// # Examples
     ///
     /// ```
-    /// let queue = spindle_primitives::Queue::bounded(1);
+    /// let queue = spindle::Queue::bounded(1);
     /// queue.put_nowait(1).unwrap();
     /// assert_eq!(queue.put_nowait(2).unwrap_err().into_inner(), 2);
     /// ```
@@ -53,7 +53,7 @@ impl<T> Error for QueueFull<T> {}
 /// # Examples
 ///
 /// ```
-/// use spindle_primitives::{Queue, QueueEmpty};
+/// use spindle::{Queue, QueueEmpty};
 ///
 /// let err = Queue::<u8>::new().get_nowait().unwrap_err();
 /// assert_eq!(err, QueueEmpty);
@@ -75,7 +75,7 @@ impl Error for QueueEmpty {}
 /// # Examples
 ///
 /// ```
-/// let queue = spindle_primitives::Queue::<u8>::new();
+/// let queue = spindle::Queue::<u8>::new();
 /// let err = queue.task_done().unwrap_err();
 /// assert_eq!(err.to_string(), "task_done() called more times than items were put");
 /// ```

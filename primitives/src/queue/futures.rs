@@ -28,7 +28,7 @@ use crate::waiters::{lock, refresh_waker, wake};
 /// # Examples
 ///
 /// ```
-/// use spindle_primitives::queue::{Put, Queue};
+/// use spindle::queue::{Put, Queue};
 ///
 /// let queue = Queue::new();
 /// let put: Put<'_, &str> = queue.put("item");
@@ -159,7 +159,7 @@ impl<T> fmt::Debug for Put<'_, T> {
 /// # Examples
 ///
 /// ```
-/// use spindle_primitives::queue::{Get, Queue};
+/// use spindle::queue::{Get, Queue};
 ///
 /// let queue = Queue::new();
 /// queue.put_nowait(42).unwrap();
@@ -276,7 +276,7 @@ impl<T> fmt::Debug for Get<'_, T> {
 /// # Examples
 ///
 /// ```
-/// use spindle_primitives::queue::{Join, Queue};
+/// use spindle::queue::{Join, Queue};
 ///
 /// let queue = Queue::new();
 /// queue.put_nowait(()).unwrap();

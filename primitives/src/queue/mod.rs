@@ -141,7 +141,7 @@ pub use futures::{Get, Join, Put};
 /// # Examples
 ///
 /// ```
-/// use spindle_primitives::Queue;
+/// use spindle::Queue;
 ///
 /// futures_executor::block_on(async {
 ///     let queue = Queue::new();
@@ -270,7 +270,7 @@ impl<T> Queue<T> {
     /// # Examples
     ///
     /// ```
-    /// let queue = spindle_primitives::Queue::<u8>::new();
+    /// let queue = spindle::Queue::<u8>::new();
     /// assert_eq!(queue.maxsize(), None);
     /// ```
     pub fn new() -> Queue<T> {
@@ -287,7 +287,7 @@ impl<T> Queue<T> {
     /// # Examples
     ///
     /// ```
-    /// let queue = spindle_primitives::Queue::bounded(1);
+    /// let queue = spindle::Queue::bounded(1);
     /// queue.put_nowait('a').unwrap();
     /// assert!(queue.is_full());
     /// assert_eq!(queue.put_nowait('b').unwrap_err().into_inner(), 'b');
@@ -340,7 +340,7 @@ impl<T> Queue<T> {
     /// # Examples
     ///
     /// ```
-    /// use spindle_primitives::Queue;
+    /// use spindle::Queue;
     ///
     /// let queue = Queue::bounded(2);
     /// futures_executor::block_on(async {
@@ -367,7 +367,7 @@ impl<T> Queue<T> {
     /// # Examples
     ///
     /// ```
-    /// let queue = spindle_primitives::Queue::bounded(1);
+    /// let queue = spindle::Queue::bounded(1);
     /// assert!(queue.put_nowait(1).is_ok());
     /// let full = queue.put_nowait(2).unwrap_err();
     /// assert_eq!(full.into_inner(), 2);
@@ -409,7 +409,7 @@ impl<T> Queue<T> {
     /// # Examples
     ///
     /// ```
-    /// let queue = spindle_primitives::Queue::new();
+    /// let queue = spindle::Queue::new();
     /// queue.put_nowait("first").unwrap();
     /// queue.put_nowait("second").unwrap();
     /// let got = futures_executor::block_on(queue.get());
@@ -434,7 +434,7 @@ impl<T> Queue<T> {
     /// # Examples
     ///
     /// ```
-    /// use spindle_primitives::{Queue, QueueEmpty};
+    /// use spindle::{Queue, QueueEmpty};
     ///
     /// let queue = Queue::new();
     /// assert_eq!(queue.get_nowait(), Err(QueueEmpty));
@@ -464,7 +464,7 @@ impl<T> Queue<T> {
     /// # Examples
     ///
     /// ```
-    /// use spindle_primitives::{Queue, TaskDoneError};
+    /// use spindle::{Queue, TaskDoneError};
     ///
     /// let queue = Queue::new();
     /// queue.put_nowait(()).unwrap();
@@ -500,7 +500,7 @@ impl<T> Queue<T> {
     /// # Examples
     ///
     /// ```
-    /// let queue = spindle_primitives::Queue::<u8>::new();
+    /// let queue = spindle::Queue::<u8>::new();
     /// futures_executor::block_on(queue.join()); // nothing unfinished
     /// ```
     pub fn join(&self) -> Join<'_, T> {
@@ -515,7 +515,7 @@ impl<T> Queue<T> {
     /// # Examples
     ///
     /// ```
-    /// let queue = spindle_primitives::Queue::new();
+    /// let queue = spindle::Queue::new();
     /// queue.put_nowait(1).unwrap();
     /// assert_eq!(queue.len(), 1);
     /// ```
@@ -528,7 +528,7 @@ impl<T> Queue<T> {
     /// # Examples
     ///
     /// ```
-    /// assert!(spindle_primitives::Queue::<()>::new().is_empty());
+    /// assert!(spindle::Queue::<()>::new().is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
         self.len() == 0
@@ -544,7 +544,7 @@ impl<T> Queue<T> {
     /// # Examples
     ///
     /// ```
-    /// let queue = spindle_primitives::Queue::bounded(1);
+    /// let queue = spindle::Queue::bounded(1);
     /// assert!(!queue.is_full());
     /// queue.put_nowait(0).unwrap();
     /// assert!(queue.is_full());
@@ -558,7 +558,7 @@ impl<T> Queue<T> {
     /// # Examples
     ///
     /// ```
-    /// assert_eq!(spindle_primitives::Queue::<()>::bounded(3).maxsize(), Some(3));
+    /// assert_eq!(spindle::Queue::<()>::bounded(3).maxsize(), Some(3));
     /// ```
     pub fn maxsize(&self) -> Option<usize> {
         lock(&self.shared).maxsize

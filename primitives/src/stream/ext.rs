@@ -36,7 +36,7 @@ use pin_project_lite::pin_project;
 /// # Examples
 ///
 /// ```
-/// use spindle_primitives::stream::{self, StreamExt};
+/// use spindle::stream::{self, StreamExt};
 ///
 /// let total = futures_executor::block_on(async {
 ///     let mut total = 0;
@@ -62,7 +62,7 @@ pub trait StreamExt: Stream {
     /// # Examples
     ///
     /// ```
-    /// use spindle_primitives::stream::{self, StreamExt};
+    /// use spindle::stream::{self, StreamExt};
     ///
     /// let mut s = stream::iter([1, 2]);
     /// futures_executor::block_on(async {
@@ -83,7 +83,7 @@ pub trait StreamExt: Stream {
     /// # Examples
     ///
     /// ```
-    /// use spindle_primitives::stream::{self, StreamExt};
+    /// use spindle::stream::{self, StreamExt};
     ///
     /// let v: Vec<String> = futures_executor::block_on(
     ///     stream::iter(1..=2).map(|n| format!("#{n}")).collect(),
@@ -103,7 +103,7 @@ pub trait StreamExt: Stream {
     /// # Examples
     ///
     /// ```
-    /// use spindle_primitives::stream::{self, StreamExt};
+    /// use spindle::stream::{self, StreamExt};
     ///
     /// let odd: Vec<u32> = futures_executor::block_on(
     ///     stream::iter(1..=5).filter(|n| n % 2 == 1).collect(),
@@ -127,7 +127,7 @@ pub trait StreamExt: Stream {
     /// # Examples
     ///
     /// ```
-    /// use spindle_primitives::stream::{self, StreamExt};
+    /// use spindle::stream::{self, StreamExt};
     ///
     /// let first: Vec<u64> = futures_executor::block_on(stream::iter(0..).take(3).collect());
     /// assert_eq!(first, [0, 1, 2]);
@@ -152,7 +152,7 @@ pub trait StreamExt: Stream {
     /// # Examples
     ///
     /// ```
-    /// use spindle_primitives::stream::{self, StreamExt};
+    /// use spindle::stream::{self, StreamExt};
     ///
     /// let word: String = futures_executor::block_on(stream::iter(['h', 'i']).collect());
     /// assert_eq!(word, "hi");
@@ -178,7 +178,7 @@ pub trait StreamExt: Stream {
     /// # Examples
     ///
     /// ```
-    /// use spindle_primitives::stream::{self, StreamExt};
+    /// use spindle::stream::{self, StreamExt};
     ///
     /// let mut seen = Vec::new();
     /// futures_executor::block_on(stream::iter(1..=3).for_each(|n| seen.push(n)));
@@ -209,7 +209,7 @@ impl<S: Stream + ?Sized> StreamExt for S {}
 /// # Examples
 ///
 /// ```
-/// use spindle_primitives::stream::{self, Next, StreamExt};
+/// use spindle::stream::{self, Next, StreamExt};
 ///
 /// let mut s = stream::iter([1]);
 /// let next: Next<'_, _> = s.next();
@@ -234,7 +234,7 @@ pin_project! {
     /// # Examples
     ///
     /// ```
-    /// use spindle_primitives::stream::{self, Map, StreamExt};
+    /// use spindle::stream::{self, Map, StreamExt};
     ///
     /// let doubled: Map<_, _> = stream::iter([1, 2]).map(|n| n * 2);
     /// let v: Vec<i32> = futures_executor::block_on(doubled.collect());
@@ -267,7 +267,7 @@ pin_project! {
     /// # Examples
     ///
     /// ```
-    /// use spindle_primitives::stream::{self, Filter, StreamExt};
+    /// use spindle::stream::{self, Filter, StreamExt};
     ///
     /// let big: Filter<_, _> = stream::iter([1, 20, 3, 40]).filter(|n| *n > 10);
     /// let v: Vec<i32> = futures_executor::block_on(big.collect());
@@ -309,7 +309,7 @@ pin_project! {
     /// # Examples
     ///
     /// ```
-    /// use spindle_primitives::stream::{self, StreamExt, Take};
+    /// use spindle::stream::{self, StreamExt, Take};
     ///
     /// let two: Take<_> = stream::iter(['a', 'b', 'c']).take(2);
     /// let v: Vec<char> = futures_executor::block_on(two.collect());
@@ -364,7 +364,7 @@ pin_project! {
     /// # Examples
     ///
     /// ```
-    /// use spindle_primitives::stream::{self, Collect, StreamExt};
+    /// use spindle::stream::{self, Collect, StreamExt};
     ///
     /// let all: Collect<_, Vec<u8>> = stream::iter(1..=3).collect();
     /// assert_eq!(futures_executor::block_on(all), [1, 2, 3]);
@@ -406,7 +406,7 @@ pin_project! {
     /// # Examples
     ///
     /// ```
-    /// use spindle_primitives::stream::{self, ForEach, StreamExt};
+    /// use spindle::stream::{self, ForEach, StreamExt};
     ///
     /// let mut sum = 0;
     /// let run: ForEach<_, _> = stream::iter(1..=3).for_each(|n| sum += n);

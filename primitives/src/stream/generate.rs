@@ -6,7 +6,7 @@
 //! `yield item`, it writes `y.emit(item).await`:
 //!
 //! ```
-//! use spindle_primitives::stream::{self, StreamExt};
+//! use spindle::stream::{self, StreamExt};
 //!
 //! let countdown = stream::generate(|y| async move {
 //!     for n in (1..=3).rev() {
@@ -79,7 +79,7 @@ use crate::waiters::lock;
 /// # Examples
 ///
 /// ```
-/// use spindle_primitives::stream::{self, StreamExt};
+/// use spindle::stream::{self, StreamExt};
 ///
 /// futures_executor::block_on(async {
 ///     let mut events = stream::generate(|y| async move {
@@ -115,7 +115,7 @@ where
 /// # Examples
 ///
 /// ```
-/// use spindle_primitives::stream::{self, StreamExt};
+/// use spindle::stream::{self, StreamExt};
 ///
 /// let squares = stream::generate(|y| async move {
 ///     for n in 1..=3u32 {
@@ -209,7 +209,7 @@ impl<T, F, Fut> fmt::Debug for Generate<T, F, Fut> {
 /// # Examples
 ///
 /// ```
-/// use spindle_primitives::stream::{self, StreamExt, Yielder};
+/// use spindle::stream::{self, StreamExt, Yielder};
 ///
 /// async fn body(y: Yielder<&'static str>) {
 ///     y.emit("hello").await;
@@ -235,7 +235,7 @@ impl<T> Yielder<T> {
     /// # Examples
     ///
     /// ```
-    /// use spindle_primitives::stream::{self, StreamExt};
+    /// use spindle::stream::{self, StreamExt};
     ///
     /// let mut s = stream::generate(|y| async move { y.emit("only").await });
     /// futures_executor::block_on(async {
@@ -279,7 +279,7 @@ impl<T> fmt::Debug for Yielder<T> {
 /// # Examples
 ///
 /// ```
-/// use spindle_primitives::stream::{self, Emit, StreamExt};
+/// use spindle::stream::{self, Emit, StreamExt};
 ///
 /// let s = stream::generate(|y| async move {
 ///     let emit: Emit<'_, char> = y.emit('x');

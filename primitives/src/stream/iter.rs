@@ -13,7 +13,7 @@ use futures_core::Stream;
 /// # Examples
 ///
 /// ```
-/// use spindle_primitives::stream::{self, StreamExt};
+/// use spindle::stream::{self, StreamExt};
 ///
 /// let items: Vec<char> = futures_executor::block_on(stream::iter("abc".chars()).collect());
 /// assert_eq!(items, ['a', 'b', 'c']);
@@ -29,7 +29,7 @@ pub fn iter<I: IntoIterator>(iterable: I) -> Iter<I::IntoIter> {
 /// # Examples
 ///
 /// ```
-/// use spindle_primitives::stream::{self, Iter, Stream};
+/// use spindle::stream::{self, Iter, Stream};
 ///
 /// let s: Iter<std::ops::Range<u8>> = stream::iter(0..4);
 /// assert_eq!(s.size_hint(), (4, Some(4)));

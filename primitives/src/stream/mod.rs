@@ -17,7 +17,7 @@
 //! # Examples
 //!
 //! ```
-//! use spindle_primitives::stream::{self, StreamExt};
+//! use spindle::stream::{self, StreamExt};
 //!
 //! futures_executor::block_on(async {
 //!     let mut evens = stream::iter(1..=10).filter(|n| n % 2 == 0).map(|n| n * 10);

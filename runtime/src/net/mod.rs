@@ -65,8 +65,8 @@
 //! # if cfg!(miri) { return Ok(()); } // no sockets under Miri
 //! use std::net::ToSocketAddrs;
 //!
-//! spindle_runtime::run(async {
-//!     let addrs: Vec<_> = spindle_runtime::to_thread(|| {
+//! spindle::run(async {
+//!     let addrs: Vec<_> = spindle::to_thread(|| {
 //!         ("localhost", 7000).to_socket_addrs().map(Iterator::collect::<Vec<_>>)
 //!     })
 //!     .await

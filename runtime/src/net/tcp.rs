@@ -38,13 +38,13 @@ use crate::reactor::{Direction, Registration};
 ///
 /// ```
 /// # if cfg!(miri) { return Ok(()); } // no sockets under Miri
-/// use spindle_runtime::net::{TcpListener, TcpStream};
+/// use spindle::net::{TcpListener, TcpStream};
 ///
-/// spindle_runtime::run(async {
+/// spindle::run(async {
 ///     // Port 0: the operating system picks a free port.
 ///     let mut listener = TcpListener::bind("127.0.0.1:0").await?;
 ///     let addr = listener.local_addr()?;
-///     let client = spindle_runtime::spawn(async move { TcpStream::connect(addr).await });
+///     let client = spindle::spawn(async move { TcpStream::connect(addr).await });
 ///     let (_stream, peer) = listener.accept().await?;
 ///     assert_eq!(peer, client.await.unwrap()?.local_addr()?);
 ///     std::io::Result::Ok(())
@@ -74,8 +74,8 @@ impl TcpListener {
     ///
     /// ```
     /// # if cfg!(miri) { return Ok(()); } // no sockets under Miri
-    /// spindle_runtime::run(async {
-    ///     let listener = spindle_runtime::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// spindle::run(async {
+    ///     let listener = spindle::net::TcpListener::bind("127.0.0.1:0").await?;
     ///     assert_ne!(listener.local_addr()?.port(), 0);
     ///     std::io::Result::Ok(())
     /// })?;
@@ -117,12 +117,12 @@ impl TcpListener {
     ///
     /// ```
     /// # if cfg!(miri) { return Ok(()); } // no sockets under Miri
-    /// use spindle_runtime::net::{TcpListener, TcpStream};
+    /// use spindle::net::{TcpListener, TcpStream};
     ///
-    /// spindle_runtime::run(async {
+    /// spindle::run(async {
     ///     let mut listener = TcpListener::bind("127.0.0.1:0").await?;
     ///     let addr = listener.local_addr()?;
-    ///     spindle_runtime::spawn(async move { TcpStream::connect(addr).await });
+    ///     spindle::spawn(async move { TcpStream::connect(addr).await });
     ///     let (mut stream, _peer) = listener.accept().await?;
     ///     // The client task hung up without a word: end of stream.
     ///     assert_eq!(stream.read(&mut [0; 16]).await?, 0);
@@ -165,8 +165,8 @@ impl TcpListener {
     ///
     /// ```
     /// # if cfg!(miri) { return Ok(()); } // no sockets under Miri
-    /// spindle_runtime::run(async {
-    ///     let listener = spindle_runtime::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// spindle::run(async {
+    ///     let listener = spindle::net::TcpListener::bind("127.0.0.1:0").await?;
     ///     assert!(listener.local_addr()?.ip().is_loopback());
     ///     std::io::Result::Ok(())
     /// })?;
@@ -203,13 +203,13 @@ impl fmt::Debug for TcpListener {
 ///
 /// ```
 /// # if cfg!(miri) { return Ok(()); } // no sockets under Miri
-/// use spindle_runtime::net::{TcpListener, TcpStream};
+/// use spindle::net::{TcpListener, TcpStream};
 ///
-/// spindle_runtime::run(async {
+/// spindle::run(async {
 ///     let mut listener = TcpListener::bind("127.0.0.1:0").await?;
 ///     let addr = listener.local_addr()?;
 ///     // An echo server for one connection, in its own task.
-///     spindle_runtime::spawn(async move {
+///     spindle::spawn(async move {
 ///         let (mut stream, _) = listener.accept().await?;
 ///         let mut buf = [0; 1024];
 ///         loop {
@@ -244,9 +244,9 @@ impl TcpStream {
     ///
     /// ```
     /// # if cfg!(miri) { return Ok(()); } // no sockets under Miri
-    /// use spindle_runtime::net::{TcpListener, TcpStream};
+    /// use spindle::net::{TcpListener, TcpStream};
     ///
-    /// spindle_runtime::run(async {
+    /// spindle::run(async {
     ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
     ///     let stream = TcpStream::connect(listener.local_addr()?).await?;
     ///     assert_eq!(stream.peer_addr()?, listener.local_addr()?);
@@ -330,9 +330,9 @@ impl TcpStream {
     ///
     /// ```
     /// # if cfg!(miri) { return Ok(()); } // no sockets under Miri
-    /// use spindle_runtime::net::{TcpListener, TcpStream};
+    /// use spindle::net::{TcpListener, TcpStream};
     ///
-    /// spindle_runtime::run(async {
+    /// spindle::run(async {
     ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
     ///     let mut stream = TcpStream::connect(listener.local_addr()?).await?;
     ///     // An empty send buffer takes a small write whole.
@@ -393,9 +393,9 @@ impl TcpStream {
     /// ```
     /// # if cfg!(miri) { return Ok(()); } // no sockets under Miri
     /// use std::net::Shutdown;
-    /// use spindle_runtime::net::{TcpListener, TcpStream};
+    /// use spindle::net::{TcpListener, TcpStream};
     ///
-    /// spindle_runtime::run(async {
+    /// spindle::run(async {
     ///     let mut listener = TcpListener::bind("127.0.0.1:0").await?;
     ///     let client = TcpStream::connect(listener.local_addr()?).await?;
     ///     let (mut server_side, _) = listener.accept().await?;
@@ -452,9 +452,9 @@ impl TcpStream {
     ///
     /// ```
     /// # if cfg!(miri) { return Ok(()); } // no sockets under Miri
-    /// use spindle_runtime::net::{TcpListener, TcpStream};
+    /// use spindle::net::{TcpListener, TcpStream};
     ///
-    /// spindle_runtime::run(async {
+    /// spindle::run(async {
     ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
     ///     let stream = TcpStream::connect(listener.local_addr()?).await?;
     ///     stream.set_nodelay(true)?;

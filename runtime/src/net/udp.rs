@@ -26,9 +26,9 @@ use crate::reactor::{Direction, Registration};
 ///
 /// ```
 /// # if cfg!(miri) { return Ok(()); } // no sockets under Miri
-/// use spindle_runtime::net::UdpSocket;
+/// use spindle::net::UdpSocket;
 ///
-/// spindle_runtime::run(async {
+/// spindle::run(async {
 ///     let mut a = UdpSocket::bind("127.0.0.1:0").await?;
 ///     let mut b = UdpSocket::bind("127.0.0.1:0").await?;
 ///     a.send_to(b"hello", b.local_addr()?).await?;

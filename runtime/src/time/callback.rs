@@ -30,12 +30,12 @@ use crate::task::NotSend;
 /// ```
 /// use std::{cell::Cell, rc::Rc};
 ///
-/// spindle_runtime::run(async {
+/// spindle::run(async {
 ///     let ran = Rc::new(Cell::new(false));
 ///     let flag = ran.clone();
-///     spindle_runtime::time::call_soon(move || flag.set(true));
-///     spindle_runtime::time::sleep(std::time::Duration::ZERO).await;
-///     spindle_runtime::yield_now().await;
+///     spindle::time::call_soon(move || flag.set(true));
+///     spindle::time::sleep(std::time::Duration::ZERO).await;
+///     spindle::yield_now().await;
 ///     assert!(ran.get());
 /// });
 /// ```
@@ -66,9 +66,9 @@ pub fn call_soon(f: impl FnOnce() + 'static) -> TimerHandle {
 /// ```
 /// use std::time::Duration;
 ///
-/// spindle_runtime::run(async {
-///     spindle_runtime::time::call_later(Duration::from_millis(10), || println!("later"));
-///     spindle_runtime::time::sleep(Duration::from_millis(20)).await;
+/// spindle::run(async {
+///     spindle::time::call_later(Duration::from_millis(10), || println!("later"));
+///     spindle::time::sleep(Duration::from_millis(20)).await;
 /// });
 /// ```
 ///
@@ -95,9 +95,9 @@ pub fn call_later(delay: Duration, f: impl FnOnce() + 'static) -> TimerHandle {
 ///
 /// ```
 /// use std::time::Duration;
-/// use spindle_runtime::time::{call_at, now};
+/// use spindle::time::{call_at, now};
 ///
-/// spindle_runtime::run(async {
+/// spindle::run(async {
 ///     let handle = call_at(now() + Duration::from_secs(60), || unreachable!());
 ///     handle.cancel(); // it never runs
 /// });

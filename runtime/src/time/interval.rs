@@ -25,9 +25,9 @@ use super::sleep::{sleep_until, Sleep};
 ///
 /// ```
 /// use std::time::Duration;
-/// use spindle_runtime::time::interval;
+/// use spindle::time::interval;
 ///
-/// spindle_runtime::run(async {
+/// spindle::run(async {
 ///     let mut ticks = interval(Duration::from_millis(10));
 ///     let first = ticks.tick().await;
 ///     let second = ticks.tick().await;

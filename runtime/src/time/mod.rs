@@ -33,7 +33,7 @@ use crate::metrics::Metrics;
 /// # Examples
 ///
 /// ```
-/// let (a, b) = spindle_runtime::run(async { (spindle_runtime::time::now(), spindle_runtime::time::now()) });
+/// let (a, b) = spindle::run(async { (spindle::time::now(), spindle::time::now()) });
 /// assert!(b >= a);
 /// ```
 pub fn now() -> Instant {

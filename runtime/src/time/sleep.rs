@@ -25,9 +25,9 @@ use crate::metrics::Metrics;
 ///
 /// ```
 /// use std::time::Duration;
-/// use spindle_runtime::time::{now, sleep};
+/// use spindle::time::{now, sleep};
 ///
-/// spindle_runtime::run(async {
+/// spindle::run(async {
 ///     let start = now();
 ///     sleep(Duration::from_millis(20)).await;
 ///     assert!(now() - start >= Duration::from_millis(20)); // never early
@@ -52,9 +52,9 @@ pub fn sleep(duration: Duration) -> Sleep {
 ///
 /// ```
 /// use std::time::Duration;
-/// use spindle_runtime::time::{now, sleep_until};
+/// use spindle::time::{now, sleep_until};
 ///
-/// spindle_runtime::run(async {
+/// spindle::run(async {
 ///     let deadline = now() + Duration::from_millis(5);
 ///     sleep_until(deadline).await;
 ///     assert!(now() >= deadline);
