@@ -373,7 +373,7 @@ fn adapters_hold_their_stream_inline() {
     let chain = stream::iter([0u64; 8]).map(|n| n + 1).take(3);
     let inner = size_of::<Inner>();
     assert!(
-        inner >= 8 * size_of::<u64>(),
+        inner >= size_of::<[u64; 8]>(),
         "the inner stream holds the array"
     );
     assert!(
