@@ -482,6 +482,8 @@ fn a_panicking_join_waker() {
 /// so; the new runtime sees no wake and no task); nothing leaks: once the
 /// last waker is gone, the task is freed (with it the join waker it held).
 #[test]
+#[allow(clippy::async_yields_async)] // the handle is handed out of `block_on` on purpose
+#[allow(clippy::waker_clone_wake)] // `clone().wake()` exercises the consuming `wake`
 fn a_waker_used_after_its_runtime_dropped_does_nothing() {
     within(LIMIT, || {
         let drops = DropCounter::new();
