@@ -1,7 +1,8 @@
-//! Test instruments shared by the `prim_*` tests: counting wakers, wakers
-//! that panic, gates that count their polls, drop counters, and a one-step
-//! poll helper. They make assertions exact ("polled twice", "woken once",
-//! "no waker clone left") without timing.
+//! Test instruments shared by the `prim_*` tests (and borrowed by
+//! `rt_faults`): counting wakers, wakers that panic, gates that count their
+//! polls, drop counters, and a one-step poll helper. They make assertions
+//! exact ("polled twice", "woken once", "no waker clone left") without
+//! timing.
 #![allow(dead_code)] // each test file uses a different subset
 
 use std::future::Future;

@@ -1,14 +1,15 @@
 //! Helpers shared by the integration tests in `tests/`: the `within`
 //! watchdog (and the network tests' `LIMIT`), runtimes on real or virtual
 //! time, the current runtime's metrics, a drop flag, a small deterministic
-//! random generator, and the locator of the example binaries.
+//! random generator, the locator of the example binaries, a test run in a
+//! process of its own (`isolated`), and filling the descriptor table.
 //! `benches/timers.rs` includes this file too (`#[path]`), for the same
 //! runtime and generator.
 //!
 //! A test file uses them with `mod support;` and then `use support::...;`
 //! for what it needs, e.g. `use support::{within, LIMIT};`. The `prim_*`
 //! tests' own instruments (counting wakers, gates, drop counters) live in
-//! `prim_util`, which no other test needs.
+//! `prim_util`; `rt_faults` borrows them too.
 
 // Cargo compiles this module into every test binary that declares it, and
 // each binary uses a different subset of it: without this, each would warn
@@ -16,7 +17,9 @@
 #![allow(dead_code)]
 
 use std::cell::Cell;
+use std::fs::File;
 use std::future::Future;
+use std::io;
 use std::panic::{self, AssertUnwindSafe};
 use std::path::PathBuf;
 use std::process::Command;
@@ -135,5 +138,108 @@ impl XorShift {
     /// Uniform enough in `0..=max` for a test.
     pub fn up_to(&mut self, max: u64) -> u64 {
         self.next() % (max + 1)
+    }
+}
+
+/// Set in the environment of a child started by [`isolated`], to the name
+/// of the test it is there to run.
+const ISOLATED: &str = "SPINDLE_ISOLATED_TEST";
+
+/// Runs the test `test` — the caller, which passes its own name — in a
+/// process of its own, for tests that measure or disturb the whole process:
+/// resident memory, the descriptor table, stderr.
+///
+/// In the test binary `cargo test` started, this re-runs the same binary
+/// with only `test` selected (ignored or not) and `ISOLATED` set, asserts
+/// that the child ran that one test and passed, echoes its output through
+/// the harness (seen with `--nocapture` or on failure), and returns
+/// `Some(stderr)` for the caller to check what the child reported. In that
+/// child, it runs `body` and returns `None`. A crash in the child (a
+/// use-after-free, an abort) fails the parent's test with the child's
+/// output instead of taking the whole test binary down.
+pub fn isolated(test: &str, body: impl FnOnce()) -> Option<String> {
+    if std::env::var_os(ISOLATED).is_some_and(|name| name == test) {
+        body();
+        return None;
+    }
+    let output = Command::new(std::env::current_exe().unwrap())
+        .args([test, "--exact", "--include-ignored", "--test-threads=1"])
+        .arg("--nocapture")
+        .env(ISOLATED, test)
+        .output()
+        .expect("could not re-run the test binary");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    eprint!("{stderr}");
+    assert!(
+        output.status.success(),
+        "{test}, run in a process of its own, failed ({}):\n{stdout}\n{stderr}",
+        output.status
+    );
+    assert!(
+        stdout.contains("1 passed"),
+        "the child process did not run {test}:\n{stdout}"
+    );
+    Some(stderr)
+}
+
+/// Above this many descriptors, filling the table takes too long to be worth
+/// it in a test.
+pub const MAX_FILL: u64 = 1 << 16;
+
+/// The soft limit on open files, from `/proc/self/limits` (Linux).
+pub fn open_file_limit() -> Option<u64> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = limits
+        .lines()
+        .find(|line| line.starts_with("Max open files"))?;
+    line.split_whitespace().nth(3)?.parse().ok()
+}
+
+/// Lowers this process's soft limit on open files with util-linux's
+/// `prlimit` (std has no `setrlimit`); best effort.
+pub fn lower_open_file_limit(to: u64) {
+    let _ = Command::new("prlimit")
+        .arg("--pid")
+        .arg(std::process::id().to_string())
+        .arg(format!("--nofile={to}:"))
+        .status();
+}
+
+/// Whether this process's descriptor table can be filled in a test: lowers
+/// the soft limit to 4096 if it is above [`MAX_FILL`], and says `false`
+/// (the caller skips) if it is unknown or still too high.
+///
+/// Filling the table breaks every other test running in the same process:
+/// call it from a binary of its own, or inside [`isolated`].
+pub fn descriptor_table_fillable() -> bool {
+    if open_file_limit().is_some_and(|limit| limit > MAX_FILL) {
+        lower_open_file_limit(4096);
+    }
+    match open_file_limit() {
+        Some(limit) if limit <= MAX_FILL => true,
+        other => {
+            eprintln!("skipped: open-file limit {other:?} unknown or above {MAX_FILL}");
+            false
+        }
+    }
+}
+
+/// Whether `error` is EMFILE, "too many open files": 24 on Linux and the
+/// BSDs; std has no `ErrorKind` for it.
+pub fn is_emfile(error: &io::Error) -> bool {
+    error.raw_os_error() == Some(24)
+}
+
+/// Opens `/dev/null` until the descriptor table is full; dropping the
+/// result frees every descriptor it took.
+pub fn fill_descriptor_table() -> Vec<File> {
+    let mut filler = Vec::new();
+    loop {
+        match File::open("/dev/null") {
+            Ok(file) => filler.push(file),
+            Err(error) if is_emfile(&error) => return filler,
+            Err(error) => panic!("unexpected error while filling: {error}"),
+        }
     }
 }
