@@ -51,9 +51,18 @@ use spindle::time::{call_later, sleep, Sleep, TimerHandle};
 use spindle::{run, spawn, timeout, yield_now, JoinHandle, Queue, Runtime};
 use support::{isolated, metrics, within, XorShift, MS};
 
-/// Whether `SPINDLE_STRESS=full` asks for the full sizes.
+/// Whether `SPINDLE_STRESS=full` asks for the full sizes. Any other value
+/// is a mistake worth stopping for, not a silent scaled-down run.
 fn full() -> bool {
-    std::env::var_os("SPINDLE_STRESS").is_some_and(|value| value == "full")
+    match std::env::var_os("SPINDLE_STRESS") {
+        None => false,
+        Some(value) if value.is_empty() => false,
+        Some(value) if value == "full" => true,
+        Some(value) => panic!(
+            "SPINDLE_STRESS={}: the accepted value is `full` (or leave it unset)",
+            value.to_string_lossy()
+        ),
+    }
 }
 
 /// The size to run: `full` with `SPINDLE_STRESS=full`, else `release` in an
