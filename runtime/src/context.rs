@@ -49,18 +49,28 @@ pub(crate) fn with_maybe_runtime<R>(id: u64, f: impl FnOnce(Option<&Core>) -> R)
 /// advice every such panic gives. The panic names the user's line: every
 /// public function that calls this is `#[track_caller]`, and the panic is
 /// raised here, not inside a closure (a closure would report this file).
+#[inline]
 #[track_caller]
 pub(crate) fn expect_core<R>(what: &str, f: impl FnOnce(&Core) -> R) -> R {
     let core = CURRENT.with(Cell::get);
     // SAFETY: CURRENT's invariant: a non-null pointer is a Core borrowed by a live guard.
     match unsafe { core.as_ref() } {
         Some(core) => f(core),
-        None => panic!(
-            "{what} called outside of a spindle runtime: call it from inside \
-             `spindle::run(async {{ ... }})` or `Runtime::block_on`, or use a `Handle` \
-             from another thread"
-        ),
+        None => outside_runtime(what),
     }
+}
+
+/// The panic of [`expect_core`], out of line so that the hot path of every
+/// `spawn` stays small enough to inline.
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn outside_runtime(what: &str) -> ! {
+    panic!(
+        "{what} called outside of a spindle runtime: call it from inside \
+         `spindle::run(async {{ ... }})` or `Runtime::block_on`, or use a `Handle` \
+         from another thread"
+    )
 }
 
 /// Makes a runtime current for as long as the guard lives.

@@ -384,7 +384,9 @@ fn spawn_inner<F: Future + 'static>(future: F, name: Option<&str>) -> JoinHandle
     context::expect_core("spawn", |core| spawn_on(core, future, name))
 }
 
-/// Spawns `future` on `core`'s runtime (its own thread).
+/// Spawns `future` on `core`'s runtime (its own thread). Inlined: it is the
+/// hot path of every `spawn`, and `name` is a constant at most call sites.
+#[inline]
 fn spawn_on<F: Future + 'static>(
     core: &Core,
     future: F,

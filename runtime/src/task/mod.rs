@@ -250,6 +250,7 @@ impl TaskRef {
     /// The memory comes from `blocks`, the owner's cache of freed task
     /// blocks, when the caller is on the owner thread and has it
     /// (`recycle.rs`); otherwise from the allocator.
+    #[inline]
     pub(crate) fn new<F>(
         future: F,
         shared: Arc<Shared>,

@@ -92,6 +92,7 @@ pub(crate) struct State {
 impl State {
     /// A new task's state: two references (the owner's and the handle's),
     /// `HANDLE` set, nothing complete.
+    #[inline]
     pub(crate) fn new() -> State {
         State {
             word: AtomicUsize::new((2 * REF_ONE) | HANDLE),
@@ -102,6 +103,7 @@ impl State {
     // ----- references, any thread -------------------------------------------------------
 
     /// Adds a reference.
+    #[inline]
     pub(crate) fn ref_inc(&self) {
         let prev = self.word.fetch_add(REF_ONE, Ordering::Relaxed);
         if prev > REF_MAX {
@@ -114,6 +116,7 @@ impl State {
     /// Drops a reference; `true` if it was the last, and the caller must free
     /// the task. `AcqRel` makes every other thread's use of the task happen
     /// before the free.
+    #[inline]
     #[must_use]
     pub(crate) fn ref_dec(&self) -> bool {
         let prev = self.word.fetch_sub(REF_ONE, Ordering::AcqRel);
@@ -122,6 +125,7 @@ impl State {
     }
 
     /// Whether the output has been published.
+    #[inline]
     pub(crate) fn is_complete(&self) -> bool {
         self.word.load(Ordering::Acquire) & COMPLETE != 0
     }
@@ -134,6 +138,7 @@ impl State {
     /// done nothing, in every other case; the caller then calls
     /// [`complete`](State::complete) and drops the owner reference itself.
     /// The output must be stored before the call.
+    #[inline]
     pub(crate) fn complete_and_release_if_unawaited(&self) -> bool {
         let mut current = self.word.load(Ordering::Acquire);
         // Retried while only the reference count moves (rule 2).
@@ -157,6 +162,7 @@ impl State {
     /// the handle's waker if one is registered, and calls `drop_output` if no
     /// handle exists to take it. Returns the payload of a panic from the
     /// user's waker, caught after the protocol was finished.
+    #[inline]
     pub(crate) fn complete(&self, drop_output: impl FnOnce()) -> Option<Payload> {
         let prev = self.word.fetch_or(COMPLETE, Ordering::AcqRel);
         debug_assert!(prev & COMPLETE == 0, "task completed twice");
@@ -203,6 +209,7 @@ impl State {
     ///
     /// Only the task's one handle calls this, and not concurrently with its
     /// own `drop_handle`.
+    #[inline]
     pub(crate) unsafe fn poll_join(&self, waker: &Waker, read_output: impl FnOnce()) -> Poll<()> {
         let mut current = self.word.load(Ordering::Acquire);
         if current & COMPLETE == 0 {
@@ -259,6 +266,7 @@ impl State {
     /// # Safety
     ///
     /// Called once, by the task's handle, which is not used afterwards.
+    #[inline]
     #[must_use]
     pub(crate) unsafe fn drop_handle(&self, drop_output: impl FnOnce()) -> bool {
         let current = self.word.load(Ordering::Acquire);
@@ -294,6 +302,7 @@ impl State {
     /// reference count moves (rule 2); gives up once `COMPLETE` is set. Returns
     /// the word after the update, or, on giving up, the word that showed
     /// `COMPLETE`.
+    #[inline]
     fn update_while_incomplete(
         &self,
         mut current: usize,
@@ -321,9 +330,20 @@ impl State {
     /// # Safety
     ///
     /// The caller may write the cell (module doc).
+    #[inline]
     unsafe fn take_join_waker(&self) -> Option<Waker> {
-        // SAFETY: the caller's contract.
-        self.join_waker.with_mut(|cell| unsafe { (*cell).take() })
+        self.join_waker.with_mut(|cell| {
+            // SAFETY: the caller's contract.
+            let cell = unsafe { &mut *cell };
+            // Look before writing: on the hot paths (a handle awaited after
+            // its task finished) the cell is empty, and a load and a branch
+            // cost less than `take` and the drop glue of its `None`.
+            if cell.is_some() {
+                cell.take()
+            } else {
+                None
+            }
+        })
     }
 }
 
