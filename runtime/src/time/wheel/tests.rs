@@ -8,16 +8,17 @@ use std::collections::BTreeMap;
 /// 64^6: the first tick the wheel proper cannot reach from tick 0.
 const SPAN: u64 = 1 << 36;
 
-/// Advances `wheel` to `now` and returns what came out, as `(when, value)` in order given.
+/// Advances `wheel` to `now` and returns what came out, as `(when, value)` in
+/// order given.
 fn advance(wheel: &mut Wheel<u64>, now: u64) -> Vec<(u64, u64)> {
     let mut fired = Vec::new();
     wheel.advance(now, |when, value| fired.push((when, value)));
     fired
 }
 
-/// Walks every list and checks the ground rules: each live entry is on the list that
-/// `location_for` chooses, links are consistent both ways, bitmaps match the slots, and the
-/// lists together hold exactly `len` entries.
+/// Walks every list and checks the ground rules: each live entry is on the
+/// list that `location_for` chooses, links are consistent both ways, bitmaps
+/// match the slots, and the lists together hold exactly `len` entries.
 fn assert_invariants<T>(wheel: &Wheel<T>) {
     let mut heads = vec![
         (Location::Due, wheel.due),
@@ -91,7 +92,7 @@ fn level_for_boundaries() {
     for (when, level) in cases {
         assert_eq!(level_for(0, when), level, "level_for(0, {when})");
     }
-    // The level depends on where the ticks differ, not on how far apart they are.
+    // The level depends on where two ticks differ, not on their distance.
     assert_eq!(level_for(63, 64), 1, "one tick across a level-1 boundary");
     assert_eq!(level_for(64, 127), 0, "63 ticks within one level-1 slot");
     assert_eq!(
@@ -159,9 +160,9 @@ fn block_start_boundaries() {
     );
 }
 
-/// For many positions of `elapsed`, every slot of every level: its first and last tick file
-/// into exactly that level and slot when ahead of `elapsed`, and lie at or behind `elapsed`
-/// otherwise.
+/// For many positions of `elapsed`, every slot of every level: its first and
+/// last tick file into exactly that level and slot when ahead of `elapsed`,
+/// and lie at or behind `elapsed` otherwise.
 #[test]
 fn every_slot_of_every_level_round_trips() {
     let positions = [
@@ -425,7 +426,8 @@ fn deadlines_at_the_end_of_time() {
     wheel.insert(u64::MAX / 2, 3);
     assert!(advance(&mut wheel, u64::MAX / 2 - 1).is_empty());
     assert_eq!(advance(&mut wheel, u64::MAX / 2), [(u64::MAX / 2, 3)]);
-    // Drain by following next_expiration: each step makes progress, and few are needed.
+    // Drain by following next_expiration: each step makes progress, and few
+    // are needed.
     let mut steps = 0;
     let mut fired = Vec::new();
     while let Some(next) = wheel.next_expiration() {
@@ -486,8 +488,9 @@ fn op() -> impl Strategy<Value = Op> {
 /// The model: live entries ordered by `(when, insertion number)`.
 type Model = BTreeMap<(u64, u64), ()>;
 
-/// Advances both the wheel and the model to `now` and checks that exactly the model's entries
-/// with `when <= now` came out, in non-decreasing `when` order.
+/// Advances both the wheel and the model to `now` and checks that exactly the
+/// model's entries with `when <= now` came out, in non-decreasing `when`
+/// order.
 fn advance_both(wheel: &mut Wheel<u64>, model: &mut Model, now: u64) -> Result<(), TestCaseError> {
     let target = now.max(wheel.elapsed());
     let fired = advance(wheel, now);
@@ -574,8 +577,8 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
         }
         assert_invariants(&wheel);
     }
-    // Following next_expiration drains the wheel, and each entry costs at most one overflow
-    // pull and six cascades on the way.
+    // Following next_expiration drains the wheel, and each entry costs at
+    // most one overflow pull and six cascades on the way.
     let mut budget = 8 * model.len() + 1;
     while let Some(next) = wheel.next_expiration() {
         prop_assert!(budget > 0, "draining the wheel does not terminate");
