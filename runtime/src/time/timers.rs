@@ -47,7 +47,8 @@ use std::task::Waker;
 use std::time::Instant;
 
 use super::clock::{tick_floor, tick_start};
-use super::wheel::{self, Wheel};
+use super::wheel::Wheel;
+use crate::slab::Key;
 
 /// What to do when a timer fires.
 pub(crate) enum Action {
@@ -78,7 +79,7 @@ struct Entry {
     seq: u64,
     action: Action,
     /// `Some` while the entry is in the wheel, `None` once it is in `due`.
-    in_wheel: Option<wheel::Key>,
+    in_wheel: Option<Key>,
 }
 
 struct Slot {

@@ -48,8 +48,11 @@
 //! entry that differs from `elapsed` above bit 36 waits on the overflow list
 //! until `elapsed` enters its 2^36-tick block, and is then filed like any
 //! other. Each slot, and each of the two lists, is an intrusive doubly-linked
-//! list threaded through a slab of nodes (`u32` indices, no `unsafe`), so
-//! insert and remove are O(1).
+//! list of nodes, so insert and remove are O(1). The nodes live in a
+//! generational slab (`slab.rs`): the lists link them by bare `u32` index,
+//! and the [`Key`] an insert returns is the slab's, so a key whose entry has
+//! expired or been removed is detected, never mistaken for a later entry. No
+//! `unsafe` is needed.
 //!
 //! # Ground rules
 //!
@@ -73,11 +76,13 @@
 //!   the list altogether: tokio files such deadlines in its top level, where
 //!   they are re-filed each time that level comes round.
 //! - The slab never shrinks: a burst of a million timers keeps its memory
-//!   until the wheel drops.
+//!   until the wheel drops (`slab.rs`).
 //! - The wheel is single-threaded (`&mut self` everywhere); the driver keeps
 //!   it in the executor's `RefCell`, on the runtime's own thread.
 
 use std::mem;
+
+use crate::slab::{Key, Slab};
 
 /// Bits of a tick that one level consumes: each level is one base-64 digit of
 /// the tick.
@@ -143,21 +148,6 @@ fn slot_start(elapsed: u64, level: usize, slot: usize) -> u64 {
     block_start(elapsed, level + 1) | ((slot as u64) << (level as u32 * LEVEL_BITS))
 }
 
-/// Generational handle of one entry: stale keys (entry already expired or
-/// removed) are detected, never alias a reused slot.
-///
-/// `index` names a node of the slab; `generation` must equal that node's
-/// generation, which grows every time the node is freed. A node whose
-/// generation reaches `u32::MAX` is retired instead of reused, so a stale key
-/// can never match a later entry, however long the wheel lives.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub(crate) struct Key {
-    /// The node's position in the slab.
-    index: u32,
-    /// The node's generation when the entry was inserted.
-    generation: u32,
-}
-
 /// Which list a live node is on: exactly one, while it is live.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Location {
@@ -172,24 +162,20 @@ enum Location {
     Overflow,
 }
 
-/// One entry of the slab, linked into a timer list while live and into the
-/// free list while free.
+/// One entry of the wheel, stored in the slab. A node is on exactly one
+/// timer list for as long as it is in the slab.
 #[derive(Debug)]
 struct Node<T> {
-    /// `Some` while the entry is live, `None` while the node is free (or
-    /// retired). A node on a timer list is always live.
-    value: Option<T>,
-    /// The deadline tick. Meaningless while free.
+    /// The caller's payload, handed back when the entry expires.
+    value: T,
+    /// The deadline tick.
     when: u64,
-    /// Incremented each time the node is freed; a [`Key`] matches only this
-    /// generation.
-    generation: u32,
-    /// The timer list the node is on. Meaningless while free.
+    /// The timer list the node is on.
     location: Location,
-    /// The previous node on the same timer list, `None` at the head. Unused
-    /// while free.
+    /// The slab index of the previous node on the same list, `None` at the
+    /// head.
     prev: Option<u32>,
-    /// The next node on the same timer list or, while free, on the free list.
+    /// The slab index of the next node on the same list, `None` at the tail.
     next: Option<u32>,
 }
 
@@ -216,12 +202,8 @@ impl Level {
 pub(crate) struct Wheel<T> {
     /// The wheel's current tick. Only [`Wheel::advance`] moves it, forwards.
     elapsed: u64,
-    /// The number of live entries.
-    len: usize,
-    /// The slab: every node ever allocated, live, free or retired.
-    nodes: Vec<Node<T>>,
-    /// The head of the free list, threaded through the free nodes' `next`.
-    free: Option<u32>,
+    /// Every live entry's node; the lists below hold their slab indices.
+    nodes: Slab<Node<T>>,
     /// The wheel proper; level `L` holds entries that first differ from
     /// `elapsed` in digit `L`.
     levels: [Level; LEVELS],
@@ -250,9 +232,7 @@ impl<T> Wheel<T> {
     pub(crate) fn new() -> Self {
         Wheel {
             elapsed: 0,
-            len: 0,
-            nodes: Vec::new(),
-            free: None,
+            nodes: Slab::new(),
             levels: [Level::EMPTY; LEVELS],
             due: None,
             due_min: u64::MAX,
@@ -272,13 +252,13 @@ impl<T> Wheel<T> {
     /// The number of live entries.
     #[cfg_attr(not(test), allow(dead_code))] // the driver keeps its own count; tests use it
     pub(crate) fn len(&self) -> usize {
-        self.len
+        self.nodes.len()
     }
 
     /// Whether the wheel holds no live entry.
     #[cfg_attr(not(test), allow(dead_code))] // the driver keeps its own count; tests use it
     pub(crate) fn is_empty(&self) -> bool {
-        self.len == 0
+        self.nodes.is_empty()
     }
 
     /// Adds an entry due at tick `when`, in O(1), and returns its key.
@@ -290,34 +270,35 @@ impl<T> Wheel<T> {
     ///
     /// # Panics
     ///
-    /// If the wheel would hold more than 2^32 nodes, which `u32` indices
+    /// If the wheel would hold more than 2^32 entries, which `u32` indices
     /// cannot name.
     pub(crate) fn insert(&mut self, when: u64, value: T) -> Key {
-        let index = self.alloc(when, value);
-        self.file(index);
-        self.len += 1;
-        Key {
-            index,
-            generation: self.nodes[index as usize].generation,
-        }
+        let key = self.nodes.insert(Node {
+            value,
+            when,
+            // Placeholders until `file` links the node.
+            location: Location::Due,
+            prev: None,
+            next: None,
+        });
+        self.file(key.index());
+        key
     }
 
     /// Removes a live entry in O(1) and returns its value, or `None` if the
     /// key is stale (its entry already expired or was removed).
     pub(crate) fn remove(&mut self, key: Key) -> Option<T> {
-        self.get(key)?;
-        self.unlink(key.index);
-        Some(self.release(key.index))
+        if !self.nodes.contains(key) {
+            return None;
+        }
+        self.unlink(key.index());
+        Some(self.nodes.remove_at(key.index()).value)
     }
 
     /// The value of a live entry, or `None` if the key is stale.
+    #[cfg_attr(not(test), allow(dead_code))] // the driver keeps its own slab; tests use it
     pub(crate) fn get(&self, key: Key) -> Option<&T> {
-        let node = self.nodes.get(key.index as usize)?;
-        if node.generation == key.generation {
-            node.value.as_ref()
-        } else {
-            None
-        }
+        self.nodes.get(key).map(|node| &node.value)
     }
 
     /// The earliest tick at which [`Wheel::advance`] has work, or `None` if
@@ -430,7 +411,7 @@ impl<T> Wheel<T> {
         let mut cursor = self.levels[level].slots[slot].take();
         self.levels[level].occupied &= !(1 << slot);
         while let Some(index) = cursor {
-            let node = &self.nodes[index as usize];
+            let node = &self.nodes[index];
             cursor = node.next;
             debug_assert_eq!(
                 block_start(node.when, level),
@@ -473,7 +454,7 @@ impl<T> Wheel<T> {
         );
         let mut cursor = self.overflow;
         while let Some(index) = cursor {
-            let node = &self.nodes[index as usize];
+            let node = &self.nodes[index];
             cursor = node.next;
             if block_start(node.when, LEVELS) == self.elapsed {
                 self.unlink(index);
@@ -487,7 +468,7 @@ impl<T> Wheel<T> {
         let mut cursor = self.overflow;
         let mut min = None;
         while let Some(index) = cursor {
-            let node = &self.nodes[index as usize];
+            let node = &self.nodes[index];
             min = Some(min.map_or(node.when, |m: u64| m.min(node.when)));
             cursor = node.next;
         }
@@ -509,15 +490,16 @@ impl<T> Wheel<T> {
         self.due_min = u64::MAX;
         let mut batch = mem::take(&mut self.batch);
         while let Some(index) = cursor {
-            let node = &self.nodes[index as usize];
+            // The whole list goes, so there are no neighbours to relink.
+            let node = self.nodes.remove_at(index);
             cursor = node.next;
-            let when = node.when;
             debug_assert!(
-                when <= self.elapsed,
-                "due entry at {when} is after elapsed {}",
+                node.when <= self.elapsed,
+                "due entry at {} is after elapsed {}",
+                node.when,
                 self.elapsed
             );
-            batch.push((when, self.release(index)));
+            batch.push((node.when, node.value));
         }
         batch.sort_unstable_by_key(|entry| entry.0);
         for (when, value) in batch.drain(..) {
@@ -526,55 +508,10 @@ impl<T> Wheel<T> {
         self.batch = batch;
     }
 
-    /// Takes a node off the free list (or grows the slab) and makes it a
-    /// live, unlinked entry.
-    fn alloc(&mut self, when: u64, value: T) -> u32 {
-        if let Some(index) = self.free {
-            let node = &mut self.nodes[index as usize];
-            debug_assert!(
-                node.value.is_none(),
-                "node {index} is on the free list but live"
-            );
-            self.free = node.next;
-            node.value = Some(value);
-            node.when = when;
-            index
-        } else {
-            let index = u32::try_from(self.nodes.len()).expect("a wheel holds at most 2^32 nodes");
-            self.nodes.push(Node {
-                value: Some(value),
-                when,
-                generation: 0,
-                location: Location::Due,
-                prev: None,
-                next: None,
-            });
-            index
-        }
-    }
-
-    /// Frees a live node that is already off its timer list, returning its
-    /// value. The generation grows so that outstanding keys go stale; a node
-    /// that has used up its generations is retired rather than reused, so a
-    /// key can never come to name a different entry.
-    fn release(&mut self, index: u32) -> T {
-        let node = &mut self.nodes[index as usize];
-        let value = node.value.take().expect("release: the node is not live");
-        node.prev = None;
-        node.next = None;
-        if let Some(generation) = node.generation.checked_add(1) {
-            node.generation = generation;
-            node.next = self.free;
-            self.free = Some(index);
-        }
-        self.len -= 1;
-        value
-    }
-
     /// Puts a live, unlinked node on the list that its deadline calls for
     /// right now.
     fn file(&mut self, index: u32) {
-        let when = self.nodes[index as usize].when;
+        let when = self.nodes[index].when;
         let location = self.location_for(when);
         if location == Location::Due {
             self.due_min = self.due_min.min(when);
@@ -598,9 +535,9 @@ impl<T> Wheel<T> {
             self.levels[level as usize].occupied |= 1 << slot;
         }
         if let Some(old_head) = old_head {
-            self.nodes[old_head as usize].prev = Some(index);
+            self.nodes[old_head].prev = Some(index);
         }
-        let node = &mut self.nodes[index as usize];
+        let node = &mut self.nodes[index];
         node.location = location;
         node.prev = None;
         node.next = old_head;
@@ -614,13 +551,13 @@ impl<T> Wheel<T> {
             next,
             location,
             ..
-        } = self.nodes[index as usize];
+        } = self.nodes[index];
         match prev {
-            Some(prev) => self.nodes[prev as usize].next = next,
+            Some(prev) => self.nodes[prev].next = next,
             None => *self.head_mut(location) = next,
         }
         if let Some(next) = next {
-            self.nodes[next as usize].prev = prev;
+            self.nodes[next].prev = prev;
         }
         if let Location::Slot { level, slot } = location {
             let level = &mut self.levels[level as usize];
