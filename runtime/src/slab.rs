@@ -24,8 +24,8 @@
 //!
 //! # The wrap policy: an exhausted slot retires
 //!
-//! A generation is a `u32`, or fewer bits where a key must be packed small
-//! ([`Slab::with_key_bits`]). When a slot at the last generation is freed,
+//! A generation is a `u32`, or less where a key must be packed small
+//! ([`Slab::with_limits`]). When a slot at the last generation is freed,
 //! there are two choices. *Wrapping* to 0 (the `slotmap` crate does, after
 //! about 2^31 reuses of a slot) means that a key kept across that many reuses
 //! matches again and names a stranger's value: vanishingly unlikely, but then
@@ -34,8 +34,8 @@
 //! free list for the rest of the slab's life, so a stale key can never match
 //! again, however long the process runs (Tor's `slotmap-careful` wraps
 //! `slotmap` to do the same). The cost is one leaked slot, a few dozen bytes,
-//! per 2^32 values that one slot has held: nothing, in practice. With fewer
-//! bits the numbers shrink with them; the reactor's keys on 32-bit targets
+//! per 2^32 values that one slot has held: nothing, in practice. With lower
+//! limits the numbers shrink with them; the reactor's keys on 32-bit targets
 //! are the one such case (`reactor/mod.rs`).
 //!
 //! # Links by index
@@ -139,35 +139,22 @@ impl<T> Default for Slab<T> {
 }
 
 impl<T> Slab<T> {
-    /// An empty slab whose keys use all 32 bits of index and of generation.
+    /// An empty slab whose keys use the whole range of index and generation.
     pub(crate) fn new() -> Self {
-        Self::with_key_bits(u32::BITS, u32::BITS)
+        Self::with_limits(u32::MAX, u32::MAX)
     }
 
-    /// An empty slab whose keys fit in `index_bits` bits of index and
-    /// `generation_bits` bits of generation, for keys that must be packed
-    /// into fewer than 64 bits. It holds at most 2^`index_bits` values at
-    /// once, and a slot retires after holding 2^`generation_bits` values.
-    ///
-    /// # Panics
-    ///
-    /// If either count is 0 or above 32.
-    pub(crate) fn with_key_bits(index_bits: u32, generation_bits: u32) -> Self {
-        // All ones in the low `bits` bits; computed in `u64` so that 32 bits
-        // do not overflow the shift.
-        let mask = |bits: u32| {
-            assert!(
-                (1..=u32::BITS).contains(&bits),
-                "a slab key needs 1 to 32 bits per part, not {bits}"
-            );
-            ((1u64 << bits) - 1) as u32
-        };
+    /// An empty slab whose keys never carry an index above `max_index` or a
+    /// generation above `max_generation`, for keys that must be packed into
+    /// fewer than 64 bits. It holds at most `max_index + 1` values at once,
+    /// and a slot retires after holding `max_generation + 1` values.
+    pub(crate) fn with_limits(max_index: u32, max_generation: u32) -> Self {
         Slab {
             slots: Vec::new(),
             free: None,
             len: 0,
-            max_index: mask(index_bits),
-            max_generation: mask(generation_bits),
+            max_index,
+            max_generation,
         }
     }
 
@@ -468,8 +455,8 @@ mod tests {
     }
 
     #[test]
-    fn a_slot_retires_after_2_to_the_generation_bits_values() {
-        let mut slab = Slab::with_key_bits(32, 2);
+    fn a_slot_retires_after_max_generation_plus_one_values() {
+        let mut slab = Slab::with_limits(u32::MAX, 3);
         let keys: Vec<Key> = (0..4)
             .map(|value| {
                 let key = slab.insert(value);
@@ -484,8 +471,8 @@ mod tests {
     }
 
     #[test]
-    fn the_index_bits_bound_the_live_values() {
-        let mut slab = Slab::with_key_bits(2, 32);
+    fn max_index_bounds_the_live_values() {
+        let mut slab = Slab::with_limits(3, u32::MAX);
         let keys: Vec<Key> = (0..4).map(|value| slab.insert(value)).collect();
         assert_eq!(keys[3].index(), 3);
         assert_eq!(slab.vacant_key(), None, "four slots, all occupied");
@@ -498,7 +485,7 @@ mod tests {
     #[test]
     #[should_panic(expected = "the slab is full")]
     fn inserting_into_a_full_slab_panics() {
-        let mut slab = Slab::with_key_bits(1, 32);
+        let mut slab = Slab::with_limits(1, u32::MAX);
         slab.insert(0);
         slab.insert(1);
         slab.insert(2);
@@ -507,7 +494,7 @@ mod tests {
     #[test]
     fn a_slab_whose_slots_all_retired_is_full_for_good() {
         // Two indices of two generations each: four keys in the slab's life.
-        let mut slab = Slab::with_key_bits(1, 1);
+        let mut slab = Slab::with_limits(1, 1);
         let mut keys = BTreeSet::new();
         while let Some(predicted) = slab.vacant_key() {
             let key = slab.insert(());
@@ -524,9 +511,13 @@ mod tests {
     }
 
     #[test]
-    #[should_panic(expected = "1 to 32 bits")]
-    fn key_bits_beyond_32_are_refused() {
-        Slab::<()>::with_key_bits(33, 32);
+    fn limits_of_zero_give_one_slot_that_holds_one_value() {
+        let mut slab = Slab::with_limits(0, 0);
+        let key = slab.insert('x');
+        assert_eq!(slab.vacant_key(), None);
+        assert_eq!(slab.remove(key), Some('x'));
+        assert_eq!(slab.vacant_key(), None, "the one slot retired");
+        assert_lookup(&mut slab, key, None);
     }
 
     #[test]
@@ -590,8 +581,8 @@ mod tests {
         #[test]
         #[cfg_attr(miri, ignore)]
         fn slab_matches_a_map(
-            index_bits in 1..4u32,
-            generation_bits in 1..4u32,
+            max_index in 0..8u32,
+            max_generation in 0..8u32,
             ops in prop::collection::vec(
                 prop_oneof![
                     2 => Just(Op::Insert),
@@ -600,7 +591,7 @@ mod tests {
                 1..200,
             ),
         ) {
-            let mut slab = Slab::with_key_bits(index_bits, generation_bits);
+            let mut slab = Slab::with_limits(max_index, max_generation);
             let mut model: BTreeMap<Key, usize> = BTreeMap::new();
             let mut handed_out: Vec<Key> = Vec::new();
             for (value, op) in ops.into_iter().enumerate() {
@@ -617,7 +608,7 @@ mod tests {
                         }
                         None => prop_assert_eq!(
                             model.len() + retired(&slab),
-                            1 << index_bits,
+                            max_index as usize + 1,
                             "full, yet some index is neither live nor retired"
                         ),
                     },
