@@ -5,10 +5,12 @@
 //! imports one further down the list, except inside the knot of layer 3,
 //! which must be read together (`tests/layering.rs` checks this).
 //!
-//! 1. **Leaves**, which import nothing of the runtime: `sync.rs` (the atomics
-//!    loom can stand in for), `report.rs` (panics no task receives),
-//!    `error.rs` (`JoinError`), `metrics.rs`, `recycle.rs` (task memory),
-//!    and in `time/` the wheel (`wheel.rs`) and the clock (`clock.rs`).
+//! 1. **Leaves**, which import nothing of the runtime but each other:
+//!    `sync.rs` (the atomics loom can stand in for), `report.rs` (panics no
+//!    task receives), `error.rs` (`JoinError`), `metrics.rs`, `recycle.rs`
+//!    (task memory), `slab.rs` (the generational slab that the timers and
+//!    the reactor keep their records in), and in `time/` the wheel
+//!    (`wheel/`, on the slab) and the clock (`clock.rs`).
 //! 2. **Drivers**: `time/timers.rs` (the wheel plus exact deadlines),
 //!    `reactor/` (readiness on `polling`), `blocking.rs` (the helper-thread
 //!    pool), `trace.rs` (the Chrome trace writer).
@@ -31,6 +33,7 @@ mod error;
 mod metrics;
 mod recycle;
 mod report;
+mod slab;
 mod sync;
 // 2. Drivers (the timer driver lives in `time/`, declared with the API).
 mod blocking;

@@ -29,10 +29,21 @@
 //!
 //! # Keys and stale events
 //!
-//! Each registration gets a key: its slab index plus a generation in the
-//! upper bits. An event whose key no longer names a live source (the source
-//! was dropped and its slot reused while the event was in flight) is
-//! ignored.
+//! Sources live in a generational slab (`slab.rs`), and `polling` carries
+//! each one's slab key in its `usize` event key, packed by [`encode_key`]:
+//! the index in the low half, the generation in the high half. An event
+//! whose key no longer names a live source (the source was dropped and its
+//! slot reused while the event was in flight) is ignored.
+//!
+//! On 64-bit targets the halves are 32 bits, the whole of a slab key (less
+//! one index: see [`MAX_INDEX`]). On 32-bit targets they are 16 bits each, so
+//! the reactor's slab is made with limits that fit: 65,535 sources at once
+//! (registering one more is an error), and a slot retires after 65,536
+//! registrations, so a 32-bit process can register about 2^32 sources in its
+//! life before registration fails for good. That is the slab's one wrap
+//! policy, retiring, at 16 bits. A runtime that must serve for ever on 32-bit
+//! targets would key events by something that cannot run out, such as the
+//! address of the source's record, as tokio's I/O driver does.
 //!
 //! # Under Miri
 //!
@@ -59,6 +70,7 @@ use std::task::Waker;
 use std::time::Duration;
 
 use crate::report::wake_on_loop;
+use crate::slab::{Key, Slab};
 
 #[cfg(miri)]
 use miri_parker::{Events, Poller};
@@ -67,44 +79,68 @@ use polling::{Events, Poller};
 
 pub(crate) use source::{Direction, Registration, Source};
 
-/// Registered sources, by slab index.
-#[derive(Default)]
-struct Sources {
-    slots: Vec<(u32, Option<Arc<Source>>)>,
-    free: Vec<usize>,
-}
-
 /// One runtime's reactor (shared with the I/O objects registered in it,
 /// which may live on other threads).
 pub(crate) struct Reactor {
+    /// `polling`'s poller: epoll, kqueue, ... (a condition variable under
+    /// Miri).
     poller: Poller,
-    sources: Mutex<Sources>,
+    /// Every registered source, by key; events name them by
+    /// [`encode_key`]'s packing of that key.
+    sources: Mutex<Slab<Arc<Source>>>,
+    /// The buffer `wait` receives events in, kept to reuse its allocation.
     events: Mutex<Events>,
     /// Wakers currently stored in sources, over all directions. The loop
     /// skips the non-blocking check of the reactor when this is zero.
     waiters: AtomicUsize,
 }
 
-/// Keys are `index | generation << INDEX_BITS`, half the bits each: on 64-bit
+/// Bits of an event key that hold the slab index: the low half. On 64-bit
 /// targets 32 bits of index are more than the open-file limit of any process.
 const INDEX_BITS: u32 = usize::BITS / 2;
-/// Generations wrap within the bits the key has for them (all 32 of a
-/// `u32` on 64-bit targets, 16 on 32-bit ones), so a decoded generation
-/// always compares equal to the stored one.
-const GENERATION_MASK: u32 = u32::MAX >> (32 - (usize::BITS - INDEX_BITS));
 
-/// A key's slab index and generation (the inverse of `Reactor::insert`'s
-/// `index | generation << INDEX_BITS`).
-fn split_key(key: usize) -> (usize, u32) {
-    // `as` keeps the low bits, which is all the key stores.
-    (key & ((1 << INDEX_BITS) - 1), (key >> INDEX_BITS) as u32)
+/// All ones in the low `bits` bits (`bits` ≤ 32).
+const fn low_ones(bits: u32) -> u32 {
+    u32::MAX >> (u32::BITS - bits)
+}
+
+/// The highest index the reactor's slab hands out: all ones in the index
+/// half but one. With every bit set, the key of the last generation would
+/// pack into `usize::MAX`, which `polling` reserves for its notifications.
+const MAX_INDEX: u32 = low_ones(INDEX_BITS) - 1;
+
+/// The highest generation the reactor's slab hands out: all ones in the
+/// high half, so the generation survives the packing whole.
+const MAX_GENERATION: u32 = low_ones(usize::BITS - INDEX_BITS);
+
+/// Packs a slab key into `polling`'s event key: `index | generation <<
+/// INDEX_BITS`. The one place a key becomes a `usize`; [`decode_key`] is its
+/// inverse. Nothing is lost, because the reactor's slab never hands out a
+/// key beyond [`MAX_INDEX`] and [`MAX_GENERATION`].
+fn encode_key(key: Key) -> usize {
+    let event_key = key.index() as usize | (key.generation() as usize) << INDEX_BITS;
+    debug_assert_eq!(
+        decode_key(event_key),
+        key,
+        "{key:?} does not fit in an event key"
+    );
+    event_key
+}
+
+/// The slab key packed into an event key by [`encode_key`].
+fn decode_key(event_key: usize) -> Key {
+    // `as u32` keeps the low 32 bits; each half holds at most 32.
+    Key::from_parts(
+        (event_key & low_ones(INDEX_BITS) as usize) as u32,
+        (event_key >> INDEX_BITS) as u32,
+    )
 }
 
 impl Reactor {
     pub(crate) fn new() -> io::Result<Reactor> {
         Ok(Reactor {
             poller: Poller::new()?,
-            sources: Mutex::new(Sources::default()),
+            sources: Mutex::new(Slab::with_limits(MAX_INDEX, MAX_GENERATION)),
             events: Mutex::new(Events::new()),
             waiters: AtomicUsize::new(0),
         })
@@ -136,11 +172,8 @@ impl Reactor {
         {
             let sources = self.sources.lock().unwrap_or_else(|e| e.into_inner());
             for event in events.iter() {
-                let (index, generation) = split_key(event.key);
-                if let Some((slot_generation, Some(source))) = sources.slots.get(index) {
-                    if *slot_generation == generation {
-                        source.take_ready_wakers(&self.poller, event, &mut wakers);
-                    }
+                if let Some(source) = sources.get(decode_key(event.key)) {
+                    source.take_ready_wakers(&self.poller, event, &mut wakers);
                 }
             }
         }
@@ -152,32 +185,72 @@ impl Reactor {
         count
     }
 
-    /// Allocates a key and records the source under it.
-    fn insert(&self, make: impl FnOnce(usize) -> Arc<Source>) -> Arc<Source> {
+    /// Allocates a key and records the source that `make` builds with it,
+    /// given as its event key.
+    ///
+    /// # Errors
+    ///
+    /// If the slab has no key left (module docs): only conceivable on 32-bit
+    /// targets.
+    fn insert(&self, make: impl FnOnce(usize) -> Arc<Source>) -> io::Result<Arc<Source>> {
         let mut sources = self.sources.lock().unwrap_or_else(|e| e.into_inner());
-        let index = match sources.free.pop() {
-            Some(index) => index,
-            None => {
-                sources.slots.push((0, None));
-                sources.slots.len() - 1
-            }
-        };
-        let generation = sources.slots[index].0;
-        let source = make(index | (generation as usize) << INDEX_BITS);
-        sources.slots[index].1 = Some(source.clone());
-        source
+        let key = sources.vacant_key().ok_or_else(|| {
+            io::Error::other("spindle's reactor has no key left for another I/O source")
+        })?;
+        let source = make(encode_key(key));
+        let inserted = sources.insert(source.clone());
+        debug_assert_eq!(inserted, key, "vacant_key did not predict the key");
+        Ok(source)
     }
 
-    /// Forgets the source under `key` (its registration was deleted).
-    fn remove(&self, key: usize) {
-        let (index, _) = split_key(key);
+    /// Forgets the source under `event_key` (its registration was deleted).
+    fn remove(&self, event_key: usize) {
         let mut sources = self.sources.lock().unwrap_or_else(|e| e.into_inner());
-        let (generation, slot) = &mut sources.slots[index];
-        if let Some(source) = slot.take() {
+        if let Some(source) = sources.remove(decode_key(event_key)) {
             self.waiters
                 .fetch_sub(source.waiter_count(), Ordering::Relaxed);
         }
-        *generation = generation.wrapping_add(1) & GENERATION_MASK;
-        sources.free.push(index);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Event keys round-trip at every corner of the reactor's key space, and
+    /// the two halves tile the `usize` exactly.
+    #[test]
+    fn event_keys_round_trip_at_the_limits() {
+        for index in [0, 1, MAX_INDEX - 1, MAX_INDEX] {
+            for generation in [0, 1, MAX_GENERATION - 1, MAX_GENERATION] {
+                let key = Key::from_parts(index, generation);
+                assert_eq!(decode_key(encode_key(key)), key);
+            }
+        }
+        let index_half = encode_key(Key::from_parts(MAX_INDEX, 0)) | 1;
+        let generation_half = encode_key(Key::from_parts(0, MAX_GENERATION));
+        assert_eq!(index_half & generation_half, 0, "the halves overlap");
+        assert_eq!(index_half | generation_half, usize::MAX, "a bit is unused");
+        assert_eq!(index_half.count_ones(), INDEX_BITS);
+    }
+
+    /// No key the slab can hand out packs into `usize::MAX`, which `polling`
+    /// refuses.
+    #[test]
+    fn no_key_packs_into_pollings_reserved_key() {
+        let last = Key::from_parts(MAX_INDEX, MAX_GENERATION);
+        assert_ne!(encode_key(last), usize::MAX);
+        assert_eq!(encode_key(last), usize::MAX - 1, "the largest event key");
+    }
+
+    /// The limits are what the module docs promise for this target.
+    #[test]
+    fn the_limits_match_the_pointer_width() {
+        let (index, generation) = if cfg!(target_pointer_width = "64") {
+            (u32::MAX - 1, u32::MAX)
+        } else {
+            (u16::MAX as u32 - 1, u16::MAX as u32)
+        };
+        assert_eq!((MAX_INDEX, MAX_GENERATION), (index, generation));
     }
 }

@@ -28,6 +28,8 @@ pub(crate) enum Direction {
 
 /// The reactor's record of one registered descriptor.
 pub(crate) struct Source {
+    /// Its key in the reactor's slab, packed as `polling` carries it in
+    /// events (`encode_key`).
     key: usize,
     /// # Invariant
     ///
@@ -106,7 +108,8 @@ impl<T: AsFd> Registration<T> {
     ///
     /// # Errors
     ///
-    /// If the poller refuses the descriptor.
+    /// If the reactor has no key left for it, or the poller refuses the
+    /// descriptor.
     pub(crate) fn new(io: T, reactor: Arc<Reactor>) -> io::Result<Registration<T>> {
         let fd = io.as_fd().as_raw_fd();
         let source = reactor.insert(|key| {
@@ -115,7 +118,7 @@ impl<T: AsFd> Registration<T> {
                 fd,
                 wakers: Mutex::new([None, None]),
             })
-        });
+        })?;
         // SAFETY: `io` is owned by the Registration built below, whose Drop deletes the
         // descriptor from the poller before `io` is dropped (the type's invariant); on
         // error nothing was added.

@@ -3,8 +3,9 @@
 //!
 //! The pieces, bottom up:
 //!
-//! - `wheel.rs` — a hierarchical timing wheel on integer ticks, a pure data
-//!   structure that never sees an `Instant` or a `Waker`;
+//! - `wheel/` — a hierarchical timing wheel on integer ticks, a pure data
+//!   structure that never sees an `Instant` or a `Waker` (its tests are in
+//!   `wheel/tests.rs`);
 //! - `clock.rs` — the runtime's clock (real or virtual) and the only
 //!   `Instant` ↔ tick conversion;
 //! - `timers.rs` — the driver: the wheel plus exact deadlines, run by the

@@ -42,7 +42,7 @@ pub fn sleep(duration: Duration) -> Sleep {
     let now = super::now();
     Sleep {
         deadline: now.checked_add(duration),
-        entry: None,
+        timer: None,
     }
 }
 
@@ -63,7 +63,7 @@ pub fn sleep(duration: Duration) -> Sleep {
 pub fn sleep_until(deadline: Instant) -> Sleep {
     Sleep {
         deadline: Some(deadline),
-        entry: None,
+        timer: None,
     }
 }
 
@@ -79,12 +79,16 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 pub struct Sleep {
     /// `None`: never (the deadline overflowed `Instant`).
     deadline: Option<Instant>,
-    entry: Option<Registration>,
+    /// The timer this `Sleep` armed; `None` before the first poll, once a
+    /// poll has seen it fire, or when the deadline is never.
+    timer: Option<ArmedTimer>,
 }
 
-/// A registered timer: its key, and the runtime whose driver holds it.
+/// A timer a `Sleep` has armed: its key, and the runtime whose driver holds
+/// it. (Named apart from the reactor's `Registration`, an I/O object's.)
 #[derive(Debug, Clone, Copy)]
-struct Registration {
+struct ArmedTimer {
+    /// The timer's key in that runtime's driver.
     key: TimerKey,
     /// The runtime's id (`Shared::id`), never reused by another runtime.
     runtime: u64,
@@ -107,16 +111,13 @@ impl Sleep {
     pub fn reset(self: Pin<&mut Self>, deadline: Instant) {
         let this = self.get_mut();
         this.deadline = Some(deadline);
-        if let Some(registration) = this.entry.take() {
+        if let Some(armed) = this.timer.take() {
             // Not pending any more (it fired), or another runtime's: the next
             // poll registers anew.
-            let moved = context::with_runtime(registration.runtime, |core| {
-                core.timers.borrow_mut().reset(registration.key, deadline)
+            let moved = context::with_runtime(armed.runtime, |core| {
+                core.timers.borrow_mut().reset(armed.key, deadline)
             });
-            this.entry = moved.flatten().map(|key| Registration {
-                key,
-                ..registration
-            });
+            this.timer = moved.flatten().map(|key| ArmedTimer { key, ..armed });
         }
     }
 
@@ -125,14 +126,14 @@ impl Sleep {
             return Poll::Pending;
         };
         let id = core.shared.id;
-        match self.entry {
-            Some(registration) if registration.runtime == id => {
+        match self.timer {
+            Some(armed) if armed.runtime == id => {
                 let mut timers = core.timers.borrow_mut();
-                if timers.is_pending(registration.key) {
-                    timers.set_waker(registration.key, cx.waker());
+                if timers.is_pending(armed.key) {
+                    timers.set_waker(armed.key, cx.waker());
                     return Poll::Pending;
                 }
-                self.entry = None;
+                self.timer = None;
                 Poll::Ready(())
             }
             _ => {
@@ -144,7 +145,7 @@ impl Sleep {
                     .borrow_mut()
                     .insert(deadline, Action::Wake(cx.waker().clone()));
                 Metrics::count(&core.metrics.timers_inserted);
-                self.entry = Some(Registration { key, runtime: id });
+                self.timer = Some(ArmedTimer { key, runtime: id });
                 Poll::Pending
             }
         }
@@ -162,8 +163,8 @@ impl Future for Sleep {
 
 impl Drop for Sleep {
     fn drop(&mut self) {
-        if let Some(registration) = self.entry.take() {
-            super::cancel_timer(registration.key, registration.runtime);
+        if let Some(armed) = self.timer.take() {
+            super::cancel_timer(armed.key, armed.runtime);
         }
     }
 }

@@ -31,10 +31,11 @@
 //! # Cancelling in O(1)
 //!
 //! Most timers are cancelled, not fired: a `timeout` whose future wins, a
-//! `Sleep` dropped by a `select`. Entries live in a generational slab; a
-//! [`TimerKey`] names one. Cancelling an entry still in the wheel unlinks it
-//! there in O(1); one already in `due` is just removed from the slab, and the
-//! heap drops its stale record when it reaches the top (a lazy deletion).
+//! `Sleep` dropped by a `select`. Entries live in a generational slab
+//! (`slab.rs`); a [`TimerKey`] names one. Cancelling an entry still in the
+//! wheel unlinks it there in O(1); one already in `due` is just removed from
+//! the slab, and the heap drops its stale record when it reaches the top (a
+//! lazy deletion).
 //!
 //! The driver never sees a task: an entry's action is a `Waker` to wake or a
 //! callback to run, and both are carried out by the executor after the
@@ -47,7 +48,8 @@ use std::task::Waker;
 use std::time::Instant;
 
 use super::clock::{tick_floor, tick_start};
-use super::wheel::{self, Wheel};
+use super::wheel::Wheel;
+use crate::slab::{Key, Slab};
 
 /// What to do when a timer fires.
 pub(crate) enum Action {
@@ -66,43 +68,55 @@ pub(crate) struct Fired {
 }
 
 /// Names one timer entry; stale keys (fired, cancelled) are detected by the
-/// generation, so a `TimerHandle` can outlive its entry safely.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct TimerKey {
-    index: u32,
-    generation: u32,
-}
+/// slab's generation, so a `TimerHandle` can outlive its entry safely.
+///
+/// A newtype rather than the slab's [`Key`] itself, so that the driver's keys
+/// and the wheel's, both slab keys, cannot be mixed up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct TimerKey(Key);
 
-struct Entry {
+/// One pending timer, as the driver keeps it in its slab.
+struct TimerEntry {
+    /// The exact deadline; the wheel only knows its tick, rounded down.
     deadline: Instant,
+    /// The insertion number, unique per driver: breaks ties between equal
+    /// deadlines so that they fire first in, first out.
     seq: u64,
+    /// What to do when the timer fires.
     action: Action,
-    /// `Some` while the entry is in the wheel, `None` once it is in `due`.
-    in_wheel: Option<wheel::Key>,
+    /// The entry's key in the wheel while it waits there, `None` once the
+    /// wheel has handed it to the `due` heap.
+    in_wheel: Option<Key>,
 }
 
-struct Slot {
-    generation: u32,
-    entry: Option<Entry>,
-}
-
-/// A record in the `due` heap; stale once its key no longer matches.
+/// A record in the `due` heap, which orders by deadline, then `seq`. It is
+/// stale once `key` no longer names a pending entry (cancelled or reset
+/// while due), and is dropped when it reaches the top.
 #[derive(PartialEq, Eq, PartialOrd, Ord)]
 struct Due {
+    /// The entry's exact deadline, compared first.
     deadline: Instant,
+    /// The entry's insertion number: unique, so the order never reaches
+    /// `key`.
     seq: u64,
-    index: u32,
-    generation: u32,
+    /// The entry this record stands for.
+    key: TimerKey,
 }
 
+/// The timer driver: the wheel, the `due` heap, and the entries they name.
 pub(crate) struct Timers {
+    /// The instant of tick 0, for `tick_floor` and `tick_start`.
     origin: Instant,
+    /// Every entry whose tick has not come yet, by the tick its deadline
+    /// falls in, carrying the entry's key.
     wheel: Wheel<TimerKey>,
+    /// Entries whose tick has come, waiting for their exact deadline; may
+    /// hold stale records (lazy deletion).
     due: BinaryHeap<Reverse<Due>>,
-    slots: Vec<Slot>,
-    free: Vec<u32>,
+    /// Every pending entry, in the wheel or in `due`.
+    entries: Slab<TimerEntry>,
+    /// The `seq` of the next insert.
     next_seq: u64,
-    len: usize,
 }
 
 impl Timers {
@@ -111,66 +125,51 @@ impl Timers {
             origin,
             wheel: Wheel::new(),
             due: BinaryHeap::new(),
-            slots: Vec::new(),
-            free: Vec::new(),
+            entries: Slab::new(),
             next_seq: 0,
-            len: 0,
         }
     }
 
     pub(crate) fn is_empty(&self) -> bool {
-        self.len == 0
+        self.entries.is_empty()
     }
 
+    /// Adds a timer for `deadline` and returns its key.
+    ///
+    /// # Panics
+    ///
+    /// With more than 2^32 timers pending at once.
     pub(crate) fn insert(&mut self, deadline: Instant, action: Action) -> TimerKey {
         let seq = self.next_seq;
         self.next_seq += 1;
-        let index = match self.free.pop() {
-            Some(index) => index,
-            None => {
-                self.slots.push(Slot {
-                    generation: 0,
-                    entry: None,
-                });
-                u32::try_from(self.slots.len() - 1).expect("more than 2^32 timers at once")
-            }
-        };
-        let key = TimerKey {
-            index,
-            generation: self.slots[index as usize].generation,
-        };
+        // The wheel carries the entry's key, so the key comes first.
+        let key = TimerKey(
+            self.entries
+                .vacant_key()
+                .expect("more than 2^32 timers at once"),
+        );
         let in_wheel = Some(self.wheel.insert(tick_floor(self.origin, deadline), key));
-        self.slots[index as usize].entry = Some(Entry {
+        let inserted = self.entries.insert(TimerEntry {
             deadline,
             seq,
             action,
             in_wheel,
         });
-        self.len += 1;
+        debug_assert_eq!(inserted, key.0, "vacant_key did not predict the key");
         key
-    }
-
-    fn entry_mut(&mut self, key: TimerKey) -> Option<&mut Entry> {
-        let slot = self.slots.get_mut(key.index as usize)?;
-        if slot.generation != key.generation {
-            return None;
-        }
-        slot.entry.as_mut()
     }
 
     /// Whether `key` names an entry that has neither fired nor been cancelled.
     pub(crate) fn is_pending(&self, key: TimerKey) -> bool {
-        self.slots
-            .get(key.index as usize)
-            .is_some_and(|s| s.generation == key.generation && s.entry.is_some())
+        self.entries.contains(key.0)
     }
 
     /// Replaces the waker of a pending `Wake` entry if it would wake another task.
     pub(crate) fn set_waker(&mut self, key: TimerKey, waker: &Waker) {
-        if let Some(Entry {
+        if let Some(TimerEntry {
             action: Action::Wake(current),
             ..
-        }) = self.entry_mut(key)
+        }) = self.entries.get_mut(key.0)
         {
             if !current.will_wake(waker) {
                 current.clone_from(waker);
@@ -183,7 +182,7 @@ impl Timers {
     /// arbitrary code when dropped). `None` if it already fired or was
     /// cancelled.
     pub(crate) fn cancel(&mut self, key: TimerKey) -> Option<(Action, Instant)> {
-        let entry = self.take(key)?;
+        let entry = self.entries.remove(key.0)?;
         if let Some(wheel_key) = entry.in_wheel {
             let removed = self.wheel.remove(wheel_key);
             debug_assert!(
@@ -192,18 +191,6 @@ impl Timers {
             );
         }
         Some((entry.action, entry.deadline))
-    }
-
-    fn take(&mut self, key: TimerKey) -> Option<Entry> {
-        let slot = self.slots.get_mut(key.index as usize)?;
-        if slot.generation != key.generation {
-            return None;
-        }
-        let entry = slot.entry.take()?;
-        slot.generation = slot.generation.wrapping_add(1);
-        self.free.push(key.index);
-        self.len -= 1;
-        Some(entry)
     }
 
     /// Moves a pending entry to a new deadline, keeping its action; returns
@@ -233,20 +220,20 @@ impl Timers {
     /// into the `due` heap, where they wait for their exact deadline.
     pub(crate) fn advance(&mut self, now: Instant) {
         let Timers {
-            wheel, due, slots, ..
+            wheel,
+            due,
+            entries,
+            ..
         } = self;
         wheel.advance(tick_floor(self.origin, now), |_, key| {
-            let slot = &mut slots[key.index as usize];
-            let entry = slot
-                .entry
-                .as_mut()
-                .expect("the wheel held a key the slab had freed");
+            let entry = entries
+                .get_mut(key.0)
+                .expect("the wheel held the key of an entry that is gone");
             entry.in_wheel = None;
             due.push(Reverse(Due {
                 deadline: entry.deadline,
                 seq: entry.seq,
-                index: key.index,
-                generation: key.generation,
+                key,
             }));
         });
     }
@@ -262,11 +249,10 @@ impl Timers {
             return None;
         }
         let Reverse(top) = self.due.pop().expect("peeked");
-        let key = TimerKey {
-            index: top.index,
-            generation: top.generation,
-        };
-        let entry = self.take(key).expect("drop_stale_due left a live top");
+        let entry = self
+            .entries
+            .remove(top.key.0)
+            .expect("drop_stale_due left a live top");
         debug_assert!(entry.deadline <= now, "a timer is about to fire early");
         Some(Fired {
             action: entry.action,
@@ -277,11 +263,7 @@ impl Timers {
     /// Pops heap records of entries that were cancelled or reset.
     fn drop_stale_due(&mut self) {
         while let Some(Reverse(top)) = self.due.peek() {
-            let key = TimerKey {
-                index: top.index,
-                generation: top.generation,
-            };
-            if self.is_pending(key) {
+            if self.is_pending(top.key) {
                 return;
             }
             self.due.pop();
@@ -291,14 +273,11 @@ impl Timers {
     /// Removes every entry (runtime shutdown) and returns their actions for
     /// the caller to drop.
     pub(crate) fn clear(&mut self) -> Vec<Action> {
-        let actions = self
-            .slots
-            .iter_mut()
-            .filter_map(|slot| slot.entry.take())
-            .map(|e| e.action)
-            .collect();
-        *self = Timers::new(self.origin);
-        actions
+        let old = std::mem::replace(self, Timers::new(self.origin));
+        old.entries
+            .into_values()
+            .map(|entry| entry.action)
+            .collect()
     }
 }
 
@@ -384,5 +363,29 @@ mod tests {
         assert!(!timers.is_pending(b2));
         assert!(timers.is_empty());
         assert_eq!(timers.next_deadline(), None);
+    }
+
+    #[test]
+    fn a_stale_key_cannot_cancel_the_timer_that_reuses_its_slot() {
+        let origin = Instant::now();
+        let mut timers = Timers::new(origin);
+        let fired = timers.insert(origin + Duration::from_millis(1), noop());
+        assert_eq!(
+            fire(&mut timers, origin + Duration::from_millis(1)).len(),
+            1
+        );
+        let cancelled = timers.insert(origin + Duration::from_millis(2), noop());
+        assert!(timers.cancel(cancelled).is_some());
+        let live = timers.insert(origin + Duration::from_millis(3), noop());
+        assert_eq!(live.0.index(), fired.0.index(), "the slot is reused");
+        for stale in [fired, cancelled] {
+            assert!(!timers.is_pending(stale));
+            assert!(timers.cancel(stale).is_none());
+        }
+        assert!(timers.is_pending(live));
+        assert_eq!(
+            fire(&mut timers, origin + Duration::from_millis(3)).len(),
+            1
+        );
     }
 }
