@@ -7,18 +7,22 @@
 #   2. the race tests again on more seeds (`MIRI_SEEDS`, default 1..8): each
 #      seed is another thread schedule and other weak-memory outcomes, which
 #      is what finds a missing Acquire or a compare-exchange that fails when
-#      another thread moves the reference count.
+#      another thread moves the reference count;
+#   3. the race tests once more in a release build: without the runtime's
+#      debug assertions, a broken protocol goes on to the unsound access
+#      itself, which Miri then reports as undefined behaviour.
 #
 # Installs the nightly toolchain's `miri` and `rust-src` components if they
-# are missing. Extra arguments go to both `cargo miri test` runs, e.g.
+# are missing. Extra arguments go to every `cargo miri test` run, e.g.
 # `scripts/miri.sh -- a_wake_merged` to run matching tests only.
 #
-# Time on a shared 2-core machine under load (load average 6 to 11), with
-# Miri's std already built: 6.5 minutes when everything passes (2.5 minutes
-# of CPU: step 1 about 1, of which the unit tests 27 s, the doctests 17 s,
-# each test file about 12 s; step 2 about 1.5, 7 seeds run side by side);
-# 2.5 minutes when a race test fails, as step 2 stops at the first failing
-# seed.
+# Time on a shared, loaded 2-core machine, Miri's std already built: where
+# every test passes, 6 minutes with MIRI_SEEDS=1..16 (5 minutes of CPU: step
+# 1 about 70 s, of which the unit tests 27 s, the doctests 17 s and each
+# test file about 12 s; about 12 s per seed in step 2; step 3 about 30 s
+# with its first build); 2.5 minutes on code with these races, as step 2
+# stops at the first failing seed and step 3 at the first undefined
+# behaviour.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -47,5 +51,9 @@ MIRIFLAGS="-Zmiri-strict-provenance" \
 printf '\n==> Miri, the race tests on seeds %s\n' "$seeds"
 MIRIFLAGS="-Zmiri-strict-provenance -Zmiri-many-seeds=$seeds" \
   cargo +nightly miri test -p spindle-runtime --test miri_races "$@" || status=$?
+
+printf '\n==> Miri, the race tests in a release build (seed 0)\n'
+MIRIFLAGS="-Zmiri-strict-provenance" \
+  cargo +nightly miri test --release -p spindle-runtime --test miri_races "$@" || status=$?
 
 exit "$status"

@@ -13,9 +13,9 @@
 # `scripts/tsan.supp`. Extra arguments go to `cargo test` (not to the test
 # binaries), e.g. `--release`.
 #
-# Time on a shared 2-core machine under load: 15 minutes from a cold target
+# Time on a shared, loaded 2-core machine: 15 minutes from a cold target
 # directory, 14 of them building std and every dev-dependency with the
-# sanitizer; the tests themselves take about 1 minute.
+# sanitizer (the same again for `--release`); 40 s once built.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
