@@ -7,22 +7,22 @@
 //! output once; the task's future — `!Send` here, as `spawn` allows — must be
 //! dropped once, on the runtime's thread, after its last poll.
 //!
-//! The first three tests move the count *inside* the handle's poll, so they
-//! fail or pass on every run: the handle clones a waker of its own task, or
-//! drops one, or drops a waker whose `Drop` holds the poll while the task
-//! clones its waker. The last two race another thread against the handle's
-//! poll for a bounded number of rounds (fewer in debug builds) and name the
-//! round that went wrong.
+//! Both tests race another thread against the handle's poll for a bounded
+//! number of rounds (fewer in debug builds) and name the round that went
+//! wrong. The deterministic versions — the count moved *inside* the
+//! handle's poll, by a task polling its own handle or a waker whose `Drop`
+//! holds the poll — are in `runtime/tests/miri_races.rs`, which runs here
+//! too (`cargo test --workspace`) and under Miri, with smaller loops of
+//! these two.
 
 mod support;
 
 use std::any::Any;
-use std::cell::{Cell, RefCell};
-use std::future::{poll_fn, Future};
+use std::cell::Cell;
+use std::future::Future;
 use std::marker::PhantomData;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
-use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
@@ -98,241 +98,6 @@ fn spin_until(deadline: Instant, ready: impl Fn() -> bool) -> bool {
     true
 }
 
-/// Polls `handle` once, from `main` or a task, and tells whether it was
-/// pending.
-fn poll_pending<T>(handle: &mut JoinHandle<T>, cx: &mut Context<'_>) -> bool {
-    Pin::new(handle).poll(cx).is_pending()
-}
-
-thread_local! {
-    /// The handle of the task in the first test, where that task finds it.
-    static OWN_HANDLE: RefCell<Option<JoinHandle<u32>>> = const { RefCell::new(None) };
-    /// What that task's poll of its own handle returned: pending or not.
-    static SELF_POLL: Cell<Option<bool>> = const { Cell::new(None) };
-    /// Drops of [`CountDrop`] on this thread.
-    static DROPS: Cell<u32> = const { Cell::new(0) };
-}
-
-/// Counts its drops in [`DROPS`]. Zero-sized, so that even a second drop of
-/// the same value (possible on the unfixed code, see below) is harmless.
-struct CountDrop;
-
-impl Drop for CountDrop {
-    fn drop(&mut self) {
-        DROPS.with(|drops| drops.set(drops.get() + 1));
-    }
-}
-
-/// A task polls its own `JoinHandle` once (pending: the task is running)
-/// and yields; then `main` awaits that handle. Cloning the task's waker
-/// into the handle adds a reference to the task inside the task's poll, and
-/// `main`'s first poll, replacing that waker, releases it inside `main`'s:
-/// neither may make the handle take the task for finished.
-///
-/// The task keeps its state in thread-locals (the test runs on a thread of
-/// its own), not in captured `Rc`s: on the unfixed code its future is
-/// dropped in the middle of its own poll, and a future owning heap state
-/// would then corrupt the heap and abort the test binary instead of
-/// failing this test.
-#[test]
-fn a_task_that_polled_its_own_handle_is_joined_by_main() {
-    within(Duration::from_secs(5), || {
-        run(async {
-            let task = spawn(async {
-                let _guard = CountDrop;
-                let pending = poll_fn(|cx| {
-                    OWN_HANDLE.with(|own| {
-                        let mut own = own.borrow_mut();
-                        Poll::Ready(poll_pending(own.as_mut().expect("main stored it"), cx))
-                    })
-                })
-                .await;
-                SELF_POLL.with(|polled| polled.set(Some(pending)));
-                yield_now().await;
-                7
-            });
-            OWN_HANDLE.with(|own| *own.borrow_mut() = Some(task));
-            yield_now().await; // the task polls its own handle, then yields
-            let handle = OWN_HANDLE.with(|own| own.borrow_mut().take()).unwrap();
-            let self_poll = SELF_POLL.with(Cell::get);
-            let drops_before = DROPS.with(Cell::get);
-            let output = handle.await;
-            assert!(
-                self_poll == Some(true) && drops_before == 0 && matches!(output, Ok(7)),
-                "the task's poll of its own handle: {self_poll:?} (Some(true), pending, \
-                 expected); drops of its future before main's poll: {drops_before}; \
-                 main's await: {output:?}"
-            );
-            assert_eq!(
-                DROPS.with(Cell::get),
-                1,
-                "dropped once, when the task finished"
-            );
-        });
-    });
-}
-
-/// The handle is polled once on another thread (`JoinHandle<u32>` is
-/// `Send`) with a waker of its own task (`Waker` is `Send` too), while the
-/// task waits: cloning that waker into the handle adds a reference to the
-/// task inside the handle's poll. The poll must be pending and leave the
-/// task alone: its future is `!Send` and must not be dropped over there.
-#[test]
-fn a_handle_polled_on_another_thread_with_its_tasks_waker() {
-    within(Duration::from_secs(5), || {
-        let runtime_thread = thread::current().id();
-        let sites = DropSites::default();
-        let site = sites.guard();
-        let on_main = sites.clone();
-        run(async move {
-            let waker: Rc<RefCell<Option<Waker>>> = Rc::default();
-            let go = Rc::new(Cell::new(false));
-            let (slot, gate) = (waker.clone(), go.clone());
-            let handle = spawn(async move {
-                let _site = site;
-                poll_fn(|cx| {
-                    *slot.borrow_mut() = Some(cx.waker().clone());
-                    Poll::Ready(())
-                })
-                .await;
-                // Bounded by `within`: `main` opens the gate right after the
-                // other thread's poll.
-                while !gate.get() {
-                    yield_now().await;
-                }
-                7
-            });
-            yield_now().await; // the task hands out its waker, then waits
-            let waker = waker.borrow_mut().take().unwrap();
-            // The runtime's thread blocks in `join` meanwhile: the task is not
-            // being polled while the other thread polls its handle.
-            let (handle, polled) = thread::spawn(move || {
-                let mut handle = handle;
-                let polled = catch_unwind(AssertUnwindSafe(|| {
-                    poll_pending(&mut handle, &mut Context::from_waker(&waker))
-                }))
-                .map_err(|payload| panic_text(&*payload));
-                (handle, polled)
-            })
-            .join()
-            .unwrap();
-            assert!(
-                polled == Ok(true),
-                "polling the handle on another thread: {polled:?} (Ok(true), pending, \
-                 expected); the task's future was dropped on {:?}, the runtime runs on \
-                 {runtime_thread:?}",
-                on_main.get()
-            );
-            go.set(true);
-            assert_eq!(handle.await.unwrap(), 7);
-        });
-        assert_eq!(
-            sites.get(),
-            [runtime_thread],
-            "dropped once, by the runtime"
-        );
-    });
-}
-
-/// A waker whose last drop says so and then waits, boundedly, for the test
-/// to let it go on: dropped by a handle that replaces it, it holds that
-/// handle's poll still at the point where the drop happens.
-struct HoldOnDrop {
-    dropping: Arc<AtomicBool>,
-    go_on: Arc<AtomicBool>,
-}
-
-impl Wake for HoldOnDrop {
-    fn wake(self: Arc<Self>) {}
-}
-
-impl Drop for HoldOnDrop {
-    fn drop(&mut self) {
-        self.dropping.store(true, Ordering::Release);
-        let deadline = Instant::now() + Duration::from_secs(5);
-        spin_until(deadline, || self.go_on.load(Ordering::Acquire));
-    }
-}
-
-/// A handle polled twice on another thread: first with a [`HoldOnDrop`]
-/// waker, which the handle keeps, then with another, so that the handle
-/// drops the first one inside its second poll. While that drop holds the
-/// poll, the task clones its own waker on the runtime's thread, and the
-/// runtime's thread then blocks until the poll is over. Both polls must be
-/// pending and leave the `!Send` future alone. Deterministic: the count
-/// moves inside the poll every time.
-#[test]
-fn a_poll_on_another_thread_while_the_tasks_count_moves_leaves_the_task_alone() {
-    within(Duration::from_secs(10), || {
-        let runtime_thread = thread::current().id();
-        let sites = DropSites::default();
-        let site = sites.guard();
-        let on_main = sites.clone();
-        run(async move {
-            let dropping = Arc::new(AtomicBool::new(false));
-            let go_on = Arc::new(AtomicBool::new(false));
-            let kept: Rc<RefCell<Option<Waker>>> = Rc::default();
-            let finish = Rc::new(Cell::new(false));
-            let (in_drop, slot, gate) = (dropping.clone(), kept.clone(), finish.clone());
-            let handle = spawn(async move {
-                let _site = site;
-                poll_fn(|cx| {
-                    if gate.get() {
-                        return Poll::Ready(7);
-                    }
-                    if in_drop.load(Ordering::Acquire) && slot.borrow().is_none() {
-                        // One more reference to this task, while the other
-                        // thread's poll is held.
-                        *slot.borrow_mut() = Some(cx.waker().clone());
-                    }
-                    cx.waker().wake_by_ref();
-                    Poll::Pending
-                })
-                .await
-            });
-            let first = Waker::from(Arc::new(HoldOnDrop {
-                dropping: dropping.clone(),
-                go_on: go_on.clone(),
-            }));
-            let poller = thread::spawn(move || {
-                let mut handle = handle;
-                let mut poll_with = |waker: Waker| {
-                    catch_unwind(AssertUnwindSafe(|| {
-                        poll_pending(&mut handle, &mut Context::from_waker(&waker))
-                    }))
-                    .map_err(|payload| panic_text(&*payload))
-                };
-                let first = poll_with(first);
-                let second = poll_with(unpark_waker());
-                (handle, first, second)
-            });
-            // Bounded by `within`, and by the poller's end.
-            while kept.borrow().is_none() && !poller.is_finished() {
-                yield_now().await;
-            }
-            // The task is between polls; block the runtime's thread until the
-            // other thread's poll is over, so the two never overlap.
-            go_on.store(true, Ordering::Release);
-            let (handle, first, second) = poller.join().unwrap();
-            assert!(
-                first == Ok(true) && second == Ok(true),
-                "polling the handle on another thread: {first:?}, then {second:?} \
-                 (Ok(true), pending, expected); the task's future was dropped on {:?}, \
-                 the runtime runs on {runtime_thread:?}",
-                on_main.get()
-            );
-            assert!(kept.borrow_mut().take().is_some(), "the count moved");
-            finish.set(true);
-            assert_eq!(handle.await.unwrap(), 7);
-        });
-        assert_eq!(
-            sites.get(),
-            [runtime_thread],
-            "dropped once, by the runtime"
-        );
-    });
-}
-
 /// `main` awaits the handle of a task parked in `Queue::get` while another
 /// thread's `put_nowait` wakes that task: the remote wake adds a reference
 /// to the task (for the mailbox message) and the waker drops its own, both
@@ -347,7 +112,7 @@ fn main_joins_a_task_woken_by_a_put_from_another_thread() {
     // builds and between 58 and 379 291 in release ones: how often the two
     // threads really overlap depends on the load. The bound trades that
     // against run time (about 7 s debug, 10 to 13 s release, when nothing
-    // fails); the deterministic tests above do not depend on luck.
+    // fails); the deterministic tests in `miri_races.rs` do not depend on luck.
     const ROUNDS: u64 = if cfg!(debug_assertions) {
         100_000
     } else {
