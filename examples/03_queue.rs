@@ -9,7 +9,8 @@
 //! drained (`join`), then cancels the consumer, which is still waiting in
 //! `get`. "Produced" prints before "Consumed" because `put` on a queue with
 //! room never yields: the consumer only runs once the producer sleeps.
-//! Run it with `SPINDLE_TRACE=queue.json` to see that hand-off in Perfetto.
+//! Run it with `SPINDLE_TRACE=traces/queue.json` to see that hand-off in
+//! Perfetto.
 
 use std::time::Duration;
 

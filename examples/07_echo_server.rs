@@ -3,8 +3,8 @@
 //! on one thread.
 //!
 //! ```text
-//! cargo run --example 07_echo_server          # listens on 127.0.0.1:7000
-//! cargo run --example 07_echo_server -- 7001  # or on another port
+//! cargo run --release --example 07_echo_server           # listens on 127.0.0.1:7000
+//! cargo run --release --example 07_echo_server -- 7001   # or on another port
 //! ```
 //!
 //! Then, from another terminal, type lines and watch them come back:
@@ -13,8 +13,8 @@
 //! nc 127.0.0.1 7000
 //! ```
 //!
-//! or run the client, `cargo run --example 08_echo_client`. Stop the server
-//! with Ctrl-C.
+//! or run the client, `cargo run --release --example 08_echo_client`. Stop
+//! the server with Ctrl-C.
 
 use std::time::Duration;
 

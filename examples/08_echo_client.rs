@@ -3,9 +3,9 @@
 //! `07_echo_server`. Start the server first, then:
 //!
 //! ```text
-//! cargo run --example 08_echo_client                  # 127.0.0.1:7000
-//! cargo run --example 08_echo_client -- 7001          # another port
-//! cargo run --example 08_echo_client -- 10.0.0.5:7000 # another host
+//! cargo run --release --example 08_echo_client                   # 127.0.0.1:7000
+//! cargo run --release --example 08_echo_client -- 7001            # another port
+//! cargo run --release --example 08_echo_client -- 10.0.0.5:7000   # another host
 //! ```
 
 use std::net::Shutdown;

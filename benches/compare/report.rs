@@ -4,7 +4,7 @@
 //! lateness table, the machine and the date.
 
 use std::fmt::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::peers::{Peer, Smol, Spindle, Tokio};
@@ -103,9 +103,19 @@ pub fn measure_lateness() -> Lateness {
     Lateness(rows)
 }
 
+/// The repository root. A bench runs in its package's folder, `benches/`,
+/// one below the root, so paths are built from here rather than relative.
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the benches package sits inside the repository")
+}
+
+/// Where criterion keeps its estimates: as criterion itself decides it,
+/// `$CARGO_TARGET_DIR` or else the workspace's `target/`.
 fn criterion_dir() -> PathBuf {
     let target =
-        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| PathBuf::from("target"), PathBuf::from);
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from);
     target.join("criterion")
 }
 
@@ -209,11 +219,12 @@ pub fn write(lateness: &Lateness) {
             us(p99)
         );
     }
-    let notes = std::fs::read_to_string("benches/compare/NOTES.md").unwrap_or_default();
+    let notes =
+        std::fs::read_to_string(root().join("benches/compare/NOTES.md")).unwrap_or_default();
     if !notes.is_empty() {
         let _ = writeln!(out, "\n{notes}");
     }
-    match std::fs::write("BENCHMARKS.md", out) {
+    match std::fs::write(root().join("BENCHMARKS.md"), out) {
         Ok(()) => println!("wrote BENCHMARKS.md"),
         Err(error) => eprintln!("could not write BENCHMARKS.md: {error}"),
     }

@@ -8,8 +8,8 @@
 //! glance which task ran when and who woke it.
 //!
 //! ```text
-//! SPINDLE_TRACE=q.json cargo run --example 03_queue
-//! cargo run -p spindle-trace -- q.json q.svg
+//! SPINDLE_TRACE=traces/q.json cargo run --release --example 03_queue
+//! cargo run --release -p spindle-trace -- traces/q.json traces/q.svg
 //! ```
 //!
 //! The crate is a few steps, one file each:

@@ -1,9 +1,9 @@
 //! The `spindle-trace` command: read a spindle trace, write an SVG timeline.
 //!
 //! ```text
-//! SPINDLE_TRACE=q.json SPINDLE_CLOCK=virtual cargo run --example 03_queue
-//! cargo run -p spindle-trace -- q.json q.svg
-//! cargo run -p spindle-trace -- q.json zoom.svg --from 999.9ms --to 1000.4ms
+//! SPINDLE_TRACE=traces/q.json SPINDLE_CLOCK=virtual cargo run --release --example 03_queue
+//! cargo run --release -p spindle-trace -- traces/q.json traces/q.svg
+//! cargo run --release -p spindle-trace -- traces/q.json traces/zoom.svg --from 999.9ms --to 1000.4ms
 //! ```
 //!
 //! A command-line tool meets bad input as a matter of course: a missing
