@@ -125,13 +125,13 @@ fn malformed_input_is_an_error_not_a_panic() {
 
 /// `SPINDLE_TRACE=... SPINDLE_CLOCK=virtual cargo run --example 03_queue`.
 #[test]
-fn the_queue_example_under_virtual_time_has_loop_main_and_two_tasks() {
+fn the_queue_example_under_virtual_time_has_loop_main_producer_and_consumer() {
     let trace = Trace::parse(VIRTUAL).unwrap();
     let names: Vec<&str> = trace.lanes.iter().map(|l| l.name.as_str()).collect();
     assert_eq!(names.len(), 4, "{names:?}");
     assert_eq!(names[0], "loop");
     assert!(names[1].starts_with("main"), "{names:?}");
-    assert!(names[2].starts_with("task") && names[3].starts_with("task"));
+    assert_eq!(names[2..], ["producer (task 1)", "consumer (task 2)"]);
 
     // Five sleeps of 1 s: the clock jumps, so the program lasts 5 s exactly
     // (plus the real duration of the last polls).
