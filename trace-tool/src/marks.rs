@@ -234,6 +234,14 @@ pub(crate) fn escape(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::trace::Clock;
+
+    fn empty() -> Trace {
+        Trace {
+            lanes: Vec::new(),
+            clock: Clock::Real,
+        }
+    }
 
     /// Every kind of mark, for checking that each looks different.
     fn all_kinds() -> Vec<MarkKind> {
@@ -271,7 +279,7 @@ mod tests {
     #[test]
     fn swatches_are_classed_apart_from_the_plot() {
         let mut out = String::new();
-        legend(&mut out, &Trace { lanes: Vec::new() }, 0.0, 2000.0, 10.0);
+        legend(&mut out, &empty(), 0.0, 2000.0, 10.0);
         assert!(!out.contains(r#"class="poll""#), "{out}");
         assert!(out.contains(r#"class="poll swatch""#), "{out}");
         assert!(!out.contains("wake-unknown"), "no unknown wakes, no entry");
@@ -280,8 +288,8 @@ mod tests {
     #[test]
     fn a_narrow_legend_wraps() {
         let mut out = String::new();
-        let one_line = legend(&mut out, &Trace { lanes: Vec::new() }, 0.0, 5000.0, 10.0);
-        let wrapped = legend(&mut out, &Trace { lanes: Vec::new() }, 0.0, 300.0, 10.0);
+        let one_line = legend(&mut out, &empty(), 0.0, 5000.0, 10.0);
+        let wrapped = legend(&mut out, &empty(), 0.0, 300.0, 10.0);
         assert!(wrapped > one_line);
     }
 
