@@ -14,7 +14,9 @@
 //!   orange of the `timer fired` diamonds on the loop row, so the eye joins
 //!   a timer to the task it woke. Polls are the one dark, saturated colour:
 //!   they are the work; reactor waits are a pale wash of the same blue,
-//!   because waiting is the background of the picture.
+//!   because waiting is the background of the picture. Waits and clock
+//!   jumps often follow each other without a gap (the loop waits again at
+//!   once), so they get a white outline: each one shows where it ends.
 //!
 //! Colours live in one `<style>` block, so each element carries only a class
 //! (which is also what the tests count). Legend swatches carry the extra
@@ -37,6 +39,7 @@ text { font-family: 'DejaVu Sans', Helvetica, Arial, sans-serif; fill: #212529; 
 .poll { fill: #1c4f8c; }
 .wait { fill: #bcd4ec; }
 .jump { fill: #dee2e6; }
+.wait, .jump { stroke: #ffffff; stroke-width: 1; }
 .span { fill: #adb5bd; }
 .wake-local { fill: #2f9e44; } .wake-remote { fill: #9c36b5; }
 .wake-timer { fill: #f08c00; } .wake-io { fill: #0c8599; }
