@@ -11,7 +11,7 @@
 //! callgrind_annotate callgrind.out.<pid> | head -40
 //! ```
 //!
-//! Arguments: the workload (`spawn`, `pingpong` or `queue`), how many
+//! Arguments: the workload (`spawn`, `yield`, `pingpong` or `queue`), how many
 //! operations per run (default 100 000), and how many runs (default 1).
 //! Steady-state instructions per operation are (total of 3 runs − total of
 //! 2 runs) / operations. It also prints the fastest run's ns per operation.
@@ -33,6 +33,7 @@ fn main() {
         let started = Instant::now();
         match workload.as_str() {
             "spawn" => runtime.block_on(spawn_many(ops)),
+            "yield" => runtime.block_on(yield_many(ops)),
             "pingpong" => runtime.block_on(ping_pong(ops)),
             "queue" => runtime.block_on(queue(ops)),
             _ => usage(),
@@ -43,13 +44,32 @@ fn main() {
 }
 
 fn usage() -> ! {
-    eprintln!("usage: hot_paths spawn|pingpong|queue [operations] [runs]");
+    eprintln!("usage: hot_paths spawn|yield|pingpong|queue [operations] [runs]");
     std::process::exit(2)
 }
 
 /// `spawn_many`: spawn empty tasks, then await every handle.
 async fn spawn_many(ops: u64) {
     let handles: Vec<_> = (0..ops).map(|_| spindle::spawn(async {})).collect();
+    for handle in handles {
+        handle.await.unwrap();
+    }
+}
+
+/// `yield_many`: 100 tasks take turns, each yielding `ops / 100` times, so
+/// that every yield is a wake of the yielding task and a trip through the
+/// ready queue (`docs/TOUR.md`, exercise (b), measures it).
+async fn yield_many(ops: u64) {
+    const TASKS: u64 = 100;
+    let handles: Vec<_> = (0..TASKS)
+        .map(|_| {
+            spindle::spawn(async move {
+                for _ in 0..ops / TASKS {
+                    spindle::yield_now().await;
+                }
+            })
+        })
+        .collect();
     for handle in handles {
         handle.await.unwrap();
     }

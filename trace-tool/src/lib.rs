@@ -16,18 +16,27 @@
 //!
 //! 1. [`trace`] parses the JSON into a small model: lanes, spans, marks.
 //! 2. [`axis`] picks tick marks and writes times for people.
-//! 3. [`svg`] lays the model out and writes SVG text, drawing each bar and
+//! 3. `layout.rs` decides where across the plot each bar and mark goes: on a
+//!    time axis, or, for one instant of a virtual-time trace, in the order
+//!    the events were recorded.
+//! 4. [`svg`] lays out the rows and writes SVG text, drawing each bar and
 //!    mark the way `marks.rs` says (colours, shapes, legend).
 //!
 //! `main.rs` is only the command line around [`render_json`].
+//!
+//! The same input always gives the same picture, byte for byte. For a
+//! virtual-time trace that holds across runs of the program too, because the
+//! parser leaves out the real time polls took (see [`trace`]); that is what
+//! lets `scripts/docs-pictures.sh --check` keep `docs/*.svg` up to date.
 
 pub mod axis;
+mod layout;
 mod marks;
 pub mod svg;
 pub mod trace;
 
-pub use svg::{render, Options};
-pub use trace::{ParseError, Trace};
+pub use svg::{render, Options, View};
+pub use trace::{Clock, ParseError, Trace};
 
 /// Parses a trace file's text and renders it: the whole tool in one call.
 ///

@@ -4,6 +4,7 @@
 //! SPINDLE_TRACE=traces/q.json SPINDLE_CLOCK=virtual cargo run --release --example 03_queue
 //! cargo run --release -p spindle-trace -- traces/q.json traces/q.svg
 //! cargo run --release -p spindle-trace -- traces/q.json traces/zoom.svg --from 999.9ms --to 1000.4ms
+//! cargo run --release -p spindle-trace -- traces/q.json traces/one-turn.svg --at 1s
 //! ```
 //!
 //! A command-line tool meets bad input as a matter of course: a missing
@@ -15,10 +16,10 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use spindle_trace::axis::{format_duration, parse_time};
-use spindle_trace::{render, Options, Trace};
+use spindle_trace::{render, Clock, Options, Trace, View};
 
-const USAGE: &str =
-    "usage: spindle-trace <trace.json> <timeline.svg> [--from TIME] [--to TIME] [--width PX]";
+const USAGE: &str = "usage: spindle-trace <trace.json> <timeline.svg> \
+     [--from TIME] [--to TIME] [--at TIME] [--width PX]";
 
 const HELP: &str = "\
 Draws a spindle trace (written with SPINDLE_TRACE=trace.json) as an SVG timeline:
@@ -28,6 +29,8 @@ for wakes, spawns, ends of tasks and timers, and a time axis.
 options:
   --from TIME   start the picture at TIME (like 1s, 999.9ms, 250us)
   --to TIME     end the picture at TIME
+  --at TIME     virtual time: draw the events of the instant TIME, one column
+                each, in the order they were recorded
   --width PX    width of the picture in pixels (default 1200)
   -h, --help    show this help";
 
@@ -37,6 +40,7 @@ struct Args {
     output: String,
     from_us: Option<f64>,
     to_us: Option<f64>,
+    at_us: Option<f64>,
     width: f64,
 }
 
@@ -62,6 +66,7 @@ fn parse_args(args: &[String]) -> Result<Args, String> {
     let mut paths = Vec::new();
     let mut from_us = None;
     let mut to_us = None;
+    let mut at_us = None;
     let mut width = Options::default().width;
     let mut rest = args.iter();
     while let Some(arg) = rest.next() {
@@ -74,6 +79,7 @@ fn parse_args(args: &[String]) -> Result<Args, String> {
         match arg.as_str() {
             "--from" => from_us = Some(parse_time(value()?)?),
             "--to" => to_us = Some(parse_time(value()?)?),
+            "--at" => at_us = Some(parse_time(value()?)?),
             "--width" => {
                 let text = value()?;
                 width = text
@@ -97,6 +103,7 @@ fn parse_args(args: &[String]) -> Result<Args, String> {
         output,
         from_us,
         to_us,
+        at_us,
         width,
     })
 }
@@ -107,10 +114,21 @@ fn run(args: &Args) -> Result<String, String> {
         .map_err(|e| format!("cannot read {}: {e}", args.input))?;
     let trace = Trace::parse(&json).map_err(|e| format!("{}: {e}", args.input))?;
 
-    // A window open at one end runs to that end of the trace.
-    let window = match (args.from_us, args.to_us) {
-        (None, None) => None,
-        (from, to) => {
+    let view = match (args.at_us, args.from_us, args.to_us) {
+        (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
+            return Err("--at draws one instant: it does not go with --from or --to".to_string())
+        }
+        (Some(_), None, None) if trace.clock == Clock::Real => {
+            return Err(format!(
+                "--at needs a virtual-time trace (SPINDLE_CLOCK=virtual), and {} is in \
+                 real time: zoom in with --from and --to instead",
+                args.input
+            ))
+        }
+        (Some(at), None, None) => View::Instant(at),
+        (None, None, None) => View::Whole,
+        // A window open at one end runs to that end of the trace.
+        (None, from, to) => {
             let from = from.unwrap_or_else(|| trace.start_us());
             let to = to.unwrap_or_else(|| trace.end_us());
             if to <= from {
@@ -122,7 +140,7 @@ fn run(args: &Args) -> Result<String, String> {
                     ),
                 });
             }
-            Some((from, to))
+            View::Window(from, to)
         }
     };
     // The title is the file name only: a full path would crowd it.
@@ -134,7 +152,7 @@ fn run(args: &Args) -> Result<String, String> {
     let options = Options {
         title,
         width: args.width,
-        window,
+        view,
     };
     std::fs::write(&args.output, render(&trace, &options))
         .map_err(|e| format!("cannot write {}: {e}", args.output))?;

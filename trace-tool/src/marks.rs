@@ -14,7 +14,9 @@
 //!   orange of the `timer fired` diamonds on the loop row, so the eye joins
 //!   a timer to the task it woke. Polls are the one dark, saturated colour:
 //!   they are the work; reactor waits are a pale wash of the same blue,
-//!   because waiting is the background of the picture.
+//!   because waiting is the background of the picture. Waits and clock
+//!   jumps often follow each other without a gap (the loop waits again at
+//!   once), so they get a white outline: each one shows where it ends.
 //!
 //! Colours live in one `<style>` block, so each element carries only a class
 //! (which is also what the tests count). Legend swatches carry the extra
@@ -37,6 +39,7 @@ text { font-family: 'DejaVu Sans', Helvetica, Arial, sans-serif; fill: #212529; 
 .poll { fill: #1c4f8c; }
 .wait { fill: #bcd4ec; }
 .jump { fill: #dee2e6; }
+.wait, .jump { stroke: #ffffff; stroke-width: 1; }
 .span { fill: #adb5bd; }
 .wake-local { fill: #2f9e44; } .wake-remote { fill: #9c36b5; }
 .wake-timer { fill: #f08c00; } .wake-io { fill: #0c8599; }
@@ -234,6 +237,14 @@ pub(crate) fn escape(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::trace::Clock;
+
+    fn empty() -> Trace {
+        Trace {
+            lanes: Vec::new(),
+            clock: Clock::Real,
+        }
+    }
 
     /// Every kind of mark, for checking that each looks different.
     fn all_kinds() -> Vec<MarkKind> {
@@ -271,7 +282,7 @@ mod tests {
     #[test]
     fn swatches_are_classed_apart_from_the_plot() {
         let mut out = String::new();
-        legend(&mut out, &Trace { lanes: Vec::new() }, 0.0, 2000.0, 10.0);
+        legend(&mut out, &empty(), 0.0, 2000.0, 10.0);
         assert!(!out.contains(r#"class="poll""#), "{out}");
         assert!(out.contains(r#"class="poll swatch""#), "{out}");
         assert!(!out.contains("wake-unknown"), "no unknown wakes, no entry");
@@ -280,8 +291,8 @@ mod tests {
     #[test]
     fn a_narrow_legend_wraps() {
         let mut out = String::new();
-        let one_line = legend(&mut out, &Trace { lanes: Vec::new() }, 0.0, 5000.0, 10.0);
-        let wrapped = legend(&mut out, &Trace { lanes: Vec::new() }, 0.0, 300.0, 10.0);
+        let one_line = legend(&mut out, &empty(), 0.0, 5000.0, 10.0);
+        let wrapped = legend(&mut out, &empty(), 0.0, 300.0, 10.0);
         assert!(wrapped > one_line);
     }
 

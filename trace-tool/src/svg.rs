@@ -24,19 +24,24 @@
 //! microseconds and a workshop program runs for seconds, so at true scale a
 //! poll would be a millionth of the width: invisible. Every poll is drawn at
 //! least [`MIN_POLL_PX`] wide instead, which overstates its length but shows
-//! *that* and *when* it ran, and therefore the hand-offs between tasks. Use
-//! [`Options::window`] (`--from`/`--to` on the command line) to zoom in until
-//! polls have their true width and their order within a turn shows.
+//! *that* and *when* it ran, and therefore the hand-offs between tasks. In
+//! real time, [`View::Window`] (`--from`/`--to` on the command line) zooms in
+//! until polls have their true width and their order within a turn shows.
+//! Under virtual time a turn takes no time at all, and [`View::Instant`]
+//! (`--at`) spreads one instant's events out in the order they were
+//! recorded instead (`layout.rs`).
 //!
 //! What each bar and mark looks like, and the legend, are in `marks.rs`;
-//! this file decides only where things go. Each element has a `<title>`
-//! that a browser shows as a tooltip with exact times.
+//! where each goes across the plot is in `layout.rs`; this file lays out the
+//! rows and writes the SVG. Each element has a `<title>` that a browser
+//! shows as a tooltip with exact times.
 
 use std::fmt::Write as _;
 
-use crate::axis::{self, format_duration, format_instant};
+use crate::axis::{format_duration, format_instant};
+use crate::layout::Layout;
 use crate::marks::{self, escape, mark_name, mark_shape, STYLE};
-use crate::trace::{Lane, MarkKind, SpanKind, Trace};
+use crate::trace::{Clock, Lane, MarkKind, SpanKind, Trace};
 
 /// How to draw.
 #[derive(Clone, Debug, PartialEq)]
@@ -45,9 +50,23 @@ pub struct Options {
     pub title: String,
     /// Width of the whole picture in px.
     pub width: f64,
-    /// The stretch of time to draw, `(from, to)` in µs; `None` draws the
-    /// whole trace. Anything outside is left out, spans are cut at the edges.
-    pub window: Option<(f64, f64)>,
+    /// What part of the trace to draw, and how.
+    pub view: View,
+}
+
+/// What part of a trace to draw.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub enum View {
+    /// The whole trace, on a time axis.
+    #[default]
+    Whole,
+    /// The stretch of time `(from, to)` in µs, on a time axis. Anything
+    /// outside is left out, spans are cut at the edges.
+    Window(f64, f64),
+    /// The events at one instant (µs), a column each in the order the
+    /// runtime recorded them: for virtual-time traces, where a whole turn
+    /// of the loop happens at one instant (`layout.rs`).
+    Instant(f64),
 }
 
 impl Default for Options {
@@ -57,7 +76,7 @@ impl Default for Options {
             // Wide enough for five seconds at 200 px per second on a laptop
             // screen or a projected slide, narrow enough to fit both.
             width: 1200.0,
-            window: None,
+            view: View::Whole,
         }
     }
 }
@@ -85,27 +104,6 @@ const MIN_WAIT_PX: f64 = 1.0;
 const NAME_CHAR_PX: f64 = 7.2;
 /// Longest lane name shown whole; longer ones are cut with an ellipsis.
 const MAX_NAME_CHARS: usize = 32;
-/// Aim for a tick at most every 90 px: a label like `1000.25 ms` is ~60 px.
-const PX_PER_TICK: f64 = 90.0;
-
-/// Where things go: the plot's left and right edges in px and the window of
-/// time they stand for.
-struct Scale {
-    left: f64,
-    right: f64,
-    from_us: f64,
-    to_us: f64,
-}
-
-impl Scale {
-    fn x(&self, us: f64) -> f64 {
-        self.left + (us - self.from_us) / (self.to_us - self.from_us) * (self.right - self.left)
-    }
-
-    fn contains(&self, us: f64) -> bool {
-        (self.from_us..=self.to_us).contains(&us)
-    }
-}
 
 /// Renders `trace` as a complete SVG document.
 ///
@@ -119,23 +117,25 @@ impl Scale {
 /// assert_eq!(svg.matches("class=\"poll\"").count(), 1);
 /// ```
 pub fn render(trace: &Trace, options: &Options) -> String {
-    let (from_us, to_us) = window(trace, options.window);
     let longest = trace
         .lanes
         .iter()
         .map(|lane| shown_name(lane).chars().count());
     let name_width = longest.max().unwrap_or(4) as f64 * NAME_CHAR_PX + 2.0 * MARGIN;
     // Leave half a tick label of room on the right for the last label.
-    let scale = Scale {
-        left: MARGIN + name_width,
-        right: (options.width - MARGIN - 30.0).max(MARGIN + name_width + 100.0),
-        from_us,
-        to_us,
+    let left = MARGIN + name_width;
+    let right = (options.width - MARGIN - 30.0).max(MARGIN + name_width + 100.0);
+    let width = right + MARGIN + 30.0;
+    let layout = match options.view {
+        View::Instant(at_us) => Layout::steps(trace, at_us, left, right),
+        View::Whole | View::Window(..) => {
+            let (from_us, to_us) = window(trace, options.view);
+            Layout::time(left, right, from_us, to_us)
+        }
     };
-    let width = scale.right + MARGIN + 30.0;
 
     let mut body = String::new();
-    let rows_top = header(&mut body, trace, options, width, (from_us, to_us));
+    let rows_top = header(&mut body, trace, options, width, &layout);
     let rows_bottom = rows_top + ROW_HEIGHT * trace.lanes.len() as f64;
 
     // Row stripes first, then grid lines over them, then each lane's content.
@@ -148,27 +148,26 @@ pub fn render(trace: &Trace, options: &Options) -> String {
             width - 2.0 * MARGIN
         );
     }
-    let max_ticks = ((scale.right - scale.left) / PX_PER_TICK).floor() as usize;
-    let ticks = axis::ticks(from_us, to_us, max_ticks);
+    let ticks = layout.ticks();
     for tick in &ticks {
-        let x = scale.x(tick.at_us);
+        let x = tick.x;
         let _ = writeln!(
             body,
             r#"<line class="grid" x1="{x:.2}" y1="{rows_top:.1}" x2="{x:.2}" y2="{rows_bottom:.1}"/>"#
         );
     }
     for (row, lane) in trace.lanes.iter().enumerate() {
-        draw_lane(&mut body, lane, rows_top + ROW_HEIGHT * row as f64, &scale);
+        let top = rows_top + ROW_HEIGHT * row as f64;
+        draw_lane(&mut body, lane, top, &layout, trace.clock);
     }
 
     // The axis: a baseline under the rows, a tick and a label per step.
     let _ = writeln!(
         body,
-        r#"<line class="axis" x1="{:.2}" y1="{rows_bottom:.1}" x2="{:.2}" y2="{rows_bottom:.1}"/>"#,
-        scale.left, scale.right
+        r#"<line class="axis" x1="{left:.2}" y1="{rows_bottom:.1}" x2="{right:.2}" y2="{rows_bottom:.1}"/>"#
     );
     for tick in &ticks {
-        let x = scale.x(tick.at_us);
+        let x = tick.x;
         let _ = writeln!(
             body,
             r#"<line class="axis" x1="{x:.2}" y1="{rows_bottom:.1}" x2="{x:.2}" y2="{:.1}"/><text class="tick" x="{x:.2}" y="{:.1}">{}</text>"#,
@@ -196,8 +195,11 @@ pub fn render(trace: &Trace, options: &Options) -> String {
 
 /// The window to draw in µs: the one asked for, else the whole trace; never
 /// empty, so the scale never divides by zero.
-fn window(trace: &Trace, asked: Option<(f64, f64)>) -> (f64, f64) {
-    let (from, to) = asked.unwrap_or((trace.start_us(), trace.end_us()));
+fn window(trace: &Trace, view: View) -> (f64, f64) {
+    let (from, to) = match view {
+        View::Window(from, to) => (from, to),
+        View::Whole | View::Instant(_) => (trace.start_us(), trace.end_us()),
+    };
     if to > from {
         (from, to)
     } else {
@@ -207,21 +209,23 @@ fn window(trace: &Trace, asked: Option<(f64, f64)>) -> (f64, f64) {
 }
 
 /// Writes the title, subtitle and legend; returns where the rows start.
-fn header(
-    out: &mut String,
-    trace: &Trace,
-    options: &Options,
-    width: f64,
-    shown: (f64, f64),
-) -> f64 {
+fn header(out: &mut String, trace: &Trace, options: &Options, width: f64, layout: &Layout) -> f64 {
     let total = format_duration(trace.end_us() - trace.start_us());
-    let title = match options.window {
-        None => format!("{} — {total}", options.title),
-        Some(_) => format!(
-            "{} — {} to {} (of {total})",
+    let title = match options.view {
+        View::Whole => format!("{} — {total}", options.title),
+        View::Window(..) => {
+            let (from, to) = window(trace, options.view);
+            format!(
+                "{} — {} to {} (of {total})",
+                options.title,
+                format_instant(from),
+                format_instant(to)
+            )
+        }
+        View::Instant(at) => format!(
+            "{} — the instant {}, event by event (of {total})",
             options.title,
-            format_instant(shown.0),
-            format_instant(shown.1)
+            format_instant(at)
         ),
     };
     let wakes = trace
@@ -230,12 +234,25 @@ fn header(
         .flat_map(|lane| &lane.marks)
         .filter(|mark| matches!(mark.kind, MarkKind::Wake(_)))
         .count();
-    let subtitle = format!(
-        "{} lanes · {} polls · {wakes} wakes · times on the runtime's clock; \
-         every poll is drawn at least {MIN_POLL_PX} px wide",
+    let counts = format!(
+        "{} lanes · {} polls · {wakes} wakes",
         trace.lanes.len(),
-        trace.polls(),
+        trace.polls()
     );
+    let subtitle = match (layout.steps_shown(), trace.clock) {
+        (Some(events), _) => format!(
+            "{counts} · {events} events at this instant, one column each in the order \
+             recorded; a poll is recorded when it returns, after what happened during it"
+        ),
+        (None, Clock::Virtual) => format!(
+            "{counts} · virtual time: only clock jumps take time; \
+             every poll is drawn {MIN_POLL_PX} px wide"
+        ),
+        (None, Clock::Real) => format!(
+            "{counts} · times on the runtime's clock; \
+             every poll is drawn at least {MIN_POLL_PX} px wide"
+        ),
+    };
     let _ = writeln!(
         out,
         r#"<text class="title" x="{MARGIN}" y="28">{}</text>"#,
@@ -261,7 +278,7 @@ fn shown_name(lane: &Lane) -> String {
 }
 
 /// Draws one lane's row contents: its name, bars, then marks.
-fn draw_lane(out: &mut String, lane: &Lane, top: f64, scale: &Scale) {
+fn draw_lane(out: &mut String, lane: &Lane, top: f64, layout: &Layout, clock: Clock) {
     let _ = writeln!(out, r#"<g class="lane" data-lane="{}">"#, lane.id);
     let _ = writeln!(
         out,
@@ -272,32 +289,34 @@ fn draw_lane(out: &mut String, lane: &Lane, top: f64, scale: &Scale) {
         escape(&lane.name)
     );
     for span in &lane.spans {
-        if span.end_us() < scale.from_us || span.start_us > scale.to_us {
+        let Some((x, end)) = layout.span_x(span) else {
             continue;
-        }
+        };
         let (class, min_px, what) = match &span.kind {
             SpanKind::Poll => ("poll", MIN_POLL_PX, "poll"),
             SpanKind::ReactorWait => ("wait", MIN_WAIT_PX, "reactor wait"),
             SpanKind::ClockJump => ("jump", MIN_WAIT_PX, "clock jump (virtual time)"),
             SpanKind::Other(name) => ("span", MIN_WAIT_PX, name.as_str()),
         };
-        // Cut the span at the window's edges, then widen it to the minimum.
-        let x = scale.x(span.start_us.max(scale.from_us));
-        let end = scale.x(span.end_us().min(scale.to_us));
         let width = (end - x).max(min_px);
+        // Under virtual time only a clock jump has a duration on the clock
+        // (`trace.rs`); saying "0.00 µs" of anything else would mislead.
+        let took = match (clock, &span.kind) {
+            (Clock::Virtual, kind) if *kind != SpanKind::ClockJump => String::new(),
+            _ => format!(" {}", format_duration(span.dur_us)),
+        };
         let _ = writeln!(
             out,
-            r#"<rect class="{class}" x="{x:.2}" y="{:.1}" width="{width:.2}" height="{BAR_HEIGHT}"><title>{} {} at {}</title></rect>"#,
+            r#"<rect class="{class}" x="{x:.2}" y="{:.1}" width="{width:.2}" height="{BAR_HEIGHT}"><title>{}{took} at {}</title></rect>"#,
             top + BAR_TOP,
             escape(what),
-            format_duration(span.dur_us),
             format_instant(span.start_us)
         );
     }
     for mark in &lane.marks {
-        if !scale.contains(mark.at_us) {
+        let Some(x) = layout.mark_x(mark) else {
             continue;
-        }
+        };
         let band = match mark.kind {
             MarkKind::Wake(_) | MarkKind::TimerFired | MarkKind::TimerCancelled => TOP_MARK_Y,
             _ => LIFE_MARK_Y,
@@ -307,13 +326,7 @@ fn draw_lane(out: &mut String, lane: &Lane, top: f64, scale: &Scale) {
             mark_name(&mark.kind),
             format_instant(mark.at_us)
         );
-        mark_shape(
-            out,
-            &mark.kind,
-            scale.x(mark.at_us),
-            top + band,
-            Some(&title),
-        );
+        mark_shape(out, &mark.kind, x, top + band, Some(&title));
         out.push('\n');
     }
     out.push_str("</g>\n");
@@ -325,19 +338,6 @@ mod tests {
 
     fn trace(json: &str) -> Trace {
         Trace::parse(json).unwrap()
-    }
-
-    #[test]
-    fn time_maps_linearly_onto_the_plot() {
-        let scale = Scale {
-            left: 100.0,
-            right: 300.0,
-            from_us: 1000.0,
-            to_us: 3000.0,
-        };
-        assert_eq!(scale.x(1000.0), 100.0);
-        assert_eq!(scale.x(2000.0), 200.0);
-        assert_eq!(scale.x(3000.0), 300.0);
     }
 
     #[test]
@@ -364,7 +364,7 @@ mod tests {
                        {"name":"reactor wait","ph":"X","tid":0,"ts":20,"dur":2000},
                        {"name":"wake","ph":"i","tid":1,"ts":5}]"#;
         let options = Options {
-            window: Some((100.0, 1100.0)),
+            view: View::Window(100.0, 1100.0),
             ..Options::default()
         };
         let svg = render(&trace(json), &options);
@@ -375,6 +375,47 @@ mod tests {
             svg.contains("0.000100 s to 0.001100 s"),
             "title names the window"
         );
+    }
+
+    #[test]
+    fn a_virtual_time_picture_does_not_depend_on_real_durations() {
+        let picture = |poll_us: f64| {
+            let json = format!(
+                r#"[{{"name":"clock jump","ph":"X","tid":0,"ts":0,"dur":1000000}},
+                    {{"name":"poll","ph":"X","tid":1,"ts":1000000,"dur":{poll_us}}}]"#
+            );
+            render(&trace(&json), &Options::default())
+        };
+        let svg = picture(3.5);
+        assert_eq!(svg, picture(9000.25), "a slower poll changed the picture");
+        assert!(svg.contains("<title>poll at 1.000000 s</title>"), "{svg}");
+        assert!(svg.contains("clock jump (virtual time) 1.00 s at"), "{svg}");
+        assert!(svg.contains("virtual time: only clock jumps take time"));
+    }
+
+    #[test]
+    fn an_instant_is_drawn_event_by_event() {
+        let json = r#"[{"name":"clock jump","ph":"X","tid":0,"ts":0,"dur":1000000},
+                       {"name":"timer fired","ph":"i","tid":0,"ts":1000000},
+                       {"name":"wake","ph":"i","tid":1,"ts":1000000,"args":{"origin":"timer"}},
+                       {"name":"poll","ph":"X","tid":1,"ts":1000000,"dur":4},
+                       {"name":"poll","ph":"X","tid":1,"ts":0,"dur":4}]"#;
+        let options = Options {
+            view: View::Instant(1e6),
+            ..Options::default()
+        };
+        let svg = render(&trace(json), &options);
+        assert!(svg.contains("the instant 1.000000 s, event by event (of 1.00 s)"));
+        assert!(svg.contains("4 events at this instant"), "{svg}");
+        let labels = ["#1", "#2", "#3", "#4"].map(|l| format!(">{l}<"));
+        assert!(labels.iter().all(|l| svg.contains(l)), "{svg}");
+        assert!(!svg.contains(">#5<"));
+        assert_eq!(
+            svg.matches(r#"class="poll""#).count(),
+            1,
+            "not the one at 0 s"
+        );
+        assert_eq!(svg.matches(r#"class="jump""#).count(), 1);
     }
 
     #[test]

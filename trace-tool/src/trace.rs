@@ -20,16 +20,30 @@
 //!   and named `main`, is lane 1. Sorting lanes by number therefore gives the
 //!   reading order we want: loop, main, then tasks in spawn order.
 //! - **Times** are microseconds since the runtime started, on the runtime's
-//!   clock: under `SPINDLE_CLOCK=virtual` that clock jumps over sleeps, so the
-//!   timestamps are the program's own timeline while poll durations are real.
+//!   [`Clock`].
+//! - The **sequence number** of a span or mark is its event's index in the
+//!   file: the order in which the runtime recorded it.
+//!
+//! **Virtual time.** Under `SPINDLE_CLOCK=virtual` the runtime's clock only
+//! moves when the loop jumps it over idle time (a `clock jump` span), so
+//! every timestamp is on the program's own timeline, and everything the
+//! loop does between two jumps happens at one instant. spindle still
+//! writes the *real* time a poll or a reactor wait took as its `dur`. That
+//! duration is not on the trace's clock, and it differs from run to run, so
+//! for a virtual-time trace the parser sets the duration of every span
+//! except a clock jump to zero: a picture of a virtual-time run then
+//! depends only on what the program did, and comes out byte for byte the
+//! same on every run (`docs/README.md` relies on that). Within one instant,
+//! the sequence numbers give the order of events.
 //!
 //! Two facts about the file shape the parser. First, it is not in time
 //! order: spindle writes a poll's record when the poll *ends*, after the
-//! wakes and spawns that happened during it, so we sort each lane by time.
-//! Second, the file may come from a crashed or hand-edited run, so every
-//! field we rely on is checked and a bad one becomes a [`ParseError`] that
-//! names the event, never a panic. Events we do not draw (other metadata,
-//! other phases) are skipped: a newer runtime may add some.
+//! wakes and spawns that happened during it, so we sort each lane by time
+//! (and, at equal times, keep the file order). Second, the file may come
+//! from a crashed or hand-edited run, so every field we rely on is checked
+//! and a bad one becomes a [`ParseError`] that names the event, never a
+//! panic. Events we do not draw (other metadata, other phases) are skipped:
+//! a newer runtime may add some.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -56,6 +70,39 @@ pub const LOOP_LANE: u64 = 0;
 pub struct Trace {
     /// Every lane that is named or has an event, sorted by lane number.
     pub lanes: Vec<Lane>,
+    /// The clock the timestamps are on.
+    pub clock: Clock,
+}
+
+/// The clock a trace's timestamps are on (`SPINDLE_CLOCK`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Clock {
+    /// Real time: spans last as long as they took.
+    Real,
+    /// Virtual time: only clock jumps take time; every other span is an
+    /// instant (see the module doc).
+    Virtual,
+}
+
+impl Clock {
+    /// The clock a file was written on. spindle does not (yet) say so in the
+    /// file; if an `otherData.clock` of `"virtual"` or `"real"` is there (the
+    /// Chrome format's place for such metadata), it decides. Otherwise a
+    /// trace is virtual when it has a `clock jump`, which only virtual time
+    /// writes. (A virtual-time run without a single jump never left time 0.)
+    fn of(root: &Value, events: &[Value]) -> Clock {
+        match root.pointer("/otherData/clock").and_then(Value::as_str) {
+            Some("virtual") => Clock::Virtual,
+            Some("real") => Clock::Real,
+            _ if events.iter().any(is_clock_jump) => Clock::Virtual,
+            _ => Clock::Real,
+        }
+    }
+}
+
+fn is_clock_jump(event: &Value) -> bool {
+    event.get("ph").and_then(Value::as_str) == Some("X")
+        && event.get("name").and_then(Value::as_str) == Some("clock jump")
 }
 
 /// One row of the picture: the loop, or one task.
@@ -79,8 +126,11 @@ pub struct Span {
     pub kind: SpanKind,
     /// When it started, in µs since the runtime started.
     pub start_us: f64,
-    /// How long it took, in µs; never negative.
+    /// How long it took on the trace's clock, in µs; never negative, and
+    /// zero under virtual time for everything but a clock jump.
     pub dur_us: f64,
+    /// Its place in the file (the module doc's sequence number).
+    pub seq: usize,
 }
 
 impl Span {
@@ -112,6 +162,8 @@ pub struct Mark {
     pub kind: MarkKind,
     /// When, in µs since the runtime started.
     pub at_us: f64,
+    /// Its place in the file (the module doc's sequence number).
+    pub seq: usize,
 }
 
 /// What a [`Mark`] records.
@@ -226,10 +278,11 @@ impl Trace {
             _ => return Err(error("expected an object with `traceEvents`, or an array")),
         };
 
+        let clock = Clock::of(&root, events);
         // A BTreeMap keeps lanes sorted by number, which is the drawing order.
         let mut lanes: BTreeMap<u64, Lane> = BTreeMap::new();
         for (index, event) in events.iter().enumerate() {
-            parse_event(index, event, &mut lanes)?;
+            parse_event(index, event, clock, &mut lanes)?;
         }
 
         let mut lanes: Vec<Lane> = lanes.into_values().collect();
@@ -239,7 +292,7 @@ impl Trace {
             lane.spans.sort_by(|a, b| a.start_us.total_cmp(&b.start_us));
             lane.marks.sort_by(|a, b| a.at_us.total_cmp(&b.at_us));
         }
-        Ok(Trace { lanes })
+        Ok(Trace { lanes, clock })
     }
 
     /// The lane with number `id`, if the trace has it.
@@ -280,6 +333,7 @@ impl Trace {
 fn parse_event(
     index: usize,
     event: &Value,
+    clock: Clock,
     lanes: &mut BTreeMap<u64, Lane>,
 ) -> Result<(), ParseError> {
     let Value::Object(event) = event else {
@@ -327,10 +381,17 @@ fn parse_event(
             "clock jump" => SpanKind::ClockJump,
             other => SpanKind::Other(other.to_string()),
         };
+        // Under virtual time only a clock jump is on the trace's clock; the
+        // real time anything else took is left out (module doc).
+        let dur_us = match (clock, &kind) {
+            (Clock::Virtual, kind) if *kind != SpanKind::ClockJump => 0.0,
+            _ => dur,
+        };
         lane_entry(lanes, lane_id).spans.push(Span {
             kind,
             start_us: ts,
-            dur_us: dur,
+            dur_us,
+            seq: index,
         });
     } else {
         let kind = match name {
@@ -349,9 +410,11 @@ fn parse_event(
             "timer cancelled" => MarkKind::TimerCancelled,
             other => MarkKind::Other(other.to_string()),
         };
-        lane_entry(lanes, lane_id)
-            .marks
-            .push(Mark { kind, at_us: ts });
+        lane_entry(lanes, lane_id).marks.push(Mark {
+            kind,
+            at_us: ts,
+            seq: index,
+        });
     }
     Ok(())
 }
@@ -423,7 +486,8 @@ mod tests {
             [Span {
                 kind: SpanKind::ReactorWait,
                 start_us: 12.0,
-                dur_us: 1000.0
+                dur_us: 1000.0,
+                seq: 8,
             }]
         );
         assert_eq!(looped.marks[0].kind, MarkKind::TimerFired);
@@ -500,6 +564,59 @@ mod tests {
             let message = Trace::parse(json).unwrap_err().to_string();
             assert!(message.contains(expected), "{json:?} gave {message:?}");
         }
+    }
+
+    #[test]
+    fn a_trace_with_a_clock_jump_is_virtual_and_its_polls_take_no_time() {
+        assert_eq!(Trace::parse(SMALL).unwrap().clock, Clock::Real);
+        let json = r#"[
+            {"name":"clock jump","ph":"X","tid":0,"ts":0,"dur":1000},
+            {"name":"wake","ph":"i","tid":1,"ts":1000,"args":{"origin":"timer"}},
+            {"name":"poll","ph":"X","tid":1,"ts":1000,"dur":17.3},
+            {"name":"reactor wait","ph":"X","tid":0,"ts":1000,"dur":50.0}
+        ]"#;
+        let trace = Trace::parse(json).unwrap();
+        assert_eq!(trace.clock, Clock::Virtual);
+        let jump = &trace.lane(LOOP_LANE).unwrap().spans[0];
+        assert_eq!(
+            (jump.kind.clone(), jump.dur_us),
+            (SpanKind::ClockJump, 1000.0)
+        );
+        let wait = &trace.lane(LOOP_LANE).unwrap().spans[1];
+        assert_eq!(wait.dur_us, 0.0, "real time is not on a virtual clock");
+        let poll = &trace.lane(1).unwrap().spans[0];
+        assert_eq!((poll.dur_us, poll.seq), (0.0, 2));
+        assert_eq!(trace.end_us(), 1000.0, "no real duration stretches the end");
+    }
+
+    #[test]
+    fn other_data_names_the_clock_when_the_file_does() {
+        let virtual_without_jumps = r#"{"otherData":{"clock":"virtual"},"traceEvents":[
+            {"name":"poll","ph":"X","tid":1,"ts":0,"dur":3.5}]}"#;
+        let trace = Trace::parse(virtual_without_jumps).unwrap();
+        assert_eq!(trace.clock, Clock::Virtual);
+        assert_eq!(trace.lanes[0].spans[0].dur_us, 0.0);
+        let real_with_a_jump = r#"{"otherData":{"clock":"real"},"traceEvents":[
+            {"name":"clock jump","ph":"X","tid":0,"ts":0,"dur":10},
+            {"name":"poll","ph":"X","tid":1,"ts":10,"dur":3.5}]}"#;
+        let trace = Trace::parse(real_with_a_jump).unwrap();
+        assert_eq!(trace.clock, Clock::Real);
+        assert_eq!(trace.lane(1).unwrap().spans[0].dur_us, 3.5);
+    }
+
+    #[test]
+    fn events_at_one_instant_keep_the_order_of_the_file() {
+        let json = r#"[
+            {"name":"clock jump","ph":"X","tid":0,"ts":0,"dur":5},
+            {"name":"wake","ph":"i","tid":1,"ts":5,"args":{"origin":"timer"}},
+            {"name":"wake","ph":"i","tid":1,"ts":5,"args":{"origin":"local"}},
+            {"name":"poll","ph":"X","tid":1,"ts":5,"dur":2},
+            {"name":"poll","ph":"X","tid":1,"ts":5,"dur":1}
+        ]"#;
+        let lane = &Trace::parse(json).unwrap().lanes[1];
+        let marks: Vec<usize> = lane.marks.iter().map(|m| m.seq).collect();
+        let spans: Vec<usize> = lane.spans.iter().map(|s| s.seq).collect();
+        assert_eq!((marks, spans), (vec![1, 2], vec![3, 4]));
     }
 
     #[test]

@@ -8,7 +8,7 @@
 //! the test fast and free of a nested `cargo` build.
 
 use spindle_trace::trace::{MarkKind, SpanKind, WakeOrigin, LOOP_LANE};
-use spindle_trace::{render, render_json, Options, Trace};
+use spindle_trace::{render, render_json, Clock, Options, Trace, View};
 
 const VIRTUAL: &str = include_str!("fixtures/03_queue_virtual.json");
 const REAL: &str = include_str!("fixtures/03_queue_real.json");
@@ -125,27 +125,75 @@ fn malformed_input_is_an_error_not_a_panic() {
 
 /// `SPINDLE_TRACE=... SPINDLE_CLOCK=virtual cargo run --example 03_queue`.
 #[test]
-fn the_queue_example_under_virtual_time_has_loop_main_and_two_tasks() {
+fn the_queue_example_under_virtual_time_has_loop_main_producer_and_consumer() {
     let trace = Trace::parse(VIRTUAL).unwrap();
     let names: Vec<&str> = trace.lanes.iter().map(|l| l.name.as_str()).collect();
     assert_eq!(names.len(), 4, "{names:?}");
     assert_eq!(names[0], "loop");
     assert!(names[1].starts_with("main"), "{names:?}");
-    assert!(names[2].starts_with("task") && names[3].starts_with("task"));
+    assert_eq!(names[2..], ["producer (task 1)", "consumer (task 2)"]);
 
     // Five sleeps of 1 s: the clock jumps, so the program lasts 5 s exactly
-    // (plus the real duration of the last polls).
-    assert!(
-        (5e6..5e6 + 1e3).contains(&trace.end_us()),
-        "{}",
-        trace.end_us()
-    );
+    // (the real time the last polls took is not on the virtual clock).
+    assert_eq!(trace.clock, Clock::Virtual);
+    assert_eq!(trace.end_us(), 5e6);
     let fired = trace.lane(LOOP_LANE).unwrap().marks.iter();
     assert_eq!(fired.filter(|m| m.kind == MarkKind::TimerFired).count(), 5);
 
     let svg = render(&trace, &Options::default());
     assert_eq!(count(&svg, r#"<g class="lane""#), 4);
     assert_eq!(count(&svg, r#"<rect class="poll""#), trace.polls());
+}
+
+/// The same hand-off under virtual time, where it all happens at 1 s: the
+/// instant view puts the consumer's wake before the producer's poll (which
+/// is recorded when it returns) and the consumer's poll after it.
+#[test]
+fn the_queue_example_at_one_virtual_second_shows_the_hand_off_in_order() {
+    let trace = Trace::parse(VIRTUAL).unwrap();
+    let options = Options {
+        view: View::Instant(1e6),
+        ..Options::default()
+    };
+    let svg = render(&trace, &options);
+    // Column by column: the jump reaching 1 s, timer fired, producer woken
+    // by it, consumer woken by the producer, the producer's poll, the
+    // consumer's poll, the jump away from 1 s.
+    let order: Vec<&str> = [
+        r#"<rect class="jump""#,
+        r#"<polygon class="timer-fired""#,
+        r#"<polygon class="wake wake-timer""#,
+        r#"<polygon class="wake wake-local""#,
+        r#"<rect class="poll""#,
+    ]
+    .into_iter()
+    .collect();
+    for class in &order {
+        assert!(svg.contains(class), "no {class}");
+    }
+    let x_of = |needle: &str, nth: usize| -> f64 {
+        let at = svg.match_indices(needle).nth(nth).unwrap().0;
+        let rest = &svg[at..];
+        let x = rest
+            .split(['"', ' ', ','])
+            .skip_while(|part| !part.ends_with("x=") && !part.ends_with("points="))
+            .nth(1)
+            .unwrap();
+        x.parse().unwrap()
+    };
+    let fired = x_of(r#"<polygon class="timer-fired""#, 0);
+    let producer_woken = x_of(r#"<polygon class="wake wake-timer""#, 0);
+    let consumer_woken = x_of(r#"<polygon class="wake wake-local""#, 0);
+    let producer_polled = x_of(r#"<rect class="poll""#, 0);
+    let consumer_polled = x_of(r#"<rect class="poll""#, 1);
+    let xs = [
+        fired,
+        producer_woken,
+        consumer_woken,
+        producer_polled,
+        consumer_polled,
+    ];
+    assert!(xs.windows(2).all(|w| w[0] < w[1]), "{xs:?}");
 }
 
 /// The hand-off the picture is for: each second the timer wakes the
@@ -190,10 +238,13 @@ fn the_command_reports_bad_input_with_exit_code_2() {
     std::fs::write(&broken, &VIRTUAL[..100]).unwrap();
     let good = dir.join("good.json");
     std::fs::write(&good, VIRTUAL).unwrap();
+    let real = dir.join("real.json");
+    std::fs::write(&real, REAL).unwrap();
     let svg = dir.join("out.svg");
-    let (broken, good, svg) = (
+    let (broken, good, real, svg) = (
         broken.to_str().unwrap(),
         good.to_str().unwrap(),
+        real.to_str().unwrap(),
         svg.to_str().unwrap(),
     );
 
@@ -211,6 +262,8 @@ fn the_command_reports_bad_input_with_exit_code_2() {
         &[good, svg, "--from", "3"],
         &[good, svg, "--width"],
         &[good, svg, "--frobnicate"],
+        &[good, svg, "--at", "1s", "--from", "0s"],
+        &[real, svg, "--at", "1s"],
     ] {
         let output = run(args);
         let stderr = String::from_utf8_lossy(&output.stderr);
@@ -226,5 +279,9 @@ fn the_command_reports_bad_input_with_exit_code_2() {
     assert!(output.status.success(), "{output:?}");
     let written = std::fs::read_to_string(svg).unwrap();
     assert_eq!(count(&written, r#"<g class="lane""#), 4);
+    let output = run(&[good, svg, "--at", "1s"]);
+    assert!(output.status.success(), "{output:?}");
+    let written = std::fs::read_to_string(svg).unwrap();
+    assert!(written.contains("the instant 1.000000 s"), "{written}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
