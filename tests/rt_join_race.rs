@@ -2,7 +2,7 @@
 //! polled at the moment a waker of its task is cloned, dropped or woken.
 //!
 //! The count lives in `Header::state`, the same word as the join bits the
-//! handle compare-exchanges (`task.rs`). Whatever the count does meanwhile,
+//! handle compare-exchanges (`task/state.rs`). Whatever the count does meanwhile,
 //! the handle must go on waiting until the task completes, then return its
 //! output once; the task's future — `!Send` here, as `spawn` allows — must be
 //! dropped once, on the runtime's thread, after its last poll.

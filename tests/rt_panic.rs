@@ -99,7 +99,7 @@ fn a_detached_panicking_task_takes_nothing_down() {
 }
 
 /// A future whose `Drop` panics, cancelled: the runtime survives, and the
-/// handle still yields `Err(cancelled)` (documented in `task.rs`).
+/// handle still yields `Err(cancelled)` (documented in `task/mod.rs`).
 #[test]
 fn a_panicking_drop_on_cancel_is_contained() {
     struct PanicOnDrop;

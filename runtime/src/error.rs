@@ -10,7 +10,7 @@ use crate::report::panic_message;
 ///
 /// One pointer wide: every task keeps room for a `Result<T, JoinError>`, and
 /// keeping that small keeps a task allocation in the allocator's fastest
-/// size class (see `task.rs`). The box is only allocated on the error path.
+/// size class (see `task/mod.rs`). The box is only allocated on the error path.
 pub struct JoinError(Box<Inner>);
 
 struct Inner {

@@ -71,7 +71,7 @@ pub const MAX_POLLS_PER_TURN: usize = 61;
 pub(crate) struct Core {
     pub(crate) shared: Arc<Shared>,
     /// Tasks to poll, in wake order. Entries are covered by the owner
-    /// reference (see `task.rs`), so they count nothing themselves.
+    /// reference (see `task/mod.rs`), so they count nothing themselves.
     ready: RefCell<VecDeque<TaskRef>>,
     /// Every task that is not `DONE`, so shutdown can cancel them.
     tasks: TaskList,
@@ -160,7 +160,7 @@ impl Core {
     }
 
     /// Queues a task unless it is already queued or done (transition 3 of the
-    /// lifecycle in `task.rs`). Owner thread only.
+    /// lifecycle in `task/mod.rs`). Owner thread only.
     pub(crate) fn schedule(&self, task: TaskRef) {
         if task.lifecycle() & (lifecycle::SCHEDULED | lifecycle::DONE) != 0 {
             return;

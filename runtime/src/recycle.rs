@@ -1,6 +1,6 @@
 //! Recycling task memory: the blocks of freed tasks, kept for the next spawn.
 //!
-//! Every spawn allocates one block (`task.rs`) and every finished task
+//! Every spawn allocates one block (`task/mod.rs`) and every finished task
 //! frees it when its last reference goes. With glibc's allocator that pair
 //! costs about 280 instructions of the ~650 a spawn + run + join takes
 //! (callgrind, 100 000 tasks): after a large allocation glibc merges its

@@ -10,7 +10,7 @@
 //!
 //! Two protocols are exercised:
 //!
-//! - **The join protocol while the reference count moves** (`task.rs`). The
+//! - **The join protocol while the reference count moves** (`task/state.rs`). The
 //!   count shares `Header::state` with the join bits that `JoinHandle`
 //!   compare-exchanges; a waker cloned, dropped or woken during the handle's
 //!   poll must not make the handle take the task for finished. These are the

@@ -1,5 +1,5 @@
 //! A compact workout of every `unsafe` path in the task machinery
-//! (`task.rs`, `waker.rs`, `join.rs`, `executor.rs`, `recycle.rs`), small
+//! (`task/`, `waker.rs`, `join.rs`, `executor.rs`, `recycle.rs`), small
 //! enough for Miri:
 //!
 //! ```text
