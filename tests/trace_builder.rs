@@ -93,3 +93,24 @@ fn builder_trace_records_panicked_and_cancelled_on_their_lanes() {
     assert_eq!(on("poll").iter().filter(|&&l| l == 2).count(), 1);
     assert_eq!(on("poll").iter().filter(|&&l| l == 3).count(), 1);
 }
+
+/// The file says which clock the runtime ran on, so `spindle-trace` can
+/// draw a virtual-time trace the same on every run even when the clock never
+/// jumped.
+#[test]
+fn builder_trace_names_its_clock() {
+    for virtual_time in [false, true] {
+        let path = temp_path(&format!("clock-{virtual_time}"));
+        let runtime = Runtime::builder()
+            .virtual_time(virtual_time)
+            .trace(&path)
+            .build()
+            .unwrap();
+        runtime.block_on(async {});
+        drop(runtime);
+        let json: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let _ = std::fs::remove_file(&path);
+        let expected = if virtual_time { "virtual" } else { "real" };
+        assert_eq!(json["otherData"]["clock"], expected);
+    }
+}

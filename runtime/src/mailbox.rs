@@ -144,7 +144,7 @@ impl Shared {
         }
     }
 
-    /// The remote half of a wake (module doc, steps 1–3).
+    /// The remote half of a wake (module doc, steps 1–2).
     pub(crate) fn wake_remote(&self, task: TaskRef) {
         if !claim_remote_wake(&task.header().remote_queued) {
             return;

@@ -218,7 +218,9 @@ impl Builder {
         let (sender, receiver) = crossbeam_channel::unbounded();
         let shared = Arc::new(Shared::new(sender, reactor, BlockingPool::new()));
         let clock = Clock::new(self.virtual_time);
-        let tracer = self.trace.map(|path| Tracer::new(path, clock.now()));
+        let tracer = self
+            .trace
+            .map(|path| Tracer::new(path, clock.now(), clock.is_virtual()));
         Ok(Runtime {
             core: Box::new(Core::new(shared, receiver, clock, tracer)),
             _not_send: NotSend::default(),

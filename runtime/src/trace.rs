@@ -58,16 +58,21 @@ struct Record {
 pub(crate) struct Tracer {
     path: PathBuf,
     start: Instant,
+    /// The runtime's clock is virtual: the file says so (`otherData.clock`),
+    /// so `spindle-trace` draws spans at their virtual length (zero) and the
+    /// picture is the same on every run.
+    virtual_time: bool,
     records: RefCell<Vec<Record>>,
     lanes: RefCell<BTreeMap<u64, String>>,
 }
 
 impl Tracer {
-    pub(crate) fn new(path: PathBuf, start: Instant) -> Tracer {
+    pub(crate) fn new(path: PathBuf, start: Instant, virtual_time: bool) -> Tracer {
         let lanes = BTreeMap::from([(LOOP_LANE, "loop".to_string())]);
         Tracer {
             path,
             start,
+            virtual_time,
             records: RefCell::new(Vec::new()),
             lanes: RefCell::new(lanes),
         }
@@ -181,7 +186,10 @@ impl Tracer {
     }
 
     fn to_json(&self) -> String {
-        let mut out = String::from("{\"displayTimeUnit\":\"ms\",\"traceEvents\":[\n");
+        let clock = if self.virtual_time { "virtual" } else { "real" };
+        let mut out = format!(
+            "{{\"displayTimeUnit\":\"ms\",\"otherData\":{{\"clock\":\"{clock}\"}},\"traceEvents\":[\n"
+        );
         out.push_str(
             r#"{"name":"process_name","ph":"M","pid":1,"tid":0,"args":{"name":"spindle"}}"#,
         );
