@@ -17,69 +17,22 @@
 
 mod support;
 
-use std::any::Any;
 use std::cell::Cell;
 use std::future::Future;
-use std::marker::PhantomData;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Wake, Waker};
-use std::thread::{self, Thread, ThreadId};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::thread;
 use std::time::{Duration, Instant};
 
 use spindle::{run, spawn, yield_now, JoinHandle, Queue, Runtime};
 use support::{within, XorShift};
 
-/// Where the guards made by [`DropSites::guard`] were dropped: one thread id
-/// per drop, in drop order.
-#[derive(Clone, Default)]
-struct DropSites(Arc<Mutex<Vec<ThreadId>>>);
-
-impl DropSites {
-    fn guard(&self) -> DropSite {
-        DropSite(self.clone(), PhantomData)
-    }
-
-    fn get(&self) -> Vec<ThreadId> {
-        self.0.lock().unwrap().clone()
-    }
-}
-
-/// Records the thread that drops it. Not `Send`, and neither is a future
-/// that holds one: the runtime promises to poll and drop such a future on
-/// its own thread only.
-struct DropSite(DropSites, PhantomData<*const ()>);
-
-impl Drop for DropSite {
-    fn drop(&mut self) {
-        (self.0).0.lock().unwrap().push(thread::current().id());
-    }
-}
-
-/// A waker that unparks the thread that made it. Each one is a new
-/// allocation, so two of them never `will_wake` each other.
-struct Unpark(Thread);
-
-impl Wake for Unpark {
-    fn wake(self: Arc<Self>) {
-        self.0.unpark();
-    }
-}
-
-fn unpark_waker() -> Waker {
-    Waker::from(Arc::new(Unpark(thread::current())))
-}
-
-/// The message of a panic payload, for failure reports.
-fn panic_text(payload: &(dyn Any + Send)) -> String {
-    payload
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "(not a string)".into())
-}
+#[path = "../runtime/tests/common/join_race.rs"]
+mod join_race;
+use join_race::{panic_text, unpark_waker, DropSite, DropSites};
 
 /// Spins until `ready()` or `deadline`, yielding now and then: the machine
 /// may be shared. Whether `ready()` held.

@@ -50,12 +50,13 @@ impl Source {
     }
 
     fn fd(&self) -> BorrowedFd<'_> {
-        // SAFETY: the field's invariant, for each of the two callers. The reactor's
-        // `wait` reaches a Source only through the slab while it holds the
-        // `Reactor::sources` lock; `Registration::drop` takes that same lock to
-        // remove the Source before `io` closes the descriptor, so it is open for
-        // the whole time the lock is held. `register` is called through a live
-        // `Registration`, whose `io` owns the open descriptor.
+        // Two callers. The reactor's `wait` reaches a Source only through the
+        // slab while it holds the `Reactor::sources` lock; `Registration::drop`
+        // takes that same lock to remove the Source before `io` closes the
+        // descriptor, so it is open for the whole time the lock is held.
+        // `register` is called through a live `Registration`, whose `io` owns
+        // the open descriptor.
+        // SAFETY: the field's invariant, kept by that lock (see above).
         unsafe { BorrowedFd::borrow_raw(self.fd) }
     }
 

@@ -70,11 +70,9 @@ impl Task {
         let before = self.freed.fetch_add(1, Ordering::Relaxed);
         assert_eq!(before, 0, "the task was freed twice");
         self.stage.with(|stage| {
-            assert_ne!(
-                unsafe { *stage },
-                Stage::Running,
-                "freed with the future still there"
-            )
+            // SAFETY: loom checks this access against every other.
+            let stage = unsafe { *stage };
+            assert_ne!(stage, Stage::Running, "freed with the future still there")
         });
     }
 
@@ -82,8 +80,10 @@ impl Task {
     /// the owner reference (`Core::run_task` → `complete_and_release`).
     fn finish(&self) {
         self.stage.with_mut(|stage| {
-            assert_eq!(unsafe { *stage }, Stage::Running);
-            unsafe { *stage = Stage::Finished };
+            // SAFETY: loom checks this access against every other.
+            let stage = unsafe { &mut *stage };
+            assert_eq!(*stage, Stage::Running);
+            *stage = Stage::Finished;
         });
         if self.state.complete_and_release_if_unawaited() {
             return;
@@ -167,6 +167,7 @@ unsafe fn clone(data: *const ()) -> RawWaker {
     let probe = data.cast::<Probe>();
     // SAFETY: `data` came from an `Arc<Probe>` that the model keeps alive.
     unsafe { Arc::increment_strong_count(probe) };
+    // SAFETY: as above; the count just taken keeps it alive.
     let probe = unsafe { &*probe };
     probe.live.fetch_add(1, Ordering::Relaxed);
     if let Some(task) = &probe.task {
@@ -176,6 +177,8 @@ unsafe fn clone(data: *const ()) -> RawWaker {
 }
 
 unsafe fn wake(data: *const ()) {
+    // SAFETY: a waker that owns one count of its `Arc<Probe>`: wake, then
+    // give the count back.
     unsafe {
         wake_by_ref(data);
         drop_waker(data);
@@ -188,6 +191,7 @@ unsafe fn wake_by_ref(data: *const ()) {
 }
 
 unsafe fn drop_waker(data: *const ()) {
+    // SAFETY: the count this waker owned, given back once.
     let probe = unsafe { Arc::from_raw(data.cast::<Probe>()) };
     probe.live.fetch_sub(1, Ordering::Relaxed);
     if let Some(task) = &probe.task {
@@ -300,8 +304,9 @@ fn loom_a_handle_dropped_while_the_task_completes() {
         };
         task.finish();
         handle.join().unwrap();
-        task.stage
-            .with(|stage| assert_eq!(unsafe { *stage }, Stage::Consumed));
+        // SAFETY: every other thread has been joined.
+        let stage = task.stage.with(|stage| unsafe { *stage });
+        assert_eq!(stage, Stage::Consumed);
         assert_eq!(probe.live.load(Ordering::Relaxed), 0, "a join waker leaked");
         assert_eq!(task.freed.load(Ordering::Relaxed), 1);
     });
