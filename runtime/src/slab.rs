@@ -572,7 +572,13 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(256))]
+        // No regressions file in the work tree: a failure prints its shrunk
+        // input, and the tour's exercises break the runtime on purpose.
+        #![proptest_config(ProptestConfig {
+            cases: 256,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        })]
 
         /// Against a map from key to value, over a slab with tiny keys so
         /// that slots retire and the slab fills: no key is handed out twice,
