@@ -21,7 +21,7 @@ use std::cell::Cell;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::thread;
@@ -32,7 +32,7 @@ use support::{within, XorShift};
 
 #[path = "../runtime/tests/common/join_race.rs"]
 mod join_race;
-use join_race::{panic_text, unpark_waker, DropSite, DropSites};
+use join_race::{panic_text, unpark_waker, Churn, DropSites, Overlap};
 
 /// Spins until `ready()` or `deadline`, yielding now and then: the machine
 /// may be shared. Whether `ready()` held.
@@ -130,55 +130,6 @@ fn main_joins_a_task_woken_by_a_put_from_another_thread() {
     });
 }
 
-/// What the task in the churn test and the thread polling its handle share.
-#[derive(Default)]
-struct Overlap {
-    /// The task is cloning and dropping its waker right now.
-    churning: AtomicBool,
-    /// Polls of the handle so far.
-    polls: AtomicU64,
-    /// The polls are over: the task may finish.
-    stop: AtomicBool,
-}
-
-/// Clones and drops its waker, which moves its task's reference count up
-/// and down, until the other thread has polled the handle `OVERLAP` times
-/// meanwhile (or `MAX_CHURN` times, should that thread be descheduled), then
-/// wakes itself, until `stop`. Overlapping the two on purpose keeps the test
-/// meaningful on a loaded machine.
-struct Churn {
-    _site: DropSite,
-    shared: Arc<Overlap>,
-}
-
-impl Future for Churn {
-    type Output = ();
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        const OVERLAP: u64 = 4;
-        const MAX_CHURN: u32 = 100_000;
-        // Copied out first: should a faulty handle drop this future on
-        // another thread meanwhile, the rest of the poll only touches the
-        // stack, and the test gets to report it.
-        let shared = self.shared.clone();
-        let polls = shared.polls.load(Ordering::Acquire);
-        shared.churning.store(true, Ordering::Release);
-        for _ in 0..MAX_CHURN {
-            drop(cx.waker().clone());
-            if shared.polls.load(Ordering::Relaxed) >= polls + OVERLAP {
-                break;
-            }
-        }
-        shared.churning.store(false, Ordering::Release);
-        if shared.stop.load(Ordering::Acquire) {
-            Poll::Ready(())
-        } else {
-            cx.waker().wake_by_ref();
-            Poll::Pending
-        }
-    }
-}
-
 /// Polls `handle` `polls` times while its task churns, with a new waker each
 /// time, then lets the task finish and waits for its output. `Ok` if every
 /// poll was pending and the output came; otherwise what went wrong.
@@ -236,6 +187,8 @@ fn a_handle_polled_on_another_thread_while_its_task_churns_its_waker() {
             let handle = spawn(Churn {
                 _site: sites.guard(),
                 shared: shared.clone(),
+                // Four polls per burst, so the two really overlap under load.
+                overlap: 4,
             });
             let shared = shared.clone();
             thread::spawn(move || {
