@@ -43,6 +43,12 @@ pub mod time {
     pub use spindle_runtime::time::*;
 }
 
+/// Names in the trace for primitives: `Label`, `note` (see
+/// `spindle_runtime::observe`).
+pub mod observe {
+    pub use spindle_runtime::observe::*;
+}
+
 /// TCP and UDP on the reactor.
 pub mod net {
     pub use spindle_runtime::net::*;

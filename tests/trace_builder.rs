@@ -114,3 +114,54 @@ fn builder_trace_names_its_clock() {
         assert_eq!(json["otherData"]["clock"], expected);
     }
 }
+
+/// `observe::note` puts `Kind#n what` on the lane of the task that noted it;
+/// labels are numbered per runtime in the order they first appear, so a
+/// second runtime numbers the same way; outside a runtime a label is `#?`.
+#[test]
+fn notes_from_primitives_land_on_the_noting_task_lane_numbered_per_runtime() {
+    use spindle::observe::{note, Label};
+    use std::sync::Arc;
+
+    let path = temp_path("notes");
+    let run_once = |path: &Path| {
+        let runtime = Runtime::builder().trace(path).build().unwrap();
+        let (gate, door) = (Arc::new(Label::new("Gate")), Arc::new(Label::new("Door")));
+        assert_eq!(
+            gate.to_string(),
+            "Gate#?",
+            "numbered before any runtime saw it"
+        );
+        runtime.block_on(async {
+            let door2 = door.clone();
+            note(&gate, "opened");
+            spawn_named("worker", async move { note(&door2, "shut") })
+                .await
+                .unwrap();
+        });
+        assert_eq!(
+            (gate.to_string(), door.to_string()),
+            ("Gate#1".into(), "Door#2".into())
+        );
+        drop(runtime);
+        parse(path)
+    };
+    let (lanes, events) = run_once(&path);
+    let worker = lanes
+        .iter()
+        .find(|(_, name)| name == "worker (task 1)")
+        .unwrap()
+        .0;
+    assert!(
+        events.contains(&(1, "Gate#1 opened".to_string())),
+        "{events:?}"
+    );
+    assert!(
+        events.contains(&(worker, "Door#2 shut".to_string())),
+        "{events:?}"
+    );
+    // A fresh runtime with fresh objects numbers them from 1 again.
+    let (_, again) = run_once(&path);
+    assert_eq!(events, again);
+    std::fs::remove_file(&path).unwrap();
+}

@@ -83,6 +83,14 @@ pub(crate) struct Core {
     /// executor polls the future borrowed from `block_on`'s stack.
     main: TaskRef,
     next_id: Cell<u64>,
+    /// The task being polled right now, if any: whose lane a primitive's
+    /// note goes to (`observe.rs`).
+    pub(crate) running: Cell<Option<TaskRef>>,
+    /// The last number given to a primitive that named itself in this
+    /// runtime (`observe::Label`): `Mutex#1`, `Queue#2`... Numbered per
+    /// runtime, in the order they first appear, so a run's trace is the same
+    /// every time.
+    pub(crate) labels: Cell<u64>,
     /// Polls since the reactor was last checked (the fairness bound).
     polls_since_io: Cell<usize>,
     /// The runtime is being dropped: cancelled tasks say so in their
@@ -120,6 +128,8 @@ impl Core {
             timers,
             main,
             next_id: Cell::new(0),
+            running: Cell::new(None),
+            labels: Cell::new(0),
             polls_since_io: Cell::new(0),
             shutting_down: Cell::new(false),
             wake_origin: Cell::new(WakeOrigin::Local),
@@ -254,6 +264,7 @@ impl Core {
         Metrics::count(&self.metrics.polls);
         self.polls_since_io.set(self.polls_since_io.get() + 1);
         let started = self.trace_poll_start();
+        self.running.set(Some(task));
         let is_main = task == self.main;
         let poll = with_borrowed_waker(task, |waker| {
             let mut cx = Context::from_waker(waker);
@@ -267,10 +278,12 @@ impl Core {
                     // The block_on future panicked: leave the task in a sane state and
                     // let the panic continue to block_on's caller.
                     task.set_lifecycle(task.lifecycle() & !lifecycle::RUNNING);
+                    self.running.set(None);
                     resume_unwind(payload)
                 }
             }
         });
+        self.running.set(None);
         self.trace_poll_end(task, started);
         let state = task.lifecycle() & !lifecycle::RUNNING;
         if is_main {
@@ -479,6 +492,11 @@ impl Core {
                 break;
             }
         }
+    }
+
+    /// The pseudo-task of the `block_on` future.
+    pub(crate) fn main_task(&self) -> TaskRef {
+        self.main
     }
 
     /// Spawned tasks not yet done (the task list also holds `main`).

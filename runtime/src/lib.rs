@@ -47,6 +47,7 @@ mod task;
 mod waker;
 // 4. The API.
 mod join;
+pub mod observe;
 mod runtime;
 pub mod time;
 mod to_thread;

@@ -10,6 +10,7 @@
 //! |---|---|---|
 //! | poll | span (`ph: X`), how long the poll took | the task's |
 //! | spawn, wake (`args.origin`: local, remote, timer, io), finished, cancelled, panicked | instant (`ph: i`) | the task's |
+//! | what a primitive did, named after it (`Mutex#1 handed over`, `args.object`; see `observe.rs`) | instant | the task's that did it |
 //! | timer fired (`args.late_us`), timer cancelled (`args.was_due_us`) | instant | loop |
 //! | clock jump (virtual time: the clock skipped idle time) | span | loop |
 //! | reactor wait (`args`: blocked µs, timeout, events, woke by) | span | loop |
@@ -22,6 +23,7 @@
 //! tracing never does I/O on the loop. With tracing off the `Core` holds
 //! `None` and each hook is one predictable branch.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -48,7 +50,7 @@ pub(crate) enum Event {
 
 struct Record {
     lane: u64,
-    name: &'static str,
+    name: Cow<'static, str>,
     ts: Duration,
     /// `Some` for spans.
     dur: Option<Duration>,
@@ -94,7 +96,7 @@ impl Tracer {
     fn push(
         &self,
         lane: u64,
-        name: &'static str,
+        name: impl Into<Cow<'static, str>>,
         at: Instant,
         dur: Option<Duration>,
         args: String,
@@ -102,7 +104,7 @@ impl Tracer {
         let ts = at.saturating_duration_since(self.start);
         self.records.borrow_mut().push(Record {
             lane,
-            name,
+            name: name.into(),
             ts,
             dur,
             args,
@@ -124,6 +126,14 @@ impl Tracer {
     pub(crate) fn poll(&self, task: TaskName<'_>, at: Instant, took: Duration) {
         let lane = self.lane(task);
         self.push(lane, "poll", at, Some(took), String::new());
+    }
+
+    /// A primitive said what it did (`observe.rs`): `Mutex#1 acquired` on
+    /// the lane of the task that did it.
+    pub(crate) fn note(&self, task: TaskName<'_>, object: &str, what: &str, at: Instant) {
+        let lane = self.lane(task);
+        let args = format!(r#""object":"{}""#, escape(object));
+        self.push(lane, format!("{object} {what}"), at, None, args);
     }
 
     /// A timer fired at `at`, `late` after its deadline.
@@ -206,7 +216,8 @@ impl Tracer {
             let _ = write!(
                 out,
                 ",\n{{\"name\":\"{}\",\"pid\":1,\"tid\":{},\"ts\":{ts:.3}",
-                record.name, record.lane
+                escape(&record.name),
+                record.lane
             );
             match record.dur {
                 Some(dur) => {
