@@ -22,7 +22,7 @@
 //! ```
 
 pub use spindle_runtime::{
-    run, spawn, spawn_named, to_thread, yield_now, Builder, Handle, JoinError, JoinHandle,
+    explore, run, spawn, spawn_named, to_thread, yield_now, Builder, Handle, JoinError, JoinHandle,
     MetricsSnapshot, Runtime, YieldNow, MAX_POLLS_PER_TURN,
 };
 

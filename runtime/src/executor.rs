@@ -5,6 +5,7 @@
 //!
 //! ```text
 //!   ┌─▶ 1. run ready tasks ── at most MAX_POLLS_PER_TURN, in FIFO order
+//!   │                         (or in a seeded random order, below)
 //!   │   2. drain the mailbox ── wakes, spawns and cancels from other threads
 //!   │   3. fire expired timers ── their wakers push tasks onto the ready queue
 //!   └── 4. park ── poll the reactor: block until the next timer deadline
@@ -23,6 +24,20 @@
 //! The timer wheel plugs in at step 3 ([`Core::fire_timers`]) and the
 //! reactor at step 4 ([`Core::park`]); nothing else in this file knows about
 //! either.
+//!
+//! # Seeded schedules
+//!
+//! With [`Builder::seed`](crate::Builder::seed) the loop still takes the
+//! same batch in step 1 — the tasks that were ready when the turn began, at
+//! most `MAX_POLLS_PER_TURN` — but polls them in an order drawn from a
+//! seeded generator (`rng.rs`): each poll picks one of the batch's tasks not
+//! yet polled, uniformly. Tasks woken meanwhile still queue behind the
+//! batch. So every interleaving of the tasks that are ready together can
+//! happen, and the fairness bound is exactly FIFO's: a task that is `k`-th in
+//! the ready queue when a turn begins is polled within `⌈k / 61⌉` turns,
+//! whatever the seed. Timers due at the same instant fire in a seeded order
+//! too (`time/timers.rs`). Nothing else changes; without a seed the loop is
+//! FIFO and pays one branch per poll for the option.
 //!
 //! # Two halves: `Core` and `Shared`
 //!
@@ -50,6 +65,7 @@ use crate::mailbox::{take_remote_wake, Remote, Shared};
 use crate::metrics::{Metrics, WakeOrigin};
 use crate::recycle::BlockCache;
 use crate::report::{run_callback, wake_on_loop};
+use crate::rng::SplitMix64;
 use crate::task::{lifecycle, TaskRef};
 use crate::time::clock::Clock;
 use crate::time::timers::{Action, Timers};
@@ -83,6 +99,11 @@ pub(crate) struct Core {
     /// executor polls the future borrowed from `block_on`'s stack.
     main: TaskRef,
     next_id: Cell<u64>,
+    /// The schedule's generator under [`Builder::seed`](crate::Builder::seed);
+    /// `None`: FIFO.
+    rng: Option<RefCell<SplitMix64>>,
+    /// The seed `rng` started from, for the panic message that replays it.
+    pub(crate) seed: Option<u64>,
     /// The task being polled right now, if any: whose lane a primitive's
     /// note goes to (`observe.rs`).
     pub(crate) running: Cell<Option<TaskRef>>,
@@ -111,8 +132,9 @@ impl Core {
         mailbox: Receiver<Remote>,
         clock: Clock,
         tracer: Option<Tracer>,
+        seed: Option<u64>,
     ) -> Core {
-        let timers = RefCell::new(Timers::new(clock.now()));
+        let timers = RefCell::new(Timers::new(clock.now(), seed));
         let main = TaskRef::new(
             std::future::pending::<()>(),
             shared.clone(),
@@ -128,6 +150,8 @@ impl Core {
             timers,
             main,
             next_id: Cell::new(0),
+            rng: seed.map(|seed| RefCell::new(SplitMix64::new(seed))),
+            seed,
             running: Cell::new(None),
             labels: Cell::new(0),
             polls_since_io: Cell::new(0),
@@ -233,8 +257,8 @@ impl Core {
         //    wait for the next turn, as in asyncio: that keeps a self-waking
         //    task from hogging the loop, and caps the step at 61 polls.
         let batch = self.ready.borrow().len().min(MAX_POLLS_PER_TURN);
-        for _ in 0..batch {
-            let Some(task) = self.ready.borrow_mut().pop_front() else {
+        for polled in 0..batch {
+            let Some(task) = self.next_ready(batch - polled) else {
                 break;
             };
             if self.run_task(task, poll_main) {
@@ -248,6 +272,22 @@ impl Core {
         // 4. Check I/O; block only if nothing is ready.
         self.park();
         false
+    }
+
+    /// The next task of the batch: the front of the ready queue, or under a
+    /// seed one of the `left` tasks of the batch not yet polled (they are the
+    /// front `left` entries: wakes during the batch queue behind them).
+    #[inline]
+    fn next_ready(&self, left: usize) -> Option<TaskRef> {
+        let mut ready = self.ready.borrow_mut();
+        if let Some(rng) = &self.rng {
+            let choices = left.min(ready.len());
+            if choices > 1 {
+                let pick = rng.borrow_mut().below(choices);
+                ready.swap(0, pick);
+            }
+        }
+        ready.pop_front()
     }
 
     /// Polls one popped task (transitions 2, 4, 5, 6); returns `true` if it

@@ -33,6 +33,7 @@ mod error;
 mod metrics;
 mod recycle;
 mod report;
+mod rng;
 mod slab;
 mod sync;
 // 2. Drivers (the timer driver lives in `time/`, declared with the API).
@@ -46,6 +47,7 @@ mod mailbox;
 mod task;
 mod waker;
 // 4. The API.
+mod explore;
 mod join;
 pub mod observe;
 mod runtime;
@@ -56,6 +58,7 @@ pub mod net;
 
 pub use error::JoinError;
 pub use executor::MAX_POLLS_PER_TURN;
+pub use explore::explore;
 pub use join::JoinHandle;
 pub use metrics::MetricsSnapshot;
 pub use runtime::{run, spawn, spawn_named, yield_now, Builder, Handle, Runtime, YieldNow};

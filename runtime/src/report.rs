@@ -10,6 +10,10 @@
 //! the next timer, event or task. (A panic in a waker that a *task* calls —
 //! an `Event::set` waking a user's waker — is the calling task's, and
 //! reaches it.)
+//!
+//! One panic does escape: the `block_on` future's own. Under a seeded
+//! schedule it leaves with the seed added to its message
+//! (`name_the_seed`), so that the crash report says how to replay it.
 
 use std::any::Any;
 use std::fmt;
@@ -54,5 +58,19 @@ pub(crate) fn run_callback(callback: Box<dyn FnOnce()>, location: &'static Locat
 pub(crate) fn wake_on_loop(waker: Waker, whose: &str) {
     if let Err(payload) = catch_unwind(AssertUnwindSafe(|| waker.wake())) {
         report_panic(format_args!("the waker of {whose}"), payload);
+    }
+}
+
+/// The payload of a panic that escaped a run seeded with `seed`, its
+/// message extended with the seed (a payload that is not a string is kept
+/// as it is). Also says so on stderr, right under the panic hook's report,
+/// where a person reading a crash looks first.
+pub(crate) fn name_the_seed(payload: Box<dyn Any + Send>, seed: u64) -> Box<dyn Any + Send> {
+    let note = format!("(seed {seed}: replay with SPINDLE_SEED={seed})");
+    eprintln!("spindle: the panic above escaped a run with a seeded schedule {note}");
+    match panic_message(payload.as_ref()) {
+        Some(message) if message.contains(&note) => payload,
+        Some(message) => Box::new(format!("{message} {note}")),
+        None => payload,
     }
 }

@@ -26,7 +26,9 @@
 //! each wait is exact, so it costs syscalls, not lateness.
 //!
 //! So a timer never fires early (the exact comparison is the last word), and
-//! FIFO holds among equal deadlines (the sequence number breaks ties).
+//! FIFO holds among equal deadlines (the sequence number breaks ties). Under
+//! a seed (`Builder::seed`) the sequence number is drawn at random instead,
+//! so equal deadlines fire in a seeded order.
 //!
 //! # Cancelling in O(1)
 //!
@@ -49,6 +51,7 @@ use std::time::Instant;
 
 use super::clock::{tick_floor, tick_start};
 use super::wheel::Wheel;
+use crate::rng::SplitMix64;
 use crate::slab::{Key, Slab};
 
 /// What to do when a timer fires.
@@ -97,7 +100,8 @@ struct Due {
     /// The entry's exact deadline, compared first.
     deadline: Instant,
     /// The entry's insertion number: unique, so the order never reaches
-    /// `key`.
+    /// `key` (under a seed, a random number: two equal ones, a 2⁻⁶⁴ chance,
+    /// fall back on `key`, still the same order on every run).
     seq: u64,
     /// The entry this record stands for.
     key: TimerKey,
@@ -117,16 +121,24 @@ pub(crate) struct Timers {
     entries: Slab<TimerEntry>,
     /// The `seq` of the next insert.
     next_seq: u64,
+    /// Under a seed (`Builder::seed`), `seq` is drawn from here instead of
+    /// counted, so entries with equal deadlines fire in a seeded order.
+    rng: Option<SplitMix64>,
 }
 
 impl Timers {
-    pub(crate) fn new(origin: Instant) -> Timers {
+    /// An empty driver; with a `seed`, equal deadlines fire in an order
+    /// drawn from it rather than first in, first out.
+    pub(crate) fn new(origin: Instant, seed: Option<u64>) -> Timers {
         Timers {
             origin,
             wheel: Wheel::new(),
             due: BinaryHeap::new(),
             entries: Slab::new(),
             next_seq: 0,
+            // A stream of its own (the seed scrambled once), so drawing a
+            // task in the executor does not shift the timers' draws.
+            rng: seed.map(|seed| SplitMix64::new(SplitMix64::new(seed).next_u64())),
         }
     }
 
@@ -140,8 +152,13 @@ impl Timers {
     ///
     /// With more than 2^32 timers pending at once.
     pub(crate) fn insert(&mut self, deadline: Instant, action: Action) -> TimerKey {
-        let seq = self.next_seq;
-        self.next_seq += 1;
+        let seq = match &mut self.rng {
+            Some(rng) => rng.next_u64(),
+            None => {
+                self.next_seq += 1;
+                self.next_seq - 1
+            }
+        };
         // The wheel carries the entry's key, so the key comes first.
         let key = TimerKey(
             self.entries
@@ -273,7 +290,8 @@ impl Timers {
     /// Removes every entry (runtime shutdown) and returns their actions for
     /// the caller to drop.
     pub(crate) fn clear(&mut self) -> Vec<Action> {
-        let old = std::mem::replace(self, Timers::new(self.origin));
+        let mut old = std::mem::replace(self, Timers::new(self.origin, None));
+        self.rng = old.rng.take();
         old.entries
             .into_values()
             .map(|entry| entry.action)
@@ -305,7 +323,7 @@ mod tests {
     #[test]
     fn fires_on_the_exact_deadline_not_the_tick() {
         let origin = Instant::now();
-        let mut timers = Timers::new(origin);
+        let mut timers = Timers::new(origin, None);
         let deadline = origin + Duration::from_micros(1_700);
         timers.insert(deadline, noop());
         // In the right tick but before the deadline: nothing.
@@ -319,10 +337,10 @@ mod tests {
         assert!(timers.is_empty());
     }
 
-    #[test]
-    fn equal_deadlines_fire_in_insertion_order() {
+    /// The order in which five callbacks, all due at one instant, fire.
+    fn equal_deadline_order(seed: Option<u64>) -> Vec<i32> {
         let origin = Instant::now();
-        let mut timers = Timers::new(origin);
+        let mut timers = Timers::new(origin, seed);
         let deadline = origin + Duration::from_millis(70);
         let order = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
         for i in 0..5 {
@@ -342,13 +360,35 @@ mod tests {
                 callback();
             }
         }
-        assert_eq!(*order.borrow(), vec![0, 1, 2, 3, 4]);
+        let fired = order.borrow().clone();
+        fired
+    }
+
+    #[test]
+    fn equal_deadlines_fire_in_insertion_order() {
+        assert_eq!(equal_deadline_order(None), vec![0, 1, 2, 3, 4]);
+    }
+
+    /// Under a seed: each seed gives one order, always the same, and the
+    /// seeds between them reach orders other than FIFO.
+    #[test]
+    fn equal_deadlines_fire_in_a_seeded_order() {
+        let mut orders = std::collections::BTreeSet::new();
+        for seed in 0..50 {
+            let order = equal_deadline_order(Some(seed));
+            assert_eq!(order, equal_deadline_order(Some(seed)), "seed {seed}");
+            let mut sorted = order.clone();
+            sorted.sort();
+            assert_eq!(sorted, vec![0, 1, 2, 3, 4], "every timer fired once");
+            orders.insert(order);
+        }
+        assert!(orders.len() > 20, "50 seeds reached only {orders:?}");
     }
 
     #[test]
     fn cancel_and_reset_leave_no_stale_fire() {
         let origin = Instant::now();
-        let mut timers = Timers::new(origin);
+        let mut timers = Timers::new(origin, None);
         let a = timers.insert(origin + Duration::from_millis(5), noop());
         let b = timers.insert(origin + Duration::from_millis(5), noop());
         assert!(timers.cancel(a).is_some());
@@ -368,7 +408,7 @@ mod tests {
     #[test]
     fn a_stale_key_cannot_cancel_the_timer_that_reuses_its_slot() {
         let origin = Instant::now();
-        let mut timers = Timers::new(origin);
+        let mut timers = Timers::new(origin, None);
         let fired = timers.insert(origin + Duration::from_millis(1), noop());
         assert_eq!(
             fire(&mut timers, origin + Duration::from_millis(1)).len(),
