@@ -86,7 +86,7 @@ where
         // The runtime drops inside the closure: a task's `Drop` that panics
         // at shutdown fails this seed too.
         let outcome = catch_unwind(AssertUnwindSafe(|| {
-            runtime.block_on(body());
+            runtime.block_on_naming_the_seed(body(), false);
             drop(runtime);
         }));
         if let Err(payload) = outcome {

@@ -99,6 +99,18 @@ impl Runtime {
     /// `cannot start a runtime from within a runtime`), or if `future` panics.
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        self.block_on_naming_the_seed(future, true)
+    }
+
+    /// [`block_on`](Runtime::block_on); `name_seed: false` leaves a
+    /// seeded run's panic as it was, for `explore`, which names the seed
+    /// itself.
+    #[track_caller]
+    pub(crate) fn block_on_naming_the_seed<F: Future>(
+        &self,
+        future: F,
+        name_seed: bool,
+    ) -> F::Output {
         let core = &*self.core;
         let _entered = context::enter(core);
         let mut future = pin!(future);
@@ -111,7 +123,7 @@ impl Runtime {
             Poll::Pending => false,
         };
         core.start_main();
-        match core.seed {
+        match core.seed.filter(|_| name_seed) {
             None => while !core.turn(&mut poll_main) {},
             Some(seed) => {
                 if let Err(payload) =
