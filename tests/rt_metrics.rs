@@ -106,9 +106,13 @@ fn a_wake_from_another_thread_is_remote() {
     runtime.block_on(async {
         let event = Event::new();
         let setter = event.clone();
+        // Under virtual time a thread that may wake a task holds a Handle,
+        // or the runtime would find nothing left to wake `main`: a deadlock.
+        let handle = spindle::Handle::current();
         let thread = std::thread::spawn(move || {
             std::thread::sleep(Duration::from_millis(20));
             setter.set();
+            drop(handle);
         });
         event.wait().await;
         thread.join().unwrap();

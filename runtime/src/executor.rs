@@ -61,7 +61,8 @@ use std::time::Duration;
 
 use crossbeam_channel::Receiver;
 
-use crate::mailbox::{take_remote_wake, Remote, Shared};
+use crate::dump::{TaskDump, TaskRow, TaskState};
+use crate::mailbox::{nobody_else_can_send, take_remote_wake, Remote, Shared};
 use crate::metrics::{Metrics, WakeOrigin};
 use crate::recycle::BlockCache;
 use crate::report::{run_callback, wake_on_loop};
@@ -70,6 +71,7 @@ use crate::task::{lifecycle, TaskRef};
 use crate::time::clock::Clock;
 use crate::time::timers::{Action, Timers};
 use crate::trace::{Event, Tracer};
+use crate::wait::{describe, Arg};
 use crate::waker::with_borrowed_waker;
 
 /// At most this many tasks are polled per turn before timers fire, and at
@@ -83,6 +85,30 @@ use crate::waker::with_borrowed_waker;
 /// workloads.
 pub const MAX_POLLS_PER_TURN: usize = 61;
 
+/// How a turn of the loop ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Turn {
+    /// Keep turning.
+    Again,
+    /// The `block_on` future is done.
+    MainDone,
+    /// No task can ever run again (virtual time): `block_on` panics with the
+    /// dump.
+    Deadlock,
+}
+
+/// The stall report's watch: real time only, read when the loop parks.
+struct Stall {
+    /// Report once no task has been polled for this long.
+    after: Duration,
+    /// The poll counter when the loop last parked.
+    polls: Cell<u64>,
+    /// When the current idle stretch began: the first park after a poll.
+    idle_since: Cell<std::time::Instant>,
+    /// This stall was reported already: once per stall.
+    reported: Cell<bool>,
+}
+
 /// The runtime's own-thread state.
 pub(crate) struct Core {
     pub(crate) shared: Arc<Shared>,
@@ -93,6 +119,9 @@ pub(crate) struct Core {
     tasks: TaskList,
     mailbox: Receiver<Remote>,
     pub(crate) clock: Clock,
+    /// The clock's reading when the runtime was built: time zero of wait
+    /// reasons (`sleep until 2.000s`) and of the dump.
+    pub(crate) started: std::time::Instant,
     pub(crate) timers: RefCell<Timers>,
     /// The pseudo-task standing for the `block_on` future: it has a place in
     /// the ready queue and a waker like any task, but when it is popped the
@@ -104,6 +133,9 @@ pub(crate) struct Core {
     rng: Option<RefCell<SplitMix64>>,
     /// The seed `rng` started from, for the panic message that replays it.
     pub(crate) seed: Option<u64>,
+    /// Where the running `block_on` was called: `main`'s spawn location in
+    /// the dump.
+    pub(crate) block_on_at: Cell<Option<&'static std::panic::Location<'static>>>,
     /// The task being polled right now, if any: whose lane a primitive's
     /// note goes to (`observe.rs`).
     pub(crate) running: Cell<Option<TaskRef>>,
@@ -114,6 +146,8 @@ pub(crate) struct Core {
     pub(crate) labels: Cell<u64>,
     /// Polls since the reactor was last checked (the fairness bound).
     polls_since_io: Cell<usize>,
+    /// The stall report (`Builder::stall_report`), if asked for.
+    stall: Option<Stall>,
     /// The runtime is being dropped: cancelled tasks say so in their
     /// `JoinError`.
     shutting_down: Cell<bool>,
@@ -133,12 +167,14 @@ impl Core {
         clock: Clock,
         tracer: Option<Tracer>,
         seed: Option<u64>,
+        stall_after: Option<Duration>,
     ) -> Core {
         let timers = RefCell::new(Timers::new(clock.now(), seed));
         let main = TaskRef::new(
             std::future::pending::<()>(),
             shared.clone(),
             Some("main"),
+            std::panic::Location::caller(),
             None,
         );
         let core = Core {
@@ -146,15 +182,23 @@ impl Core {
             ready: RefCell::new(VecDeque::with_capacity(64)),
             tasks: TaskList::default(),
             mailbox,
+            started: clock.now(),
             clock,
             timers,
             main,
             next_id: Cell::new(0),
             rng: seed.map(|seed| RefCell::new(SplitMix64::new(seed))),
             seed,
+            block_on_at: Cell::new(None),
             running: Cell::new(None),
             labels: Cell::new(0),
             polls_since_io: Cell::new(0),
+            stall: stall_after.map(|after| Stall {
+                after,
+                polls: Cell::new(u64::MAX),
+                idle_since: Cell::new(std::time::Instant::now()),
+                reported: Cell::new(false),
+            }),
             shutting_down: Cell::new(false),
             wake_origin: Cell::new(WakeOrigin::Local),
             metrics: Metrics::default(),
@@ -251,8 +295,10 @@ impl Core {
     }
 
     /// One turn of the loop (module doc). `poll_main` polls the `block_on`
-    /// future; the turn returns `true` as soon as that future is done.
-    pub(crate) fn turn(&self, poll_main: &mut dyn FnMut(&mut Context<'_>) -> bool) -> bool {
+    /// future; the turn returns `Turn::MainDone` as soon as that future is
+    /// done, and `Turn::Deadlock` when no task can ever run again (virtual
+    /// time, `park_virtual`).
+    pub(crate) fn turn(&self, poll_main: &mut dyn FnMut(&mut Context<'_>) -> bool) -> Turn {
         // 1. Run the tasks that are ready now. Tasks woken during this step
         //    wait for the next turn, as in asyncio: that keeps a self-waking
         //    task from hogging the loop, and caps the step at 61 polls.
@@ -262,7 +308,7 @@ impl Core {
                 break;
             };
             if self.run_task(task, poll_main) {
-                return true;
+                return Turn::MainDone;
             }
         }
         // 2. Wakes, spawns and cancels from other threads.
@@ -270,8 +316,7 @@ impl Core {
         // 3. Fire the timers whose deadline has passed.
         self.fire_timers();
         // 4. Check I/O; block only if nothing is ready.
-        self.park();
-        false
+        self.park()
     }
 
     /// The next task of the batch: the front of the ready queue, or under a
@@ -304,6 +349,7 @@ impl Core {
         Metrics::count(&self.metrics.polls);
         self.polls_since_io.set(self.polls_since_io.get() + 1);
         let started = self.trace_poll_start();
+        task.header().clear_wait();
         self.running.set(Some(task));
         let is_main = task == self.main;
         let poll = with_borrowed_waker(task, |waker| {
@@ -386,6 +432,8 @@ impl Core {
                 Remote::Spawn(pending) => {
                     self.with_wake_origin(WakeOrigin::Remote, || self.spawn(pending.into_task()))
                 }
+                // The asker may have given up waiting: nobody to answer then.
+                Remote::Dump(answer) => drop(answer.send(self.dump())),
             }
         }
     }
@@ -421,7 +469,7 @@ impl Core {
     }
 
     /// Step 4: check the reactor, blocking only when no task is ready.
-    fn park(&self) {
+    fn park(&self) -> Turn {
         let idle = self.ready.borrow().is_empty();
         if !idle {
             // Work is waiting: look for I/O without blocking, but only once
@@ -433,27 +481,65 @@ impl Core {
             {
                 self.poll_reactor(Some(Duration::ZERO));
             }
-            return;
+            return Turn::Again;
         }
         if self.clock.is_virtual() {
             if self.shared.blocking.in_flight() == 0 {
-                self.park_virtual();
+                return self.park_virtual();
             } else {
                 // A to_thread job runs: wait for it in real time before any
                 // virtual deadline counts. Its end rouses us (`to_thread`).
                 self.park_blocking(None, || self.shared.blocking.in_flight() > 0);
             }
-            return;
+            return Turn::Again;
         }
         // Idle: a good moment to give spare task memory back. Done before
         // the timeout is measured, so the time it takes makes no timer late.
         self.blocks.trim();
         let deadline = self.timers.borrow_mut().next_deadline();
-        let timeout = deadline.map(|d| d.saturating_duration_since(self.clock.now()));
+        let mut timeout = deadline.map(|d| d.saturating_duration_since(self.clock.now()));
         if timeout == Some(Duration::ZERO) {
-            return; // a timer is already due: fire it next turn.
+            return Turn::Again; // a timer is already due: fire it next turn.
+        }
+        if let Some(stall) = &self.stall {
+            timeout = self.watch_for_stall(stall, timeout);
         }
         self.park_blocking(timeout, || true);
+        Turn::Again
+    }
+
+    /// The stall report: if nothing has been polled for `stall.after`, print
+    /// the dump (once per stall); otherwise shorten the coming wait so the
+    /// loop wakes up when that time is reached. A stall starts when the loop
+    /// parks with no poll since the last time it parked; it is read from the
+    /// poll counter, so the loop's busy path pays nothing for the watch.
+    #[cold]
+    fn watch_for_stall(&self, stall: &Stall, timeout: Option<Duration>) -> Option<Duration> {
+        let now = std::time::Instant::now();
+        let polls = self.metrics.polls.get();
+        if stall.polls.replace(polls) != polls {
+            // Something ran since the last park: a new idle stretch.
+            stall.idle_since.set(now);
+            stall.reported.set(false);
+        }
+        let since = stall.idle_since.get();
+        if stall.reported.get() {
+            return timeout;
+        }
+        let left = (since + stall.after).saturating_duration_since(now);
+        if left.is_zero() {
+            stall.reported.set(true);
+            let dump = self.dump();
+            eprintln!(
+                "spindle: stall: no task has been polled for {:?} (stall report, \
+                 Builder::stall_report / SPINDLE_STALL_MS). What each task waits on:\n\
+                 {dump}awaited-by tree:\n{}",
+                stall.after,
+                dump.tree()
+            );
+            return timeout;
+        }
+        Some(timeout.map_or(left, |t| t.min(left)))
     }
 
     /// The loop's half of the sleep handshake (module doc): announce the
@@ -471,13 +557,13 @@ impl Core {
     /// that readies nothing either, jump the clock to the next deadline
     /// instead of waiting for it. With no timer at all, block for real: only
     /// I/O or another thread can make progress now.
-    fn park_virtual(&self) {
+    fn park_virtual(&self) -> Turn {
         if self.shared.reactor.has_waiters() {
             self.poll_reactor(Some(Duration::ZERO));
         }
         self.drain_mailbox();
         if !self.ready.borrow().is_empty() {
-            return;
+            return Turn::Again;
         }
         let next = self.timers.borrow_mut().next_deadline();
         match next {
@@ -485,10 +571,26 @@ impl Core {
                 if let Some(tracer) = &self.tracer {
                     tracer.clock_jump(self.clock.now(), deadline);
                 }
-                self.clock.advance_to(deadline)
+                self.clock.advance_to(deadline);
+                Turn::Again
             }
-            None => self.park_blocking(None, || true),
+            None if self.deadlocked() => Turn::Deadlock,
+            None => {
+                self.park_blocking(None, || true);
+                Turn::Again
+            }
         }
+    }
+
+    /// Virtual time, nothing ready, no timer: can anything still wake a
+    /// task? Not if no task waits for I/O, no `to_thread` job runs, no
+    /// `Handle` is left for another thread to send with, and no message
+    /// waits (read last: see `nobody_else_can_send`). Then every task waits
+    /// for another task that waits too, and the program can never go on.
+    fn deadlocked(&self) -> bool {
+        !self.shared.reactor.has_waiters()
+            && self.shared.blocking.in_flight() == 0
+            && nobody_else_can_send(&self.shared.handles, &self.shared.doorbell)
     }
 
     /// Waits in the reactor for up to `timeout` (zero: just look), waking
@@ -537,6 +639,54 @@ impl Core {
     /// The pseudo-task of the `block_on` future.
     pub(crate) fn main_task(&self) -> TaskRef {
         self.main
+    }
+
+    /// A snapshot of every live task (`dump.rs`), in id order.
+    pub(crate) fn dump(&self) -> TaskDump {
+        let names: std::collections::HashMap<u64, String> = self
+            .tasks
+            .iter()
+            .filter_map(|task| {
+                let (id, name) = task.trace_name();
+                Some((id, name?.to_string()))
+            })
+            .collect();
+        let mut tasks: Vec<TaskRow> = self
+            .tasks
+            .iter()
+            .map(|task| {
+                let header = task.header();
+                let state = task.lifecycle();
+                let record = header.wait_record();
+                let (id, name) = task.trace_name();
+                let spawned_at = match self.block_on_at.get().filter(|_| task == self.main) {
+                    Some(at) => at,
+                    None => header.spawned_at,
+                };
+                TaskRow {
+                    id,
+                    name: name.map(str::to_string),
+                    state: if state & lifecycle::RUNNING != 0 {
+                        TaskState::Running
+                    } else if state & lifecycle::SCHEDULED != 0 {
+                        TaskState::Ready
+                    } else {
+                        TaskState::Waiting
+                    },
+                    waits_on: record.map(|record| describe(record, |id| names.get(&id).cloned())),
+                    awaits: record
+                        .filter(|(on, _)| on.arg() == Arg::Task)
+                        .map(|(_, id)| id),
+                    spawned_at: format!("{}:{}", spawned_at.file(), spawned_at.line()),
+                }
+            })
+            .collect();
+        tasks.sort_by_key(|row| row.id);
+        TaskDump {
+            at: self.clock.now().saturating_duration_since(self.started),
+            virtual_time: self.clock.is_virtual(),
+            tasks,
+        }
     }
 
     /// Spawned tasks not yet done (the task list also holds `main`).
@@ -618,5 +768,10 @@ impl TaskList {
 
     fn first(&self) -> Option<TaskRef> {
         self.head.get()
+    }
+
+    /// Every task in the list, newest first.
+    fn iter(&self) -> impl Iterator<Item = TaskRef> + '_ {
+        std::iter::successors(self.head.get(), |task| task.header().links.get().1)
     }
 }

@@ -15,7 +15,12 @@ use std::task::{Context, Poll};
 use crate::context;
 use crate::error::JoinError;
 use crate::mailbox::Remote;
+use crate::observe::{self, Arg, WaitOn};
 use crate::task::{OwnedTaskRef, TaskRef};
+
+/// What a task awaiting a `JoinHandle` waits on: `task 5 (consumer)`. The
+/// dump's awaited-by edges are these records.
+pub(crate) static AWAITS: WaitOn = WaitOn::new("JoinHandle", "join", Arg::Task);
 
 /// An owned permission to await, cancel or detach a spawned task.
 ///
@@ -99,8 +104,23 @@ impl<T> Future for JoinHandle<T> {
             self.task
                 .poll_join(cx.waker(), &mut out as *mut _ as *mut ())
         };
+        if out.is_pending() {
+            record_wait(self.task.header());
+        }
         out
     }
+}
+
+/// The awaiting task now waits on `header`'s task. Out of line: the
+/// handle's poll stays small enough to inline where it is `Ready`.
+#[cold]
+#[inline(never)]
+fn record_wait(header: &crate::task::Header) {
+    // The awaited task's id is the owner thread's to read: only when this
+    // is that thread, inside that runtime.
+    context::with_runtime(header.shared.id, |core| {
+        observe::record(core, &AWAITS, header.id.get())
+    });
 }
 
 impl<T> Drop for JoinHandle<T> {

@@ -29,6 +29,7 @@
 #![warn(missing_docs)]
 
 // 1. Leaves.
+mod dump;
 mod error;
 mod metrics;
 mod recycle;
@@ -36,6 +37,7 @@ mod report;
 mod rng;
 mod slab;
 mod sync;
+mod wait;
 // 2. Drivers (the timer driver lives in `time/`, declared with the API).
 mod blocking;
 mod reactor;
@@ -56,6 +58,7 @@ mod to_thread;
 // 5. Sockets.
 pub mod net;
 
+pub use dump::{TaskDump, TaskRow, TaskState, Tree};
 pub use error::JoinError;
 pub use executor::MAX_POLLS_PER_TURN;
 pub use explore::explore;

@@ -63,6 +63,7 @@ use std::sync::Arc;
 use crossbeam_channel::Sender;
 
 use crate::blocking::BlockingPool;
+use crate::dump::TaskDump;
 use crate::reactor::Reactor;
 use crate::sync::{fence, AtomicBool, AtomicUsize, Ordering};
 use crate::task::{lifecycle, OwnedTaskRef, TaskRef};
@@ -75,6 +76,8 @@ pub(crate) enum Remote {
     Cancel(OwnedTaskRef),
     /// Register and schedule a task spawned through a `Handle`.
     Spawn(PendingSpawn),
+    /// Answer with a task dump (`Handle::dump` from another thread).
+    Dump(Sender<TaskDump>),
 }
 
 /// A task built on another thread, on its way to its runtime. It carries the
@@ -127,6 +130,10 @@ pub(crate) struct Shared {
     pub(crate) doorbell: Doorbell,
     pub(crate) reactor: Arc<Reactor>,
     pub(crate) blocking: BlockingPool,
+    /// Live `Handle`s: while there is one, another thread may still wake a
+    /// task, so a runtime under virtual time with nothing else to do waits
+    /// instead of reporting a deadlock (`nobody_else_can_send`).
+    pub(crate) handles: AtomicUsize,
 }
 
 impl Shared {
@@ -141,6 +148,7 @@ impl Shared {
             doorbell: Doorbell::default(),
             reactor,
             blocking,
+            handles: AtomicUsize::new(0),
         }
     }
 
@@ -169,6 +177,29 @@ impl Shared {
             self.reactor.notify();
         }
     }
+}
+
+/// A `Handle` was dropped. `Release`: whatever its thread sent before
+/// (a wake in the mailbox) is visible to a loop that sees the count drop
+/// ([`nobody_else_can_send`]).
+#[inline]
+pub(crate) fn drop_handle(handles: &AtomicUsize) {
+    handles.fetch_sub(1, Ordering::Release);
+}
+
+/// The loop, deciding whether a runtime with nothing ready and no timer is
+/// deadlocked: no `Handle` is left that another thread could send with, and
+/// no message is waiting. The count is read first, with `Acquire`: if the
+/// last `Handle` was dropped after its thread sent a message, that message's
+/// `mail += 1` happened before the drop, so the second load sees it — the
+/// loom model `a_message_sent_before_the_last_handle_drops_is_seen` checks
+/// exactly this, and fails with a `Relaxed` drop or read. Wakers carried to
+/// another thread by other means (an `Event` clone in a `std::thread`) are
+/// not counted: such a thread must hold a `Handle` while it may wake a task
+/// (`Builder::virtual_time` says so).
+#[inline]
+pub(crate) fn nobody_else_can_send(handles: &AtomicUsize, doorbell: &Doorbell) -> bool {
+    handles.load(Ordering::Acquire) == 0 && !doorbell.has_mail()
 }
 
 /// The remote half of a wake, step 1: `true` if the caller must send a wake

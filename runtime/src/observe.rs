@@ -1,6 +1,7 @@
 //! How a primitive tells the runtime what it is doing, so that the trace
-//! can say it: `Mutex#1 handed over` on the lane of the task that unlocked,
-//! `Mutex#1 acquired` on the lane of the one that got it.
+//! and the task dump can say it: `Mutex#1 handed over` on the lane of the
+//! task that unlocked, `Mutex#1 acquired` on the lane of the one that got
+//! it, and `Mutex#1.lock` as what a task waits on.
 //!
 //! The primitives (`Mutex`, `Semaphore`, `TaskGroup`, ...) live in another
 //! crate and run on any executor; they know nothing of spindle's `Core`.
@@ -16,11 +17,16 @@
 //!   thread-local and test one `Option`: a primitive may call it on every
 //!   hand-off without a measurable cost (the comparison bench's lock rows
 //!   run with these calls in).
+//! - [`wait_on`] records what the task being polled now waits on, just
+//!   before a future returns `Pending` (`wait.rs` explains the record). It
+//!   costs a thread-local read and a store; outside a spindle runtime it
+//!   does nothing.
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::context;
+pub use crate::wait::{Arg, WaitOn};
 
 /// A primitive's name in traces: a kind and a number, shown as `Mutex#1`.
 ///
@@ -118,4 +124,41 @@ pub fn note(object: &Label, what: &str) {
             core.clock.now(),
         );
     });
+}
+
+/// Records that the task being polled waits on `object` for `on` (declared
+/// with [`Arg::Object`]): the task dump shows `Mutex#2.lock`. Call it when
+/// a future is about to return `Pending`. The first record of a poll wins
+/// (`join!` of several waits shows the first); the executor clears it
+/// before the next poll. Outside a spindle runtime it does nothing.
+///
+/// # Examples
+///
+/// ```
+/// use spindle::observe::{wait_on, Arg, Label, WaitOn};
+///
+/// static TURNSTILE: Label = Label::new("Turnstile");
+/// static PASS: WaitOn = WaitOn::new("Turnstile", "pass", Arg::Object);
+///
+/// // Inside some future's `poll`, before `return Poll::Pending`:
+/// wait_on(&PASS, &TURNSTILE); // the dump shows `Turnstile#1.pass`
+/// ```
+#[inline]
+pub fn wait_on(on: &'static WaitOn, object: &Label) {
+    context::with_core(|core| {
+        let Some(core) = core else { return };
+        if let Some(task) = core.running.get() {
+            let number = object.number().unwrap_or(0);
+            task.header().record_wait(on, number);
+        }
+    });
+}
+
+/// [`wait_on`] for the runtime's own futures, whose number is not an
+/// object's: a deadline, a task id, a descriptor (see [`Arg`]).
+#[inline]
+pub(crate) fn record(core: &crate::executor::Core, on: &'static WaitOn, number: u64) {
+    if let Some(task) = core.running.get() {
+        task.header().record_wait(on, number);
+    }
 }

@@ -7,17 +7,19 @@
 
 use std::future::Future;
 use std::io;
-use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe, Location};
 use std::path::{Path, PathBuf};
 use std::pin::{pin, Pin};
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use crate::blocking::BlockingPool;
 use crate::context;
-use crate::executor::Core;
+use crate::dump::TaskDump;
+use crate::executor::{Core, Turn};
 use crate::join::JoinHandle;
-use crate::mailbox::{PendingSpawn, Remote, Shared};
+use crate::mailbox::{drop_handle, PendingSpawn, Remote, Shared};
 use crate::metrics::MetricsSnapshot;
 use crate::reactor::Reactor;
 use crate::report::name_the_seed;
@@ -122,13 +124,20 @@ impl Runtime {
             }
             Poll::Pending => false,
         };
+        let caller = Location::caller();
+        core.block_on_at.set(Some(caller));
         core.start_main();
+        let mut run = || loop {
+            match core.turn(&mut poll_main) {
+                Turn::Again => {}
+                Turn::MainDone => break,
+                Turn::Deadlock => deadlock(core, caller),
+            }
+        };
         match core.seed.filter(|_| name_seed) {
-            None => while !core.turn(&mut poll_main) {},
+            None => run(),
             Some(seed) => {
-                if let Err(payload) =
-                    catch_unwind(AssertUnwindSafe(|| while !core.turn(&mut poll_main) {}))
-                {
+                if let Err(payload) = catch_unwind(AssertUnwindSafe(run)) {
                     resume_unwind(name_the_seed(payload, seed))
                 }
             }
@@ -136,11 +145,16 @@ impl Runtime {
         output.expect("block_on's future finished without an output")
     }
 
+    /// A snapshot of every live task: what it waits on, who awaits it, where
+    /// it was spawned ([`TaskDump`]). Between `block_on` calls every task
+    /// shows as it was left.
+    pub fn dump(&self) -> TaskDump {
+        self.core.dump()
+    }
+
     /// A handle to this runtime, for other threads.
     pub fn handle(&self) -> Handle {
-        Handle {
-            shared: self.core.shared.clone(),
-        }
+        Handle::new(self.core.shared.clone())
     }
 
     /// Counters of what this runtime has done so far (see [`MetricsSnapshot`]).
@@ -180,6 +194,7 @@ pub struct Builder {
     virtual_time: bool,
     trace: Option<PathBuf>,
     seed: Option<u64>,
+    stall_report: Option<Duration>,
     /// A `SPINDLE_*` variable with a value spindle does not understand,
     /// reported by `build` rather than silently ignored.
     env_error: Option<String>,
@@ -191,6 +206,27 @@ impl Builder {
     /// and jumps the clock to the next timer deadline. While a `to_thread`
     /// job runs it waits for it in real time first. Same output and order as
     /// real time, with none of the waiting.
+    ///
+    /// # Deadlocks
+    ///
+    /// Under virtual time a program that can never go on does not hang: the
+    /// `block_on` (or `run`) panics with a message containing `deadlock` and
+    /// the task dump ([`Runtime::dump`]). The runtime knows nothing can go on
+    /// when, at once:
+    ///
+    /// - no task is ready and no timer is pending (no `sleep`, `timeout`,
+    ///   `call_later`, `interval`);
+    /// - no task waits for I/O on a socket (the reactor has no waiter);
+    /// - no `to_thread` job is running;
+    /// - no [`Handle`] of the runtime is alive, anywhere, and no message from
+    ///   another thread is waiting. A live `Handle` means another thread may
+    ///   still spawn or wake, so the runtime waits for it in real time.
+    ///
+    /// A waker that reaches another thread by any other way — an `Event`
+    /// clone moved into a `std::thread` that sets it later — is invisible to
+    /// the runtime. Such a thread must hold a `Handle` (`Handle::current()`)
+    /// for as long as it may wake a task; otherwise the runtime may report a
+    /// deadlock that this thread was about to end.
     pub fn virtual_time(mut self, on: bool) -> Builder {
         self.virtual_time = on;
         self
@@ -260,9 +296,26 @@ impl Builder {
         self
     }
 
+    /// The stall report: in real time, when tasks are alive and none has
+    /// been polled for `after`, the task dump ([`Runtime::dump`]) is
+    /// printed to stderr, once per stall (a poll starts a new one). For a
+    /// program that seems to hang: it says what every task waits on.
+    /// `SPINDLE_STALL_MS=n` sets it from the environment ([`from_env`](Builder::from_env)).
+    ///
+    /// It is checked when the loop is about to block, so it costs nothing
+    /// while tasks run. It cannot report a task that blocks the thread inside
+    /// its poll (a `std::thread::sleep` in a task): nothing runs to see it.
+    /// Under virtual time it is not needed: a program that can never go on
+    /// panics with the dump instead (see [`virtual_time`](Builder::virtual_time)).
+    pub fn stall_report(mut self, after: Duration) -> Builder {
+        self.stall_report = Some(after);
+        self
+    }
+
     /// Applies the environment, as [`run`] does: `SPINDLE_CLOCK=virtual` (or
-    /// `real`, the default), `SPINDLE_TRACE=path` and `SPINDLE_SEED=n`
-    /// ([`seed`](Builder::seed)). An empty variable counts
+    /// `real`, the default), `SPINDLE_TRACE=path`, `SPINDLE_SEED=n`
+    /// ([`seed`](Builder::seed)) and `SPINDLE_STALL_MS=n`
+    /// ([`stall_report`](Builder::stall_report)). An empty variable counts
     /// as unset. A value spindle does not accept — `SPINDLE_CLOCK=virtal` —
     /// makes [`build`](Builder::build) fail with an error that names the
     /// variable and the accepted values, instead of being ignored.
@@ -281,6 +334,17 @@ impl Builder {
         }
         if let Some(path) = std::env::var_os("SPINDLE_TRACE").filter(|p| !p.is_empty()) {
             self.trace = Some(PathBuf::from(path));
+        }
+        if let Some(ms) = std::env::var_os("SPINDLE_STALL_MS").filter(|v| !v.is_empty()) {
+            match ms.to_str().and_then(|ms| ms.trim().parse::<u64>().ok()) {
+                Some(ms) => self.stall_report = Some(Duration::from_millis(ms)),
+                None => {
+                    self.env_error = Some(format!(
+                    "SPINDLE_STALL_MS={}: the accepted values are whole numbers of milliseconds",
+                    ms.to_string_lossy()
+                ))
+                }
+            }
         }
         if let Some(seed) = std::env::var_os("SPINDLE_SEED").filter(|v| !v.is_empty()) {
             match seed
@@ -319,7 +383,14 @@ impl Builder {
             .trace
             .map(|path| Tracer::new(path, clock.now(), clock.is_virtual()));
         Ok(Runtime {
-            core: Box::new(Core::new(shared, receiver, clock, tracer, self.seed)),
+            core: Box::new(Core::new(
+                shared,
+                receiver,
+                clock,
+                tracer,
+                self.seed,
+                self.stall_report,
+            )),
             _not_send: NotSend::default(),
         })
     }
@@ -338,12 +409,69 @@ impl Builder {
 /// assert_eq!(runtime.block_on(from_thread).unwrap(), "sent from a thread");
 /// # std::io::Result::Ok(())
 /// ```
-#[derive(Clone)]
 pub struct Handle {
     shared: Arc<Shared>,
 }
 
+/// Every `Handle` is counted (`Shared::handles`): while one is alive,
+/// another thread may still wake a task, so virtual time waits rather than
+/// report a deadlock.
+impl Clone for Handle {
+    fn clone(&self) -> Handle {
+        Handle::new(self.shared.clone())
+    }
+}
+
+impl Drop for Handle {
+    fn drop(&mut self) {
+        drop_handle(&self.shared.handles);
+    }
+}
+
 impl Handle {
+    fn new(shared: Arc<Shared>) -> Handle {
+        // Relaxed: a new Handle is made from the runtime's own thread or by
+        // cloning one, so the count was already non-zero or the loop is the
+        // one counting.
+        shared
+            .handles
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Handle { shared }
+    }
+
+    /// A snapshot of every live task of the runtime ([`TaskDump`]), from
+    /// any thread. Inside one of the runtime's own tasks it is taken at
+    /// once (the calling task shows as running). From another thread the
+    /// request goes through the mailbox, and the loop answers at its next
+    /// turn: the call blocks until then — while the runtime's thread is
+    /// inside `block_on`; between `block_on` calls it waits for the next
+    /// one. If the runtime is gone, the dump is empty.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let runtime = spindle::Runtime::new()?;
+    /// let handle = runtime.handle();
+    /// let asker = std::thread::spawn(move || handle.dump());
+    /// runtime.block_on(async {
+    ///     // Keep the loop turning until the other thread has its answer.
+    ///     while !asker.is_finished() {
+    ///         spindle::sleep(std::time::Duration::from_millis(1)).await;
+    ///     }
+    /// });
+    /// let dump = asker.join().unwrap();
+    /// assert_eq!(dump.tasks()[0].name(), Some("main"));
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn dump(&self) -> TaskDump {
+        if let Some(dump) = context::with_runtime(self.shared.id, Core::dump) {
+            return dump;
+        }
+        let (answer, question) = crossbeam_channel::bounded(1);
+        self.shared.send(Remote::Dump(answer));
+        question.recv().unwrap_or_else(|_| TaskDump::empty())
+    }
+
     /// The handle of the runtime running on this thread.
     ///
     /// # Panics
@@ -351,9 +479,7 @@ impl Handle {
     /// Outside of a runtime (message contains `outside of a spindle runtime`).
     #[track_caller]
     pub fn current() -> Handle {
-        context::expect_core("Handle::current", |core| Handle {
-            shared: core.shared.clone(),
-        })
+        context::expect_core("Handle::current", |core| Handle::new(core.shared.clone()))
     }
 
     /// Spawns a `Send` future onto the runtime from any thread, like
@@ -361,12 +487,13 @@ impl Handle {
     /// it is blocked waiting for I/O or timers. If the runtime has shut
     /// down, the future is dropped and the handle resolves to a cancelled
     /// `JoinError`.
+    #[track_caller]
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let task = TaskRef::new(future, self.shared.clone(), None, None);
+        let task = TaskRef::new(future, self.shared.clone(), None, Location::caller(), None);
         // SAFETY: a fresh task whose output is F::Output; the handle takes its HANDLE reference.
         let handle = unsafe { JoinHandle::new(task) };
         if context::with_runtime(self.shared.id, |core| core.spawn(task)).is_none() {
@@ -409,8 +536,11 @@ impl futures_task::Spawn for Handle {
 /// `SpawnError::shutdown()` on any other thread, or outside `block_on`.
 impl futures_task::LocalSpawn for Handle {
     fn spawn_local_obj(&self, future: LocalFutureObj<'static, ()>) -> Result<(), SpawnError> {
-        context::with_runtime(self.shared.id, |core| drop(spawn_on(core, future, None)))
-            .ok_or_else(SpawnError::shutdown)
+        let at = Location::caller();
+        context::with_runtime(self.shared.id, |core| {
+            drop(spawn_on(core, future, None, at))
+        })
+        .ok_or_else(SpawnError::shutdown)
     }
 }
 
@@ -419,7 +549,7 @@ impl futures_task::LocalSpawn for Handle {
 /// `Runtime` is not `Send`, so this is always its own thread.)
 impl futures_task::LocalSpawn for Runtime {
     fn spawn_local_obj(&self, future: LocalFutureObj<'static, ()>) -> Result<(), SpawnError> {
-        drop(spawn_on(&self.core, future, None));
+        drop(spawn_on(&self.core, future, None, Location::caller()));
         Ok(())
     }
 }
@@ -480,7 +610,9 @@ where
 
 #[track_caller]
 fn spawn_inner<F: Future + 'static>(future: F, name: Option<&str>) -> JoinHandle<F::Output> {
-    context::expect_core("spawn", |core| spawn_on(core, future, name))
+    // Taken here, not in the closure: a closure would name this file.
+    let spawned_at = Location::caller();
+    context::expect_core("spawn", |core| spawn_on(core, future, name, spawned_at))
 }
 
 /// Spawns `future` on `core`'s runtime (its own thread). Inlined: it is the
@@ -490,8 +622,15 @@ fn spawn_on<F: Future + 'static>(
     core: &Core,
     future: F,
     name: Option<&str>,
+    spawned_at: &'static Location<'static>,
 ) -> JoinHandle<F::Output> {
-    let task = TaskRef::new(future, core.shared.clone(), name, Some(&core.blocks));
+    let task = TaskRef::new(
+        future,
+        core.shared.clone(),
+        name,
+        spawned_at,
+        Some(&core.blocks),
+    );
     core.spawn(task);
     // SAFETY: a fresh task whose output is F::Output; the handle takes its HANDLE reference.
     unsafe { JoinHandle::new(task) }
@@ -536,7 +675,24 @@ impl Future for YieldNow {
         self.yielded = true;
         // Going to the back of the ready queue is all it takes: FIFO order
         // means every task ahead of us runs first.
+        // No wait reason: the task is ready, and the dump says so.
         cx.waker().wake_by_ref();
         Poll::Pending
     }
+}
+
+/// The runtime found that no task can ever run again (virtual time; see
+/// `Core::deadlocked` for how it knows): panic with what every task waits
+/// on, naming the caller's `block_on` or `run` (the panic itself is raised
+/// inside the loop, so its location is this file's).
+#[cold]
+fn deadlock(core: &Core, caller: &Location<'_>) -> ! {
+    let dump = core.dump();
+    panic!(
+        "deadlock in the runtime of block_on at {caller}: no task can ever run again. \
+         Nothing is ready, no timer is pending, no task waits for I/O, no to_thread job \
+         runs and no Handle is left for another thread to wake a task with.\n\
+         {dump}\nawaited-by tree:\n{}",
+        dump.tree()
+    )
 }

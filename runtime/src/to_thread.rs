@@ -17,6 +17,7 @@ use std::thread;
 
 use crate::context;
 use crate::join::JoinHandle;
+use crate::observe::{self, Arg, WaitOn};
 
 /// Runs `f` on a helper thread and resolves to its result; the loop keeps
 /// running other tasks meanwhile. A panic in `f` makes the handle resolve to
@@ -78,6 +79,9 @@ where
     })
 }
 
+/// What the task standing for a job waits on: `to_thread job`.
+static JOB: WaitOn = WaitOn::new("to_thread", "job", Arg::None);
+
 struct Slot<R> {
     result: Option<thread::Result<R>>,
     waker: Option<Waker>,
@@ -97,6 +101,11 @@ impl<R> Future for JobResult<R> {
             Some(result) => Poll::Ready(result),
             None => {
                 slot.waker = Some(cx.waker().clone());
+                context::with_core(|core| {
+                    if let Some(core) = core {
+                        observe::record(core, &JOB, 0);
+                    }
+                });
                 Poll::Pending
             }
         }

@@ -15,6 +15,9 @@
 //! can read the value from before the merged wake, and the loop then sleeps
 //! with no wake left to come. Dropping either `SeqCst` fence of the doorbell
 //! makes `loom_a_message_sent_while_the_loop_goes_to_sleep_wakes_it` fail.
+//! Making `drop_handle` or the count's read in `nobody_else_can_send`
+//! `Relaxed` makes `loom_a_message_sent_before_the_last_handle_drops_is_seen`
+//! fail: the loop would report a deadlock with a wake in its mailbox.
 
 use std::collections::VecDeque;
 
@@ -22,7 +25,7 @@ use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use loom::sync::{Arc, Mutex, Notify};
 use loom::thread;
 
-use super::{claim_remote_wake, take_remote_wake, Doorbell};
+use super::{claim_remote_wake, drop_handle, nobody_else_can_send, take_remote_wake, Doorbell};
 
 /// What both sides share: the task's flag, the channel, the doorbell, the
 /// reactor's notification, and the value the task is waiting to see.
@@ -120,5 +123,30 @@ fn loom_a_message_sent_while_the_loop_goes_to_sleep_wakes_it() {
         };
         world.run_loop(1);
         waker.join().unwrap();
+    });
+}
+
+/// A thread holding the last `Handle` sends a wake, then drops the handle;
+/// the loop, checking for a deadlock, must not find "no handle and no mail"
+/// while that wake sits in the channel.
+#[test]
+fn loom_a_message_sent_before_the_last_handle_drops_is_seen() {
+    loom::model(|| {
+        let world = World::new();
+        let handles = Arc::new(AtomicUsize::new(1));
+        let sender = {
+            let (world, handles) = (world.clone(), handles.clone());
+            thread::spawn(move || {
+                world.wake_remote();
+                drop_handle(&handles);
+            })
+        };
+        if nobody_else_can_send(&handles, &world.doorbell) {
+            assert!(
+                world.channel.lock().unwrap().is_empty(),
+                "deadlock declared with a wake in the mailbox"
+            );
+        }
+        sender.join().unwrap();
     });
 }

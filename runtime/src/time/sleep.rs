@@ -13,6 +13,12 @@ use super::timers::{Action, TimerKey};
 use crate::context;
 use crate::executor::Core;
 use crate::metrics::Metrics;
+use crate::observe::{self, Arg, WaitOn};
+
+/// What a task waiting on a `Sleep` waits on: `sleep until 2.000s`.
+static UNTIL: WaitOn = WaitOn::new("sleep", "sleep", Arg::Deadline);
+/// ... or, for `Duration::MAX`: `sleep forever`.
+static FOREVER: WaitOn = WaitOn::new("sleep", "forever", Arg::None);
 
 /// Waits until `duration` has passed, like `asyncio.sleep`.
 ///
@@ -157,7 +163,19 @@ impl Future for Sleep {
 
     #[track_caller]
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        context::expect_core("Sleep::poll", |core| self.poll_at(core, cx))
+        context::expect_core("Sleep::poll", |core| {
+            let poll = self.poll_at(core, cx);
+            if poll.is_pending() {
+                match self.deadline {
+                    Some(deadline) => {
+                        let since = deadline.saturating_duration_since(core.started);
+                        observe::record(core, &UNTIL, since.as_millis() as u64);
+                    }
+                    None => observe::record(core, &FOREVER, 0),
+                }
+            }
+            poll
+        })
     }
 }
 
