@@ -16,13 +16,14 @@
 
 use std::fmt;
 use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use super::{slot_freed, Arrival, Buffer, Fifo, GenericQueue, Order};
 #[cfg(doc)]
 use super::{LifoQueue, PriorityQueue, Queue};
-use crate::waiters::{lock, refresh_waker, wake};
+use crate::waiters::{lock, raise_again, refresh_waker, wake};
 
 /// The future returned by [`put`](GenericQueue::put).
 ///
@@ -248,12 +249,21 @@ impl<T, O: Order<T>> Get<'_, T, O> {
         // Released: an item was handed to us. It goes to the next getter,
         // or back into the buffer as its oldest item (`order.rs`, "Returned
         // items"). The slot it occupies stays occupied.
-        let next = match inner.handed.remove(id) {
-            Some(item) => inner.route(item, Arrival::Returned),
-            None => None,
-        };
+        let item = inner.handed.remove(id);
+        debug_assert!(item.is_some(), "a released getter has no item");
+        let Some(item) = item else { return };
+        // Into a priority queue's heap, giving back compares items with
+        // `T`'s `Ord`, which may panic — and this may be a drop during a
+        // panic, where a second one aborts. So the panic is caught, and
+        // raised again after unlocking, or dropped if a panic is already
+        // under way, as a waker's is (`waiters.rs`, rule 3). The heap has
+        // kept the item either way.
+        let routed = catch_unwind(AssertUnwindSafe(|| inner.route(item, Arrival::Returned)));
         drop(inner);
-        wake(next);
+        match routed {
+            Ok(next) => wake(next),
+            Err(panic) => raise_again(panic),
+        }
     }
 }
 

@@ -137,6 +137,7 @@ use order::Buffer;
 
 mod error;
 mod futures;
+mod heap;
 mod order;
 
 pub use error::{QueueEmpty, QueueFull, TaskDoneError};
@@ -210,6 +211,15 @@ pub type Queue<T> = GenericQueue<T, Fifo>;
 /// getter that waited longest, cancel-safe `put` and `get`, `task_done`
 /// and `join`. Its methods are those of [`GenericQueue`], the type it
 /// names.
+///
+/// `T`'s `Ord` is called under the queue's lock, as the heap places and
+/// takes items. It must not use the queue: that would deadlock. If it
+/// panics, the panic comes out of the call that compared (a `put`, a
+/// `get`, the drop of a `get` giving back its item) and the queue stays
+/// whole: no item is lost or duplicated and the counts stay right — a put
+/// whose comparison panicked has happened, a get whose comparison
+/// panicked has taken nothing — but the order in which items come out
+/// afterwards is unspecified.
 ///
 /// # Examples
 ///

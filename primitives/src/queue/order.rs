@@ -17,7 +17,7 @@
 //! |---|---|---|---|---|
 //! | [`Fifo`] | `VecDeque<T>` | to the back | the front (oldest) | to the front |
 //! | [`Lifo`] | `VecDeque<T>` | on top (the back) | the top (newest) | to the bottom (the front) |
-//! | [`Priority`] | `BinaryHeap` of `(item, number)` | into the heap | the smallest | into the heap, first among its equals |
+//! | [`Priority`] | a min-heap of `(item, number)` (`heap.rs`) | into the heap | the smallest | into the heap, first among its equals |
 //!
 //! This is asyncio's design too (`Queue._put`/`_get`, overridden by its two
 //! subclasses), made a type parameter so that each queue is compiled for
@@ -77,14 +77,30 @@
 //! suggests it). Here that count is built in: each item is stored with a
 //! number, `0, 1, 2, …` in the order items are put, and the heap orders by
 //! `(item, number)`. So items that compare equal come out in the order
-//! they were put. It costs one `i64` per item and one comparison more
-//! on a tie. A returned item is numbered from the other end, `-1, -2, …`,
-//! below every number given before: it goes back first among its equals.
-//! Neither counter can run out: at one item per nanosecond, 2⁶³ numbers
-//! last 292 years.
+//! they were put. It costs one `i64` per item and an integer comparison
+//! after each comparison of items. A returned item is numbered from the
+//! other end, `-1, -2, …`, below every number given before: it goes back
+//! first among its equals.
+//!
+//! # User code under the lock
+//!
+//! A heap must compare items to place them, so a priority queue calls
+//! `T`'s `Ord` under the queue's lock, where the crate's rule is to run no
+//! user code (`waiters.rs`, rule 2); asyncio's `heapq` calls `__lt__` the
+//! same way. Two things follow. An `Ord` that uses its own queue
+//! deadlocks; `PriorityQueue`'s docs forbid it. And an `Ord` that panics
+//! must not leave the queue half-updated: the heap (`heap.rs`) is written
+//! so that a comparison that panics loses and duplicates nothing — a put
+//! has happened, a get has taken nothing — and every count stays right;
+//! only the order of later items may be off. The panic comes out of the
+//! call that compared. A `Get` dropped with an item in hand gives it back
+//! into the heap, comparing: there the panic is caught and raised again
+//! after the lock is released, or dropped if the `Get` is being dropped by
+//! a panic already, as a waker's is (`waiters.rs`, rule 3).
 
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::VecDeque;
+
+use super::heap::PriorityBuffer;
 
 /// The queue of [`Queue`](super::Queue): first in, first out, as asyncio's
 /// `Queue`. A marker type for [`GenericQueue`](super::GenericQueue), never a value.
@@ -159,7 +175,9 @@ impl<T: Ord> Order<T> for Priority {
 
 /// What a queue needs from the container its items wait in. Every method
 /// runs under the queue's lock and calls no user code but `T`'s `Ord`
-/// (the priority buffer's comparisons).
+/// (the priority buffer's comparisons). If one of them panics, `push` and
+/// `give_back` have added their item and `pop` has taken nothing (see
+/// "User code under the lock").
 pub trait Buffer<T> {
     /// The public type's name, for `Debug`: `Queue`, `LifoQueue`, ...
     const NAME: &'static str;
@@ -250,51 +268,10 @@ impl<T> Buffer<T> for LifoBuffer<T> {
     }
 }
 
-/// [`Priority`]'s buffer: a min-heap of `(item, number)` (see "Ties in a
-/// priority queue").
-pub struct PriorityBuffer<T> {
-    /// `Reverse` turns std's max-heap into the min-heap `heapq` is.
-    heap: BinaryHeap<Reverse<(T, i64)>>,
-    /// The number of the next item put: 0, 1, 2, …
-    next_new: i64,
-    /// The number of the next item given back: −1, −2, …, below every
-    /// number given before, so it comes out first among its equals.
-    next_returned: i64,
-}
-
-impl<T: Ord> Buffer<T> for PriorityBuffer<T> {
-    const NAME: &'static str = "PriorityQueue";
-
-    fn new() -> Self {
-        PriorityBuffer {
-            heap: BinaryHeap::new(),
-            next_new: 0,
-            next_returned: -1,
-        }
-    }
-
-    fn push(&mut self, item: T) {
-        self.heap.push(Reverse((item, self.next_new)));
-        self.next_new += 1;
-    }
-
-    fn give_back(&mut self, item: T) {
-        self.heap.push(Reverse((item, self.next_returned)));
-        self.next_returned -= 1;
-    }
-
-    fn pop(&mut self) -> Option<T> {
-        self.heap.pop().map(|Reverse((item, _))| item)
-    }
-
-    fn len(&self) -> usize {
-        self.heap.len()
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    //! The three buffers alone: what each pushes, pops and gives back.
+    //! The FIFO and LIFO buffers alone: what each pops and gives back
+    //! (the heap has its own tests, in `heap.rs`).
 
     use super::*;
 
@@ -319,54 +296,5 @@ mod tests {
         b.push(2);
         b.give_back(0);
         assert_eq!(drain(b), [2, 1, 0]);
-    }
-
-    /// A job ordered by its priority alone, so that ties show in `tag`.
-    #[derive(Debug)]
-    struct Job(u8, &'static str);
-    impl PartialEq for Job {
-        fn eq(&self, other: &Job) -> bool {
-            self.0 == other.0
-        }
-    }
-    impl Eq for Job {}
-    impl PartialOrd for Job {
-        fn partial_cmp(&self, other: &Job) -> Option<std::cmp::Ordering> {
-            Some(self.cmp(other))
-        }
-    }
-    impl Ord for Job {
-        fn cmp(&self, other: &Job) -> std::cmp::Ordering {
-            self.0.cmp(&other.0)
-        }
-    }
-
-    #[test]
-    fn priority_is_smallest_first_and_stable_among_equals() {
-        let mut b = PriorityBuffer::new();
-        for (p, tag) in [(2, "a"), (1, "b"), (2, "c"), (1, "d"), (2, "e")] {
-            b.push(Job(p, tag));
-        }
-        let out: Vec<_> = drain(b).into_iter().map(|Job(p, t)| (p, t)).collect();
-        assert_eq!(out, [(1, "b"), (1, "d"), (2, "a"), (2, "c"), (2, "e")]);
-    }
-
-    #[test]
-    fn priority_returns_first_among_its_equals() {
-        let mut b = PriorityBuffer::new();
-        b.push(Job(2, "new"));
-        b.push(Job(1, "small"));
-        b.give_back(Job(2, "returned"));
-        b.give_back(Job(2, "returned later"));
-        let out: Vec<_> = drain(b).into_iter().map(|Job(p, t)| (p, t)).collect();
-        assert_eq!(
-            out,
-            [
-                (1, "small"),
-                (2, "returned later"),
-                (2, "returned"),
-                (2, "new")
-            ]
-        );
     }
 }
