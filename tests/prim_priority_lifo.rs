@@ -62,7 +62,13 @@ fn names(jobs: Vec<Job>) -> Vec<&'static str> {
 #[test]
 fn a_priority_queue_serves_the_smallest_item_first() {
     let q = PriorityQueue::new();
-    for item in [(3, "low"), (1, "urgent"), (2, "normal"), (0, "now"), (2, "also normal")] {
+    for item in [
+        (3, "low"),
+        (1, "urgent"),
+        (2, "normal"),
+        (0, "now"),
+        (2, "also normal"),
+    ] {
         q.put_nowait(item).unwrap();
     }
     let (waker, _) = counting_waker();
@@ -86,9 +92,8 @@ fn equal_priorities_come_out_in_the_order_they_were_put() {
     let mut expected = put.clone();
     expected.sort_by_key(|j| j.priority); // a stable sort: ties keep their order
     let got = drain(&q);
-    let pairs = |jobs: &[Job]| -> Vec<(u8, &str)> {
-        jobs.iter().map(|j| (j.priority, j.name)).collect()
-    };
+    let pairs =
+        |jobs: &[Job]| -> Vec<(u8, &str)> { jobs.iter().map(|j| (j.priority, j.name)).collect() };
     assert_eq!(pairs(&got), pairs(&expected));
 }
 
@@ -261,11 +266,7 @@ fn a_lifo_item_returned_by_a_dropped_getter_goes_beneath_the_items_put_after_it(
     q.put_nowait(3).unwrap();
     drop(get);
     assert_eq!(q.len(), 3);
-    assert_eq!(
-        drain(&q),
-        [3, 2, 1],
-        "as if 1 had never left: newest first"
-    );
+    assert_eq!(drain(&q), [3, 2, 1], "as if 1 had never left: newest first");
 
     // With nothing put after it, a retried get finds it at once.
     let mut get = Box::pin(q.get());
@@ -290,7 +291,11 @@ fn a_returned_item_goes_to_the_next_waiting_getter<O: Order<&'static str>>(
     assert_eq!((wakes1.count(), wakes2.count()), (1, 0));
     drop(first);
     assert_eq!(wakes2.count(), 1, "the next getter is woken for the item");
-    assert_eq!(q.get_nowait(), Err(QueueEmpty), "it is promised to `second`");
+    assert_eq!(
+        q.get_nowait(),
+        Err(QueueEmpty),
+        "it is promised to `second`"
+    );
     assert_eq!(poll_once(second.as_mut(), &w2), Poll::Ready("x"));
     assert_eq!(q.waiter_count(), 0);
 }
@@ -325,7 +330,10 @@ fn a_returned_item_keeps_its_slot_so_the_bound_holds() {
 /// exactly where they were; dropped in hand-off order, the later one goes
 /// ahead of (FIFO), beneath (LIFO) or before the equal of (priority) the
 /// earlier one: the two swap places, as the `order.rs` docs say.
-fn returned_items<O: Order<Job>>(q: GenericQueue<Job, O>, drop_in_hand_off_order: bool) -> Vec<&'static str> {
+fn returned_items<O: Order<Job>>(
+    q: GenericQueue<Job, O>,
+    drop_in_hand_off_order: bool,
+) -> Vec<&'static str> {
     let (waker, _) = counting_waker();
     let mut first = Some(Box::pin(q.get()));
     let mut second = Some(Box::pin(q.get()));
@@ -409,7 +417,10 @@ fn join_waits_for_every_item_put<O: Order<u8>>(q: GenericQueue<u8, O>) {
     let mut join = pin!(q.join());
     assert!(poll_once(join.as_mut(), &waker).is_pending());
     assert_eq!(drain(&q).len(), 3);
-    assert!(poll_once(join.as_mut(), &waker).is_pending(), "taken is not done");
+    assert!(
+        poll_once(join.as_mut(), &waker).is_pending(),
+        "taken is not done"
+    );
     q.task_done().unwrap();
     q.task_done().unwrap();
     assert_eq!(wakes.count(), 0);
@@ -455,7 +466,10 @@ fn a_getter_waker_that_panics_surfaces_from_the_put_and_the_item_still_arrives()
     assert!(poll_once(get.as_mut(), &bad).is_pending());
     let payload = catch_unwind(AssertUnwindSafe(|| q.put_nowait(7)))
         .expect_err("the waker's panic surfaces from put_nowait()");
-    assert_eq!(panic_message(&*payload), Some("the getter's waker panicked"));
+    assert_eq!(
+        panic_message(&*payload),
+        Some("the getter's waker panicked")
+    );
     assert_eq!(poll_once(get.as_mut(), &bad), Poll::Ready(7));
     assert_eq!(live_wakers(&bad_source), 1, "no waker clone left behind");
     q.put_nowait(2).unwrap();
@@ -469,8 +483,14 @@ thread_local! {
 }
 
 /// A value whose `Ord` panics while `TOUCHY` is set.
-#[derive(Debug, PartialEq, Eq, PartialOrd)]
+#[derive(Debug, PartialEq, Eq)]
 struct Touchy(u32);
+
+impl PartialOrd for Touchy {
+    fn partial_cmp(&self, other: &Touchy) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
 
 impl Ord for Touchy {
     fn cmp(&self, other: &Touchy) -> std::cmp::Ordering {
@@ -549,7 +569,10 @@ fn a_getter_dropped_normally_raises_the_panic_of_ord_after_giving_its_item_back(
     q.put_nowait(Touchy(5)).unwrap();
     q.put_nowait(Touchy(1)).unwrap();
     let payload = touchy(move || drop(get)).unwrap_err();
-    assert_eq!(panic_message(&*payload), Some("Touchy::cmp panicked on purpose"));
+    assert_eq!(
+        panic_message(&*payload),
+        Some("Touchy::cmp panicked on purpose")
+    );
     assert_eq!((q.len(), q.waiter_count()), (2, 0));
     // The lock was released before the panic: the queue works.
     let mut left: Vec<u32> = drain(&q).into_iter().map(|t| t.0).collect();
@@ -650,7 +673,9 @@ fn debug_names_the_queue_it_was_made_as() {
 }
 
 #[test]
-#[should_panic(expected = "PriorityQueue::bounded(0) could never hold an item; use PriorityQueue::new()")]
+#[should_panic(
+    expected = "PriorityQueue::bounded(0) could never hold an item; use PriorityQueue::new()"
+)]
 fn bounded_zero_panics_naming_the_queue() {
     let _ = PriorityQueue::<u8>::bounded(0);
 }

@@ -1085,7 +1085,11 @@ mod model {
             rest.push(item.value);
         }
         let model_rest: Vec<u32> = std::iter::from_fn(|| m.take()).collect();
-        prop_assert_eq!(&rest, &model_rest, "the rest comes out in the queue's order");
+        prop_assert_eq!(
+            &rest,
+            &model_rest,
+            "the rest comes out in the queue's order"
+        );
 
         // Nothing lost, nothing duplicated: every value ever created was
         // either received once, still queued, or its put was cancelled.
