@@ -11,8 +11,10 @@
 //! the slot to the next putter.
 //!
 //! Each is generic over the queue's order `O` like the queue itself, and
-//! never looks at it: only `Get` touches the buffer, through `pop`. The
-//! order defaults to [`Fifo`], so `Get<'_, T>` names a [`Queue`]'s future.
+//! never looks at it: only `Get` touches the buffer, to `pop` an item on
+//! its first poll, and to give an item it was handed back (`route`) when
+//! it is dropped. The order defaults to [`Fifo`], so `Get<'_, T>` names a
+//! [`Queue`]'s future.
 
 use std::fmt;
 use std::future::Future;

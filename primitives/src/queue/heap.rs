@@ -28,10 +28,11 @@
 //! their `Ord`, which is user code running under the queue's lock, and
 //! user code may panic. What a panic leaves behind matters here: the
 //! queue counts items (`len`, unfinished tasks, free slots), and a lost
-//! item would leave a count wrong for good. `BinaryHeap` documents only
-//! that the outcome of a panicking comparison is unspecified, and its
-//! `pop` holds the item it takes in a local while it restores the heap, so
-//! a panic there drops that item. This heap only ever swaps entries inside
+//! item would leave a count wrong for good. `BinaryHeap` promises nothing
+//! there (an `Ord` that misbehaves is a logic error, with an outcome it
+//! leaves unspecified), and in fact its `pop` holds the item it takes in a
+//! local while it restores the heap, so a panic there drops that item and
+//! the heap is one shorter (tried with Rust 1.95). This heap only ever swaps entries inside
 //! its vector, and `pop` restores the heap *before* it removes the
 //! smallest entry, which waits at the end of the vector meanwhile. So a
 //! comparison that panics loses nothing and duplicates nothing:

@@ -21,8 +21,10 @@
 //!
 //! This is asyncio's design too (`Queue._put`/`_get`, overridden by its two
 //! subclasses), made a type parameter so that each queue is compiled for
-//! its own buffer: a `Queue` runs exactly the code it ran before the other
-//! two orders existed.
+//! its own buffer, with no dynamic dispatch: a `Queue`'s `put` and `get`
+//! execute as many instructions as before the other two orders existed
+//! (184 per item through the `queue` workload of `examples/hot_paths.rs`,
+//! counted by callgrind, before and after).
 //!
 //! # The hand-off is right for every order
 //!
