@@ -24,18 +24,24 @@
 //! # Why not `std::collections::BinaryHeap`
 //!
 //! It would do the same job, and faster: it moves entries through a
-//! "hole" instead of swapping them. But the heap compares items with
-//! their `Ord`, which is user code running under the queue's lock, and
-//! user code may panic. What a panic leaves behind matters here: the
-//! queue counts items (`len`, unfinished tasks, free slots), and a lost
+//! "hole" instead of swapping them (with `unsafe` code, which this crate
+//! forbids), and after a pop it sifts the hole to the bottom comparing
+//! children only, then back up. Run through the `queue` workload of
+//! `examples/hot_paths.rs` with a `PriorityQueue`, where the heap grows to
+//! 100 000 items, callgrind counts 590 instructions per item with it and
+//! 756 with this one. But the heap compares items with their `Ord`, which
+//! is user code running under the queue's lock, and user code may panic.
+//! What a panic leaves behind matters here: the queue counts items
+//! (`len`, unfinished tasks, free slots), and a lost
 //! item would leave a count wrong for good. `BinaryHeap` promises nothing
 //! there (an `Ord` that misbehaves is a logic error, with an outcome it
 //! leaves unspecified), and in fact its `pop` holds the item it takes in a
 //! local while it restores the heap, so a panic there drops that item and
-//! the heap is one shorter (tried with Rust 1.95). This heap only ever swaps entries inside
-//! its vector, and `pop` restores the heap *before* it removes the
-//! smallest entry, which waits at the end of the vector meanwhile. So a
-//! comparison that panics loses nothing and duplicates nothing:
+//! the heap is one shorter (tried with Rust 1.95). This heap only ever
+//! swaps entries inside its vector, and `pop` restores the heap *before*
+//! it removes the smallest entry, which waits at the end of the vector
+//! meanwhile. So a comparison that panics loses nothing and duplicates
+//! nothing:
 //!
 //! - in `push` (and `give_back`), the entry is already in the vector: the
 //!   put has happened;
