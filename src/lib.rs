@@ -32,6 +32,7 @@ pub use spindle_primitives::{
     event, join, join_all, queue, timeout, timeout_at, Elapsed, Event, JoinAll, Queue, QueueEmpty,
     QueueFull, TaskDoneError, Timeout,
 };
+pub use spindle_primitives::{LifoQueue, PriorityQueue};
 
 /// Streams: `Stream`, `StreamExt`, `iter`, `generate` (async generators).
 pub mod stream {

@@ -134,3 +134,38 @@ fn metrics_snapshot_is_send_sync() {
     assert_sync::<MetricsSnapshot>();
     assert_clone::<MetricsSnapshot>();
 }
+
+/// The three queues are one type (`GenericQueue<T, O>`), so they share
+/// their auto traits: `Send + Sync + Clone` when `T: Send` (a lock guards
+/// every item, so `T: Sync` is not needed), neither `Send` nor `Sync` when
+/// `T` is not. Their futures are `Unpin`, and `Send` when `T: Send`.
+#[test]
+fn queues_are_send_sync_clone_when_their_items_are_send() {
+    use spindle::queue::{Get, Join, Put};
+    use spindle::{LifoQueue, PriorityQueue, Queue};
+
+    fn queue_like<Q: Send + Sync + Clone + Unpin>() {}
+    queue_like::<Queue<String>>();
+    queue_like::<PriorityQueue<String>>();
+    queue_like::<LifoQueue<String>>();
+    // `Cell` is `Send` but not `Sync`: still enough for a queue.
+    queue_like::<PriorityQueue<(u8, std::cell::Cell<u8>)>>();
+
+    fn future_like<F: Send + Unpin>() {}
+    future_like::<Put<'static, String>>();
+    future_like::<Get<'static, String, spindle::queue::Priority>>();
+    future_like::<Join<'static, String, spindle::queue::Lifo>>();
+    future_like::<Put<'static, std::cell::Cell<u8>, spindle::queue::Lifo>>();
+    assert_sync::<Get<'static, String, spindle::queue::Lifo>>();
+    assert_unpin::<Put<'static, std::marker::PhantomPinned>>();
+
+    not_send!(Queue<Rc<u8>>);
+    not_sync!(Queue<Rc<u8>>);
+    not_send!(PriorityQueue<Rc<u8>>);
+    not_sync!(PriorityQueue<Rc<u8>>);
+    not_send!(LifoQueue<Rc<u8>>);
+    not_sync!(LifoQueue<Rc<u8>>);
+    not_send!(Get<'static, Rc<u8>, spindle::queue::Priority>);
+    // A put future owns its item until it is in the queue.
+    not_sync!(Put<'static, std::cell::Cell<u8>>);
+}

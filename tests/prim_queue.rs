@@ -643,27 +643,93 @@ fn a_get_dropped_by_a_panicking_task_passes_its_item_on_even_if_that_wake_panics
 // ---- the model test ----
 
 mod model {
-    //! A property test of `Queue` against a plain `VecDeque` model: random
+    //! A property test of the queue in all three orders (`Queue`,
+    //! `PriorityQueue`, `LifoQueue`) against one sequential model: random
     //! sequences of put/get (waiting or not), re-polls, cancellations at any
     //! point (including after a hand-off or a reserved slot), `task_done` and
-    //! `join`. The model states the contract in the simplest code: FIFO,
-    //! getters and putters served in arrival order, a hand-off belongs to its
-    //! getter, a cancelled hand-off goes to the next getter or the front, a
-    //! freed slot is reserved for the oldest waiting put, whose item enters
-    //! only when it is polled — a put dropped before that put nothing, and
-    //! its slot goes to the next waiting put.
+    //! `join`. The model states the contract in the simplest code: items come
+    //! out in the queue's order (oldest, smallest-then-oldest, or newest
+    //! first, by a rank each item gets when it enters), getters and putters
+    //! are served in arrival order, a hand-off belongs to its getter, a
+    //! cancelled hand-off goes to the next getter or back as the oldest item
+    //! (a rank below all others), a freed slot is reserved for the oldest
+    //! waiting put, whose item enters only when it is polled — a put dropped
+    //! before that put nothing, and its slot goes to the next waiting put.
     //! Every step compares results, `len`, `is_full`, the parked waiters, and
     //! which futures were woken; at the end every value is accounted for
     //! exactly once.
 
     use super::*;
     use proptest::prelude::*;
-    use std::collections::{HashMap, HashSet, VecDeque};
+    use spindle::queue::{Fifo, GenericQueue, Lifo, Order, Priority};
+    use std::collections::{HashMap, HashSet};
+
+    /// An item of the real queue: its priority (0..3, so that ties are
+    /// common) and its value, which is unique. Ordered by priority alone,
+    /// so the priority queue's tie-breaking shows.
+    #[derive(Debug)]
+    struct Item {
+        priority: u8,
+        value: u32,
+    }
+    impl PartialEq for Item {
+        fn eq(&self, other: &Item) -> bool {
+            self.priority == other.priority
+        }
+    }
+    impl Eq for Item {}
+    impl PartialOrd for Item {
+        fn partial_cmp(&self, other: &Item) -> Option<std::cmp::Ordering> {
+            Some(self.cmp(other))
+        }
+    }
+    impl Ord for Item {
+        fn cmp(&self, other: &Item) -> std::cmp::Ordering {
+            self.priority.cmp(&other.priority)
+        }
+    }
+
+    /// Which item the model takes next, for each order: the one model
+    /// serves all three, only this choice differs.
+    trait Modelled: Order<Item> {
+        /// The index in `buffer` of the item that comes out next.
+        fn next(buffer: &[Entry]) -> Option<usize>;
+    }
+
+    /// An item waiting in the model's buffer: its value, priority and rank.
+    /// New items are ranked 0, 1, 2, … as they enter; an item given back
+    /// is ranked below every rank given so far: the oldest.
+    #[derive(Clone, Copy)]
+    struct Entry {
+        value: u32,
+        priority: u8,
+        rank: i64,
+    }
+
+    fn position(buffer: &[Entry], key: impl Fn(&Entry) -> (u8, i64)) -> Option<usize> {
+        (0..buffer.len()).min_by_key(|&i| key(&buffer[i]))
+    }
+
+    impl Modelled for Fifo {
+        fn next(buffer: &[Entry]) -> Option<usize> {
+            position(buffer, |e| (0, e.rank)) // the oldest
+        }
+    }
+    impl Modelled for Lifo {
+        fn next(buffer: &[Entry]) -> Option<usize> {
+            position(buffer, |e| (0, -e.rank)) // the newest
+        }
+    }
+    impl Modelled for Priority {
+        fn next(buffer: &[Entry]) -> Option<usize> {
+            position(buffer, |e| (e.priority, e.rank)) // the smallest, then the oldest
+        }
+    }
 
     #[derive(Debug, Clone)]
     enum Op {
-        Put,
-        PutNowait,
+        Put(u8),
+        PutNowait(u8),
         Get,
         GetNowait,
         PollGet(usize),
@@ -680,8 +746,8 @@ mod model {
 
     fn op() -> impl Strategy<Value = Op> {
         prop_oneof![
-            3 => Just(Op::Put),
-            2 => Just(Op::PutNowait),
+            3 => (0u8..3).prop_map(Op::Put),
+            2 => (0u8..3).prop_map(Op::PutNowait),
             3 => Just(Op::Get),
             2 => Just(Op::GetNowait),
             2 => any::<usize>().prop_map(Op::PollGet),
@@ -697,10 +763,15 @@ mod model {
     }
 
     /// The contract, executed naively. Waiter ids are shared with the test.
-    #[derive(Default)]
-    struct Model {
+    struct Model<O> {
         max: Option<usize>,
-        items: VecDeque<u32>,
+        /// Items waiting, in no particular order: `O::next` picks.
+        items: Vec<Entry>,
+        /// The priority of each value ever created, by value.
+        priorities: Vec<u8>,
+        /// The rank of the next new item, and of the next returned one.
+        next_rank: i64,
+        next_low_rank: i64,
         /// Waiting getters, oldest first.
         getters: Vec<u64>,
         /// Items handed to getters that have not picked them up.
@@ -714,9 +785,27 @@ mod model {
         unfinished: usize,
         /// Waiters released (so must have been woken exactly once).
         released: HashSet<u64>,
+        order: std::marker::PhantomData<O>,
     }
 
-    impl Model {
+    impl<O: Modelled> Model<O> {
+        fn new(max: Option<usize>) -> Self {
+            Model {
+                max,
+                items: Vec::new(),
+                priorities: Vec::new(),
+                next_rank: 0,
+                next_low_rank: -1,
+                getters: Vec::new(),
+                handed: HashMap::new(),
+                putters: Vec::new(),
+                reserved: Vec::new(),
+                joiners: Vec::new(),
+                unfinished: 0,
+                released: HashSet::new(),
+                order: std::marker::PhantomData,
+            }
+        }
         fn len(&self) -> usize {
             self.items.len() + self.handed.len()
         }
@@ -724,13 +813,21 @@ mod model {
             self.max
                 .is_some_and(|m| self.len() + self.reserved.len() >= m)
         }
-        fn route(&mut self, v: u32, front: bool) {
+        fn route(&mut self, v: u32, returned: bool) {
             if self.getters.is_empty() {
-                if front {
-                    self.items.push_front(v)
+                let rank = if returned {
+                    self.next_low_rank -= 1;
+                    self.next_low_rank + 1
                 } else {
-                    self.items.push_back(v)
-                }
+                    self.next_rank += 1;
+                    self.next_rank - 1
+                };
+                let priority = self.priorities[v as usize];
+                self.items.push(Entry {
+                    value: v,
+                    priority,
+                    rank,
+                });
             } else {
                 let g = self.getters.remove(0);
                 self.handed.insert(g, v);
@@ -766,7 +863,8 @@ mod model {
             Some(v)
         }
         fn take(&mut self) -> Option<u32> {
-            let v = self.items.pop_front()?;
+            let i = O::next(&self.items)?;
+            let v = self.items.swap_remove(i).value;
             self.refill();
             Some(v)
         }
@@ -792,18 +890,17 @@ mod model {
         }
     }
 
-    fn run(max: Option<usize>, ops: Vec<Op>) -> Result<(), TestCaseError> {
-        let q = match max {
-            Some(m) => Queue::bounded(m),
-            None => Queue::new(),
+    fn run<O: Modelled>(max: Option<usize>, ops: Vec<Op>) -> Result<(), TestCaseError> {
+        let q: GenericQueue<Item, O> = match max {
+            Some(m) => GenericQueue::bounded(m),
+            None => GenericQueue::new(),
         };
-        let mut m = Model {
-            max,
-            ..Model::default()
-        };
+        let mut m = Model::<O>::new(max);
+        // The real queue's items are `Item`s; the model's, their values.
+        let value = |item: Item| item.value;
         let mut next_value = 0u32;
         let mut next_id = 0u64;
-        let mut gets: Vec<Pending<'_, u32>> = Vec::new();
+        let mut gets: Vec<Pending<'_, Item>> = Vec::new();
         let mut puts: Vec<Pending<'_, ()>> = Vec::new();
         let mut joins: Vec<Pending<'_, ()>> = Vec::new();
         let mut received: Vec<u32> = Vec::new();
@@ -811,11 +908,12 @@ mod model {
 
         for op in ops {
             match op {
-                Op::Put => {
+                Op::Put(priority) => {
                     let v = next_value;
                     next_value += 1;
+                    m.priorities.push(priority);
                     next_id += 1;
-                    let mut p = pending(next_id, Box::pin(q.put(v)));
+                    let mut p = pending(next_id, Box::pin(q.put(Item { priority, value: v })));
                     let ready = poll_once(p.fut.as_mut(), &p.waker).is_ready();
                     if m.full() {
                         m.putters.push((p.id, v));
@@ -826,17 +924,18 @@ mod model {
                         prop_assert!(ready, "put with room must not wait");
                     }
                 }
-                Op::PutNowait => {
+                Op::PutNowait(priority) => {
                     let v = next_value;
                     next_value += 1;
-                    match q.put_nowait(v) {
+                    m.priorities.push(priority);
+                    match q.put_nowait(Item { priority, value: v }) {
                         Ok(()) => {
                             prop_assert!(!m.full());
                             m.enqueue(v);
                         }
                         Err(e) => {
                             prop_assert!(m.full());
-                            prop_assert_eq!(e.into_inner(), v);
+                            prop_assert_eq!(e.into_inner().value, v);
                             cancelled.push(v);
                         }
                     }
@@ -844,7 +943,7 @@ mod model {
                 Op::Get => {
                     next_id += 1;
                     let mut g = pending(next_id, Box::pin(q.get()));
-                    let got = poll_once(g.fut.as_mut(), &g.waker);
+                    let got = poll_once(g.fut.as_mut(), &g.waker).map(value);
                     match m.take() {
                         Some(v) => {
                             prop_assert_eq!(got, Poll::Ready(v));
@@ -858,14 +957,14 @@ mod model {
                     }
                 }
                 Op::GetNowait => {
-                    let got = q.get_nowait();
+                    let got = q.get_nowait().map(value);
                     prop_assert_eq!(got, m.take().ok_or(QueueEmpty));
                     received.extend(got);
                 }
                 Op::PollGet(i) if !gets.is_empty() => {
                     let i = i % gets.len();
                     let g = &mut gets[i];
-                    let got = poll_once(g.fut.as_mut(), &g.waker);
+                    let got = poll_once(g.fut.as_mut(), &g.waker).map(value);
                     match m.handed.remove(&g.id) {
                         Some(v) => {
                             prop_assert_eq!(got, Poll::Ready(v));
@@ -982,10 +1081,15 @@ mod model {
         drop(joins);
         prop_assert_eq!(q.waiter_count(), 0, "cancelled futures left entries behind");
         let mut rest = Vec::new();
-        while let Ok(v) = q.get_nowait() {
-            rest.push(v);
+        while let Ok(item) = q.get_nowait() {
+            rest.push(item.value);
         }
-        prop_assert_eq!(&rest, &m.items.iter().copied().collect::<Vec<_>>(), "FIFO");
+        let model_rest: Vec<u32> = std::iter::from_fn(|| m.take()).collect();
+        prop_assert_eq!(
+            &rest,
+            &model_rest,
+            "the rest comes out in the queue's order"
+        );
 
         // Nothing lost, nothing duplicated: every value ever created was
         // either received once, still queued, or its put was cancelled.
@@ -1000,7 +1104,7 @@ mod model {
         Ok(())
     }
 
-    fn check_woken<T>(p: &Pending<'_, T>, m: &Model) -> Result<(), TestCaseError> {
+    fn check_woken<T, O>(p: &Pending<'_, T>, m: &Model<O>) -> Result<(), TestCaseError> {
         let expected = usize::from(m.released.contains(&p.id));
         prop_assert_eq!(p.wakes.count(), expected, "waiter {} woken wrongly", p.id);
         Ok(())
@@ -1017,11 +1121,27 @@ mod model {
             ..ProptestConfig::default()
         })]
         #[test]
-        fn queue_matches_a_vecdeque_model(
+        fn queue_matches_the_model(
             max in prop_oneof![Just(None), (1usize..4).prop_map(Some)],
             ops in proptest::collection::vec(op(), 0..80),
         ) {
-            run(max, ops)?;
+            run::<Fifo>(max, ops)?;
+        }
+
+        #[test]
+        fn priority_queue_matches_the_model(
+            max in prop_oneof![Just(None), (1usize..4).prop_map(Some)],
+            ops in proptest::collection::vec(op(), 0..80),
+        ) {
+            run::<Priority>(max, ops)?;
+        }
+
+        #[test]
+        fn lifo_queue_matches_the_model(
+            max in prop_oneof![Just(None), (1usize..4).prop_map(Some)],
+            ops in proptest::collection::vec(op(), 0..80),
+        ) {
+            run::<Lifo>(max, ops)?;
         }
     }
 }

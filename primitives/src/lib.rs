@@ -5,6 +5,7 @@
 //! |---|---|---|
 //! | `asyncio.gather(*coros)` | [`join_all`] (one type), [`join!`] (mixed types) | `join.rs` |
 //! | `asyncio.Queue` | [`Queue`] | `queue/` (handle and protocol, futures, errors) |
+//! | `asyncio.PriorityQueue`, `asyncio.LifoQueue` | [`PriorityQueue`], [`LifoQueue`] | `queue/order.rs` (the same queue, another buffer) |
 //! | `asyncio.Event` | [`Event`] | `event.rs` |
 //! | `async for`, async generators | [`stream::StreamExt`], [`stream::generate`] | `stream/` |
 //! | `asyncio.wait_for` | [`timeout`], [`timeout_at`] | `timeout.rs` |
@@ -82,7 +83,7 @@ mod loom_tests;
 
 pub use event::Event;
 pub use join::{join_all, JoinAll};
-pub use queue::{Queue, QueueEmpty, QueueFull, TaskDoneError};
+pub use queue::{LifoQueue, PriorityQueue, Queue, QueueEmpty, QueueFull, TaskDoneError};
 pub use timeout::{timeout, timeout_at, Elapsed, Timeout};
 
 /// Support for macros; not part of the API.

@@ -49,7 +49,11 @@
 //! 2. **Never run user code under the lock.** Items are dropped after the
 //!    guard is gone, for the same reason: a `Drop` impl may use the queue.
 //!    Because of that, a panic can never leave the state half-updated, and
-//!    [`lock`] simply ignores mutex poisoning.
+//!    [`lock`] simply ignores mutex poisoning. One piece of user code does
+//!    run under a lock, because it cannot run anywhere else: a
+//!    `PriorityQueue`'s heap compares items with their `Ord`.
+//!    `queue/heap.rs` makes a comparison that panics leave every item in
+//!    place, so the conclusion holds there too.
 //! 3. **Wake every waker, even if one panics** ([`wake_all`], [`wake`]).
 //!    `wake` is executor code, and executor code can panic. The waiters
 //!    released together were all removed from their list under the lock:
@@ -325,7 +329,7 @@ pub(crate) fn wake_all(wakers: impl IntoIterator<Item = Waker>) {
 /// is a destructor run by a panic already unwinding, where a second panic
 /// would abort the process (the exception to rule 3 in the module docs).
 #[cold]
-fn raise_again(payload: Box<dyn Any + Send>) {
+pub(crate) fn raise_again(payload: Box<dyn Any + Send>) {
     if std::thread::panicking() {
         // The panic hook has printed this panic's message already.
         drop(payload);

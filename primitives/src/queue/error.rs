@@ -1,10 +1,11 @@
-//! The errors of a [`Queue`](super::Queue): what the non-waiting
+//! The errors of a queue ([`Queue`](super::Queue) and its two other
+//! orders): what the non-waiting
 //! operations return instead of waiting, and `task_done` misuse.
 
 use std::error::Error;
 use std::fmt;
 
-/// The error of [`Queue::put_nowait`](super::Queue::put_nowait) on a full queue; holds the item.
+/// The error of [`put_nowait`](super::GenericQueue::put_nowait) on a full queue; holds the item.
 ///
 /// # Examples
 ///
@@ -48,7 +49,7 @@ impl<T> fmt::Display for QueueFull<T> {
 
 impl<T> Error for QueueFull<T> {}
 
-/// The error of [`Queue::get_nowait`](super::Queue::get_nowait) when no item is available.
+/// The error of [`get_nowait`](super::GenericQueue::get_nowait) when no item is available.
 ///
 /// # Examples
 ///
@@ -70,7 +71,7 @@ impl fmt::Display for QueueEmpty {
 
 impl Error for QueueEmpty {}
 
-/// The error of [`Queue::task_done`](super::Queue::task_done) called more times than items were put.
+/// The error of [`task_done`](super::GenericQueue::task_done) called more times than items were put.
 ///
 /// # Examples
 ///

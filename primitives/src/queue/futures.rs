@@ -1,4 +1,5 @@
-//! The three futures of a [`Queue`]: [`Put`], [`Get`] and [`Join`].
+//! The three futures of a queue ([`Queue`], [`PriorityQueue`],
+//! [`LifoQueue`]): [`Put`], [`Get`] and [`Join`].
 //!
 //! Each is a small state machine — *not polled yet*, *parked under an id*,
 //! *done* — that carries out its side of the hand-off protocol described
@@ -6,22 +7,31 @@
 //! otherwise parks; on later polls it checks whether the other side has
 //! settled its claim (its entry is gone: a `Get` was handed an item, a
 //! `Put` a reserved slot); on drop it removes its entry, or gives back what
-//! it was handed — the item to the next getter or the front, the slot to
-//! the next putter.
+//! it was handed — the item to the next getter or back into the buffer,
+//! the slot to the next putter.
+//!
+//! Each is generic over the queue's order `O` like the queue itself, and
+//! never looks at it: only `Get` touches the buffer, to `pop` an item on
+//! its first poll, and to give an item it was handed back (`route`) when
+//! it is dropped. The order defaults to [`Fifo`], so `Get<'_, T>` names a
+//! [`Queue`]'s future.
 
 use std::fmt;
 use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use super::{slot_freed, End, Queue};
-use crate::waiters::{lock, refresh_waker, wake};
+use super::{slot_freed, Arrival, Buffer, Fifo, GenericQueue, Order};
+#[cfg(doc)]
+use super::{LifoQueue, PriorityQueue, Queue};
+use crate::waiters::{lock, raise_again, refresh_waker, wake};
 
-/// The future returned by [`Queue::put`].
+/// The future returned by [`put`](GenericQueue::put).
 ///
 /// # Cancellation
 ///
-/// Cancel-safe, as [`Queue::put`] explains: dropped before it returned
+/// Cancel-safe, as [`put`](GenericQueue::put) explains: dropped before it returned
 /// `Ready`, it has put nothing, and a slot reserved for it passes to the
 /// next waiting put.
 ///
@@ -36,13 +46,13 @@ use crate::waiters::{lock, refresh_waker, wake};
 /// assert_eq!(queue.len(), 1);
 /// ```
 #[must_use = "futures do nothing unless you `.await` or poll them"]
-pub struct Put<'a, T> {
-    queue: &'a Queue<T>,
+pub struct Put<'a, T, O: Order<T> = Fifo> {
+    queue: &'a GenericQueue<T, O>,
     state: PutState<T>,
 }
 
-impl<'a, T> Put<'a, T> {
-    pub(super) fn new(queue: &'a Queue<T>, item: T) -> Self {
+impl<'a, T, O: Order<T>> Put<'a, T, O> {
+    pub(super) fn new(queue: &'a GenericQueue<T, O>, item: T) -> Self {
         Put {
             queue,
             state: PutState::Init(item),
@@ -64,9 +74,9 @@ enum PutState<T> {
 
 // `Put` never pins its item (it only moves it), so it is `Unpin` whatever
 // `T` is. This is a safe impl: `Unpin` promises nothing unsafe code relies on.
-impl<T> Unpin for Put<'_, T> {}
+impl<T, O: Order<T>> Unpin for Put<'_, T, O> {}
 
-impl<T> Future for Put<'_, T> {
+impl<T, O: Order<T>> Future for Put<'_, T, O> {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
@@ -109,7 +119,7 @@ impl<T> Future for Put<'_, T> {
     }
 }
 
-impl<T> Put<'_, T> {
+impl<T, O: Order<T>> Put<'_, T, O> {
     /// Dropped while parked under `id`. Still parked: leave the line.
     /// Released: a slot was reserved for us, and since we will not use it,
     /// it goes to the next parked putter, or is free again. Either way the
@@ -128,7 +138,7 @@ impl<T> Put<'_, T> {
     }
 }
 
-impl<T> Drop for Put<'_, T> {
+impl<T, O: Order<T>> Drop for Put<'_, T, O> {
     // Inlined so that the usual case, a put that completed, costs one check.
     #[inline]
     fn drop(&mut self) {
@@ -138,13 +148,13 @@ impl<T> Drop for Put<'_, T> {
     }
 }
 
-impl<T> fmt::Debug for Put<'_, T> {
+impl<T, O: Order<T>> fmt::Debug for Put<'_, T, O> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Put").finish_non_exhaustive()
     }
 }
 
-/// The future returned by [`Queue::get`].
+/// The future returned by [`get`](GenericQueue::get).
 ///
 /// # Panics
 ///
@@ -152,9 +162,10 @@ impl<T> fmt::Debug for Put<'_, T> {
 ///
 /// # Cancellation
 ///
-/// Cancel-safe, as [`Queue::get`] explains: dropped before it returned
-/// `Ready`, it has taken nothing; an item already handed to it goes to the
-/// next waiting getter or back to the front of the queue.
+/// Cancel-safe, as [`get`](GenericQueue::get) explains: dropped before it
+/// returned `Ready`, it has taken nothing; an item already handed to it
+/// goes to the next waiting getter or back into the queue as its oldest
+/// item.
 ///
 /// # Examples
 ///
@@ -167,13 +178,13 @@ impl<T> fmt::Debug for Put<'_, T> {
 /// assert_eq!(futures_executor::block_on(get), 42);
 /// ```
 #[must_use = "futures do nothing unless you `.await` or poll them"]
-pub struct Get<'a, T> {
-    queue: &'a Queue<T>,
+pub struct Get<'a, T, O: Order<T> = Fifo> {
+    queue: &'a GenericQueue<T, O>,
     state: GetState,
 }
 
-impl<'a, T> Get<'a, T> {
-    pub(super) fn new(queue: &'a Queue<T>) -> Self {
+impl<'a, T, O: Order<T>> Get<'a, T, O> {
+    pub(super) fn new(queue: &'a GenericQueue<T, O>) -> Self {
         Get {
             queue,
             state: GetState::Init,
@@ -191,14 +202,14 @@ enum GetState {
     Done,
 }
 
-impl<T> Future for Get<'_, T> {
+impl<T, O: Order<T>> Future for Get<'_, T, O> {
     type Output = T;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
         let queue = self.queue;
         let mut inner = lock(&queue.shared);
         let item = match self.state {
-            GetState::Init => match inner.items.pop_front() {
+            GetState::Init => match inner.items.pop() {
                 Some(item) => item,
                 None => {
                     let id = inner.getters.push(cx.waker().clone());
@@ -226,7 +237,7 @@ impl<T> Future for Get<'_, T> {
     }
 }
 
-impl<T> Get<'_, T> {
+impl<T, O: Order<T>> Get<'_, T, O> {
     /// Dropped while parked under `id`: leave the line, or give back the
     /// item that was handed to us.
     fn cancel(&self, id: u64) {
@@ -237,19 +248,28 @@ impl<T> Get<'_, T> {
             drop(waker);
             return;
         }
-        // Released: an item was handed to us. It was older than anything
-        // in the deque, so it goes to the next getter or back to the front.
-        // The slot it occupies stays occupied.
-        let next = match inner.handed.remove(id) {
-            Some(item) => inner.route(item, End::Front),
-            None => None,
-        };
+        // Released: an item was handed to us. It goes to the next getter,
+        // or back into the buffer as its oldest item (`order.rs`, "Returned
+        // items"). The slot it occupies stays occupied.
+        let item = inner.handed.remove(id);
+        debug_assert!(item.is_some(), "a released getter has no item");
+        let Some(item) = item else { return };
+        // Into a priority queue's heap, giving back compares items with
+        // `T`'s `Ord`, which may panic — and this may be a drop during a
+        // panic, where a second one aborts. So the panic is caught, and
+        // raised again after unlocking, or dropped if a panic is already
+        // under way, as a waker's is (`waiters.rs`, rule 3). The heap has
+        // kept the item either way.
+        let routed = catch_unwind(AssertUnwindSafe(|| inner.route(item, Arrival::Returned)));
         drop(inner);
-        wake(next);
+        match routed {
+            Ok(next) => wake(next),
+            Err(panic) => raise_again(panic),
+        }
     }
 }
 
-impl<T> Drop for Get<'_, T> {
+impl<T, O: Order<T>> Drop for Get<'_, T, O> {
     // Inlined so that the usual case, a get that completed, costs one check.
     #[inline]
     fn drop(&mut self) {
@@ -259,13 +279,13 @@ impl<T> Drop for Get<'_, T> {
     }
 }
 
-impl<T> fmt::Debug for Get<'_, T> {
+impl<T, O: Order<T>> fmt::Debug for Get<'_, T, O> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Get").finish_non_exhaustive()
     }
 }
 
-/// The future returned by [`Queue::join`].
+/// The future returned by [`join`](GenericQueue::join).
 ///
 /// # Cancellation
 ///
@@ -286,13 +306,13 @@ impl<T> fmt::Debug for Get<'_, T> {
 /// futures_executor::block_on(join); // every item is done
 /// ```
 #[must_use = "futures do nothing unless you `.await` or poll them"]
-pub struct Join<'a, T> {
-    queue: &'a Queue<T>,
+pub struct Join<'a, T, O: Order<T> = Fifo> {
+    queue: &'a GenericQueue<T, O>,
     state: JoinState,
 }
 
-impl<'a, T> Join<'a, T> {
-    pub(super) fn new(queue: &'a Queue<T>) -> Self {
+impl<'a, T, O: Order<T>> Join<'a, T, O> {
+    pub(super) fn new(queue: &'a GenericQueue<T, O>) -> Self {
         Join {
             queue,
             state: JoinState::Init,
@@ -310,7 +330,7 @@ enum JoinState {
     Done,
 }
 
-impl<T> Future for Join<'_, T> {
+impl<T, O: Order<T>> Future for Join<'_, T, O> {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
@@ -338,7 +358,7 @@ impl<T> Future for Join<'_, T> {
     }
 }
 
-impl<T> Drop for Join<'_, T> {
+impl<T, O: Order<T>> Drop for Join<'_, T, O> {
     fn drop(&mut self) {
         if let JoinState::Parked(id) = self.state {
             let removed = lock(&self.queue.shared).joiners.remove(id);
@@ -347,7 +367,7 @@ impl<T> Drop for Join<'_, T> {
     }
 }
 
-impl<T> fmt::Debug for Join<'_, T> {
+impl<T, O: Order<T>> fmt::Debug for Join<'_, T, O> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Join").finish_non_exhaustive()
     }

@@ -1,16 +1,24 @@
-//! `Queue`: a FIFO queue between tasks — asyncio's `Queue`, done right.
+//! `Queue`, `PriorityQueue`, `LifoQueue`: queues between tasks — asyncio's
+//! three, done right.
 //!
-//! Producers `put` items, consumers `get` them in the same order. A
-//! *bounded* queue (`Queue::bounded(n)`) holds at most `n` items and makes
-//! `put` wait while it is full; an unbounded one (`Queue::new()`) never
-//! does. On top of that sits asyncio's work counting: every item put is
-//! *unfinished* until a consumer calls `task_done()` for it, and `join()`
-//! waits until nothing is unfinished.
+//! Producers `put` items, consumers `get` them: in the order they were put
+//! ([`Queue`]), smallest first ([`PriorityQueue`]) or newest first
+//! ([`LifoQueue`]). A *bounded* queue (`Queue::bounded(n)`) holds at most
+//! `n` items and makes `put` wait while it is full; an unbounded one
+//! (`Queue::new()`) never does. On top of that sits asyncio's work
+//! counting: every item put is *unfinished* until a consumer calls
+//! `task_done()` for it, and `join()` waits until nothing is unfinished.
+//!
+//! The three are one type, [`GenericQueue<T, O>`], whose parameter `O`
+//! only chooses the *buffer* the waiting items are kept in (`order.rs`,
+//! which also shows why the protocol below is right for every order).
+//! Everything else — this whole file and `futures.rs` — is written once.
+//! Where the text below says "the buffer", read "the deque" for a `Queue`.
 //!
 //! # The hand-off protocol
 //!
 //! asyncio's `get` is "while empty: park; then pop". When a `put` wakes a
-//! parked getter, the item still sits in the deque until that getter runs,
+//! parked getter, the item still sits in the buffer until that getter runs,
 //! and a `get_nowait` that runs first steals it — the getter that waited
 //! longest goes back to waiting. asyncio's `put` has the same hole the
 //! other way round: a `put_nowait` can take the slot a woken putter was
@@ -31,12 +39,12 @@
 //!   (`reserved += 1`), removes the entry and wakes the putter. The item
 //!   does not move yet. When the putter is polled, it finds its entry gone,
 //!   turns the reservation into its item (`reserved -= 1`, then the item
-//!   enters as any put's would, to a waiting getter or the back of the
-//!   deque) and returns `Ready(())`.
+//!   enters as any put's would, to a waiting getter or into the buffer)
+//!   and returns `Ready(())`.
 //! - A parked future tells "released" from "still waiting" by whether its
 //!   entry is still in the list (see `waiters.rs`).
 //!
-//! An item in a hand-off slot has left the deque but not yet reached its
+//! An item in a hand-off slot has left the buffer but not yet reached its
 //! getter: it is *in transit*. In-transit items count in `len()` and
 //! occupy a slot of a bounded queue, exactly as the item would in asyncio
 //! until its getter runs — and that is what keeps the bound true when a
@@ -62,7 +70,7 @@
 //!
 //! # Invariants (checked by `debug_assert!`)
 //!
-//! - getters are parked ⇒ the deque is empty (a getter only parks when
+//! - getters are parked ⇒ the buffer is empty (a getter only parks when
 //!   there is nothing to take, and every `put` serves parked getters first);
 //! - putters are parked ⇒ the queue is full, reserved slots included
 //!   (every freed slot is granted to the parked putters first). So `put`
@@ -79,8 +87,9 @@
 //!
 //! - a `get` dropped while parked removes its entry;
 //! - a `get` dropped after an item was handed to it gives the item back: to
-//!   the next parked getter if there is one (it keeps its place: it was
-//!   older than anything in the deque), else to the *front* of the deque;
+//!   the next parked getter if there is one, else into the buffer as its
+//!   *oldest* item — the front of a `Queue` (`order.rs`, "Returned items",
+//!   says why that is where it belongs, in every order);
 //! - a `put` dropped while parked removes its entry; its item, which never
 //!   left the future, is dropped with it;
 //! - a `put` dropped after a slot was reserved for it passes the
@@ -119,24 +128,59 @@
 //! dropped by the unwinding, as if the task had panicked right after
 //! receiving it.
 
-use std::collections::VecDeque;
 use std::fmt;
 use std::task::Waker;
 
 use crate::sync::{Arc, Mutex, MutexGuard};
 use crate::waiters::{lock, wake, wake_all, IdQueue, WaiterList};
+use order::Buffer;
 
 mod error;
 mod futures;
+mod heap;
+mod order;
 
 pub use error::{QueueEmpty, QueueFull, TaskDoneError};
 pub use futures::{Get, Join, Put};
+pub use order::{Fifo, Lifo, Order, Priority};
 
-/// A FIFO queue for passing items between tasks, like asyncio's `Queue`.
+/// A queue for passing items between tasks, in the order `O`: the one type
+/// behind [`Queue`], [`PriorityQueue`] and [`LifoQueue`], which are the
+/// names to use.
+///
+/// Everything but the order is the same for the three: waiting, the
+/// hand-off to waiting getters, cancellation, `task_done` and `join` (see
+/// the [module docs](crate::queue)). "The next item" below means the one
+/// the order gives: the oldest for a `Queue`, the smallest for a
+/// `PriorityQueue`, the newest for a `LifoQueue`.
+///
+/// A `GenericQueue` is a cheap handle: clones share one queue. It is
+/// `Send + Sync` when `T: Send`, so producers and consumers may live on
+/// different threads or executors.
+///
+/// # Examples
+///
+/// ```
+/// use spindle::queue::{GenericQueue, Lifo};
+/// use spindle::LifoQueue;
+///
+/// // `LifoQueue<T>` is another name for `GenericQueue<T, Lifo>`.
+/// let stack: GenericQueue<&str, Lifo> = LifoQueue::new();
+/// stack.put_nowait("first").unwrap();
+/// stack.put_nowait("second").unwrap();
+/// assert_eq!(stack.get_nowait(), Ok("second"));
+/// ```
+pub struct GenericQueue<T, O: Order<T>> {
+    shared: Arc<Mutex<Inner<T, O>>>,
+}
+
+/// A FIFO queue for passing items between tasks, like asyncio's `Queue`:
+/// items come out in the order they were put.
 ///
 /// `Queue` is a cheap handle: clones share one queue. It is `Send + Sync`
 /// when `T: Send`, so producers and consumers may live on different
-/// threads or executors.
+/// threads or executors. Its methods are those of [`GenericQueue`], the
+/// type it names.
 ///
 /// # Examples
 ///
@@ -152,14 +196,88 @@ pub use futures::{Get, Join, Put};
 ///     queue.join().await; // every item put is done
 /// });
 /// ```
-pub struct Queue<T> {
-    shared: Arc<Mutex<Inner<T>>>,
-}
+pub type Queue<T> = GenericQueue<T, Fifo>;
+
+/// A queue that serves the smallest item first, like asyncio's
+/// `PriorityQueue` (a `heapq`): `T` must be `Ord`.
+///
+/// As in Python, the usual item is a tuple `(priority, data)`: tuples
+/// compare by their first field, then the next. Unlike Python's heap,
+/// this one is stable: items that compare equal come out in the order they
+/// were put, so `(priority, data)` needs no tie-breaking count, and an
+/// `Ord` that looks at the priority alone is enough.
+///
+/// Everything else is [`Queue`]'s: bounded or not, the hand-off to the
+/// getter that waited longest, cancel-safe `put` and `get`, `task_done`
+/// and `join`. Its methods are those of [`GenericQueue`], the type it
+/// names.
+///
+/// `T`'s `Ord` is called under the queue's lock, as the heap places and
+/// takes items. It must not use the queue: that would deadlock. If it
+/// panics, the panic comes out of the call that compared (a `put`, a
+/// `get`, the drop of a `get` giving back its item) and the queue stays
+/// whole: no item is lost or duplicated and the counts stay right — a put
+/// whose comparison panicked has happened, a get whose comparison
+/// panicked has taken nothing — but the order in which items come out
+/// afterwards is unspecified.
+///
+/// # Examples
+///
+/// ```
+/// use spindle::PriorityQueue;
+///
+/// futures_executor::block_on(async {
+///     let queue = PriorityQueue::new();
+///     for job in [(3, "low"), (1, "urgent"), (2, "normal"), (1, "urgent too")] {
+///         queue.put(job).await;
+///     }
+///     assert_eq!(queue.get().await, (1, "urgent"));
+///     assert_eq!(queue.get().await, (1, "urgent too"));
+///     assert_eq!(queue.get().await, (2, "normal"));
+///     assert_eq!(queue.get().await, (3, "low"));
+/// });
+/// ```
+///
+/// A type that is not `Ord` cannot be put in one:
+///
+/// ```compile_fail
+/// struct Job;
+/// let queue = spindle::PriorityQueue::<Job>::new(); // error: `Job: Ord` is not satisfied
+/// ```
+pub type PriorityQueue<T> = GenericQueue<T, Priority>;
+
+/// A queue that serves the newest item first (a stack), like asyncio's
+/// `LifoQueue`.
+///
+/// Everything else is [`Queue`]'s: bounded or not, the hand-off to the
+/// getter that waited longest, cancel-safe `put` and `get`, `task_done`
+/// and `join`. Its methods are those of [`GenericQueue`], the type it
+/// names.
+///
+/// # Examples
+///
+/// ```
+/// use spindle::LifoQueue;
+///
+/// futures_executor::block_on(async {
+///     let stack = LifoQueue::new();
+///     for n in 1..=3 {
+///         stack.put(n).await;
+///     }
+///     let mut out = Vec::new();
+///     for _ in 0..3 {
+///         out.push(stack.get().await);
+///     }
+///     assert_eq!(out, [3, 2, 1]);
+/// });
+/// ```
+pub type LifoQueue<T> = GenericQueue<T, Lifo>;
 
 /// Everything behind the queue's one lock.
-struct Inner<T> {
-    /// Items put and not yet taken or promised to a getter, oldest first.
-    items: VecDeque<T>,
+struct Inner<T, O: Order<T>> {
+    /// Items put and not yet taken or promised to a getter, in the order
+    /// they will come out.
+    items: O::Buffer,
     /// Items handed to a parked getter that has not picked them up yet
     /// (in transit), keyed by that getter's id. They count in `len`.
     handed: IdQueue<T>,
@@ -181,7 +299,7 @@ struct Inner<T> {
     unfinished: usize,
 }
 
-impl<T> Inner<T> {
+impl<T, O: Order<T>> Inner<T, O> {
     /// Items in the queue, in transit ones included.
     #[inline]
     fn len(&self) -> usize {
@@ -197,24 +315,24 @@ impl<T> Inner<T> {
     }
 
     /// A new item enters the queue: it becomes unfinished and goes to the
-    /// oldest parked getter, or to the back of the deque. Returns the waker
-    /// of the getter it went to, to wake after unlocking.
+    /// oldest parked getter, or into the buffer. Returns the waker of the
+    /// getter it went to, to wake after unlocking.
     #[inline]
     fn enqueue(&mut self, item: T) -> Option<Waker> {
         debug_assert!(!self.is_full(), "enqueue into a full queue");
         self.unfinished += 1;
-        self.route(item, End::Back)
+        self.route(item, Arrival::New)
     }
 
     /// Gives `item` to the oldest parked getter if there is one and returns
-    /// its waker, to wake after unlocking; else puts it at `end` of the
-    /// deque and returns `None`.
+    /// its waker, to wake after unlocking; else puts it into the buffer, as
+    /// a new or a returned item, and returns `None`.
     #[inline]
-    fn route(&mut self, item: T, end: End) -> Option<Waker> {
+    fn route(&mut self, item: T, arrival: Arrival) -> Option<Waker> {
         let Some((id, waker)) = self.getters.pop_front() else {
-            match end {
-                End::Front => self.items.push_front(item),
-                End::Back => self.items.push_back(item),
+            match arrival {
+                Arrival::New => self.items.push(item),
+                Arrival::Returned => self.items.give_back(item),
             }
             return None;
         };
@@ -224,7 +342,7 @@ impl<T> Inner<T> {
     }
 }
 
-/// A slot freed up — an item was taken (from the deque, or picked up in
+/// A slot freed up — an item was taken (from the buffer, or picked up in
 /// transit), or a released putter was dropped with its reservation: grant
 /// it to the oldest parked putter, unlock, and wake that putter.
 ///
@@ -233,7 +351,7 @@ impl<T> Inner<T> {
 /// none. Usually nobody is parked (never, on an unbounded queue): then it
 /// only unlocks, in a check small enough to inline into every `get`.
 #[inline]
-fn slot_freed<T>(inner: MutexGuard<'_, Inner<T>>) {
+fn slot_freed<T, O: Order<T>>(inner: MutexGuard<'_, Inner<T, O>>) {
     if !inner.putters.is_empty() {
         grant_slot(inner);
     }
@@ -243,7 +361,7 @@ fn slot_freed<T>(inner: MutexGuard<'_, Inner<T>>) {
 /// Kept out of line so that the check in `slot_freed` stays small enough
 /// to inline.
 #[inline(never)]
-fn grant_slot<T>(mut inner: MutexGuard<'_, Inner<T>>) {
+fn grant_slot<T, O: Order<T>>(mut inner: MutexGuard<'_, Inner<T, O>>) {
     let Some((_, putter)) = inner.putters.pop_front() else {
         return;
     };
@@ -256,15 +374,16 @@ fn grant_slot<T>(mut inner: MutexGuard<'_, Inner<T>>) {
     wake(Some(putter));
 }
 
-/// Which end of the deque an item goes to.
-enum End {
-    /// A returned in-transit item: it was older than anything queued.
-    Front,
-    /// A newly put item.
-    Back,
+/// How an item comes into the buffer.
+enum Arrival {
+    /// Newly put: `Buffer::push`.
+    New,
+    /// Back from a getter dropped after it was handed the item:
+    /// `Buffer::give_back`, as the oldest item.
+    Returned,
 }
 
-impl<T> Queue<T> {
+impl<T, O: Order<T>> GenericQueue<T, O> {
     /// A new unbounded queue: `put` never waits.
     ///
     /// # Examples
@@ -273,8 +392,8 @@ impl<T> Queue<T> {
     /// let queue = spindle::Queue::<u8>::new();
     /// assert_eq!(queue.maxsize(), None);
     /// ```
-    pub fn new() -> Queue<T> {
-        Queue::with_maxsize(None)
+    pub fn new() -> Self {
+        Self::with_maxsize(None)
     }
 
     /// A new queue holding at most `maxsize` items; `put` waits while full.
@@ -282,7 +401,7 @@ impl<T> Queue<T> {
     /// # Panics
     ///
     /// If `maxsize` is 0: such a queue could never hold an item. (asyncio
-    /// reads `maxsize=0` as "unbounded"; here that is [`Queue::new`].)
+    /// reads `maxsize=0` as "unbounded"; here that is [`new`](Self::new).)
     ///
     /// # Examples
     ///
@@ -293,18 +412,19 @@ impl<T> Queue<T> {
     /// assert_eq!(queue.put_nowait('b').unwrap_err().into_inner(), 'b');
     /// ```
     #[track_caller]
-    pub fn bounded(maxsize: usize) -> Queue<T> {
+    pub fn bounded(maxsize: usize) -> Self {
         assert!(
             maxsize > 0,
-            "Queue::bounded(0) could never hold an item; use Queue::new() for an unbounded queue"
+            "{}::bounded(0) could never hold an item; use {0}::new() for an unbounded queue",
+            O::Buffer::NAME
         );
-        Queue::with_maxsize(Some(maxsize))
+        Self::with_maxsize(Some(maxsize))
     }
 
-    fn with_maxsize(maxsize: Option<usize>) -> Queue<T> {
-        Queue {
+    fn with_maxsize(maxsize: Option<usize>) -> Self {
+        GenericQueue {
             shared: Arc::new(Mutex::new(Inner {
-                items: VecDeque::new(),
+                items: O::Buffer::new(),
                 handed: IdQueue::new(),
                 getters: WaiterList::new(),
                 putters: WaiterList::new(),
@@ -316,11 +436,12 @@ impl<T> Queue<T> {
         }
     }
 
-    /// Puts `item` at the back of the queue, waiting while it is full.
+    /// Puts `item` into the queue, waiting while it is full.
     ///
     /// On a queue with room (always, if unbounded) the future is ready on
     /// its first poll: `put` never yields to other tasks then. If a getter
-    /// is waiting, the item goes straight to the one that waited longest.
+    /// is waiting, the item goes straight to the one that waited longest
+    /// (the queue is empty then, so the item is the next in any order).
     ///
     /// # Panics
     ///
@@ -349,7 +470,7 @@ impl<T> Queue<T> {
     /// });
     /// assert!(queue.is_full());
     /// ```
-    pub fn put(&self, item: T) -> Put<'_, T> {
+    pub fn put(&self, item: T) -> Put<'_, T, O> {
         Put::new(self, item)
     }
 
@@ -361,7 +482,7 @@ impl<T> Queue<T> {
     ///
     /// # Panics
     ///
-    /// As [`put`](Queue::put): only if a getter's waker panics, after the
+    /// As [`put`](Self::put): only if a getter's waker panics, after the
     /// put has happened.
     ///
     /// # Examples
@@ -388,8 +509,9 @@ impl<T> Queue<T> {
         Ok(())
     }
 
-    /// Removes and returns the oldest item, waiting while the queue is
-    /// empty. Waiting getters are served in the order they started waiting.
+    /// Removes and returns the next item — the oldest, the smallest or the
+    /// newest, by the queue's order — waiting while the queue is empty.
+    /// Waiting getters are served in the order they started waiting.
     ///
     /// # Panics
     ///
@@ -403,8 +525,10 @@ impl<T> Queue<T> {
     /// Cancel-safe: dropped before it returned `Ready`, it has taken
     /// nothing. Dropped while waiting, nothing is left behind. Dropped after
     /// an item was handed to it (woken but not yet polled), the item is not
-    /// lost: it goes to the next waiting getter, or back to the front of the
-    /// queue, where a retried `get` finds it first.
+    /// lost: it goes to the next waiting getter, or back into the queue as
+    /// its oldest item — the front of a `Queue`, where a retried `get` finds
+    /// it first; the bottom of a `LifoQueue`, beneath the items put after
+    /// it; first among its equals in a `PriorityQueue`.
     ///
     /// # Examples
     ///
@@ -415,41 +539,42 @@ impl<T> Queue<T> {
     /// let got = futures_executor::block_on(queue.get());
     /// assert_eq!(got, "first");
     /// ```
-    pub fn get(&self) -> Get<'_, T> {
+    pub fn get(&self) -> Get<'_, T, O> {
         Get::new(self)
     }
 
-    /// Removes and returns the oldest item without waiting.
+    /// Removes and returns the next item without waiting.
     ///
     /// # Errors
     ///
     /// [`QueueEmpty`] if no item is available. Items already handed to a
     /// waiting getter are not available (they still count in
-    /// [`len`](Queue::len)): they belong to the getter that waited.
+    /// [`len`](Self::len)): they belong to the getter that waited.
     ///
     /// # Panics
     ///
-    /// As [`get`](Queue::get): only if a putter's waker panics.
+    /// As [`get`](Self::get): only if a putter's waker panics.
     ///
     /// # Examples
     ///
     /// ```
-    /// use spindle::{Queue, QueueEmpty};
+    /// use spindle::{PriorityQueue, QueueEmpty};
     ///
-    /// let queue = Queue::new();
+    /// let queue = PriorityQueue::new();
     /// assert_eq!(queue.get_nowait(), Err(QueueEmpty));
     /// queue.put_nowait(7).unwrap();
-    /// assert_eq!(queue.get_nowait(), Ok(7));
+    /// queue.put_nowait(5).unwrap();
+    /// assert_eq!(queue.get_nowait(), Ok(5));
     /// ```
     pub fn get_nowait(&self) -> Result<T, QueueEmpty> {
         let mut inner = lock(&self.shared);
-        let item = inner.items.pop_front().ok_or(QueueEmpty)?;
+        let item = inner.items.pop().ok_or(QueueEmpty)?;
         slot_freed(inner);
         Ok(item)
     }
 
     /// Marks one item taken from the queue as fully processed, for
-    /// [`join`](Queue::join).
+    /// [`join`](Self::join).
     ///
     /// # Errors
     ///
@@ -457,7 +582,7 @@ impl<T> Queue<T> {
     ///
     /// # Panics
     ///
-    /// Only if the waker of a [`join`](Queue::join) it releases panics:
+    /// Only if the waker of a [`join`](Self::join) it releases panics:
     /// every other joiner is still woken, then the first such panic is
     /// raised again here. The item is marked done by then.
     ///
@@ -488,7 +613,7 @@ impl<T> Queue<T> {
     }
 
     /// Waits until every item put has been marked done by
-    /// [`task_done`](Queue::task_done); ready at once if none is unfinished.
+    /// [`task_done`](Self::task_done); ready at once if none is unfinished.
     ///
     /// Like an event: once released, it returns even if more items are put
     /// before it is polled.
@@ -503,14 +628,14 @@ impl<T> Queue<T> {
     /// let queue = spindle::Queue::<u8>::new();
     /// futures_executor::block_on(queue.join()); // nothing unfinished
     /// ```
-    pub fn join(&self) -> Join<'_, T> {
+    pub fn join(&self) -> Join<'_, T, O> {
         Join::new(self)
     }
 
     /// The number of items in the queue, items already handed to a waiting
     /// getter (woken, not yet polled) included. A slot reserved for a
     /// waiting `put` that was woken holds no item until that put runs, so
-    /// it is not counted here (but see [`is_full`](Queue::is_full)).
+    /// it is not counted here (but see [`is_full`](Self::is_full)).
     ///
     /// # Examples
     ///
@@ -523,7 +648,7 @@ impl<T> Queue<T> {
         lock(&self.shared).len()
     }
 
-    /// Whether [`len`](Queue::len) is 0.
+    /// Whether [`len`](Self::len) is 0: asyncio's `empty()`.
     ///
     /// # Examples
     ///
@@ -538,7 +663,7 @@ impl<T> Queue<T> {
     /// slots holding an item or reserved for a waiting `put` that was
     /// woken and has not run yet. Always `false` for an unbounded queue.
     ///
-    /// So `is_full()` can be `true` while [`len`](Queue::len) is below
+    /// So `is_full()` can be `true` while [`len`](Self::len) is below
     /// `maxsize`: a slot promised to a waiting put is not free.
     ///
     /// # Examples
@@ -577,26 +702,29 @@ impl<T> Queue<T> {
     }
 }
 
-impl<T> Clone for Queue<T> {
+impl<T, O: Order<T>> Clone for GenericQueue<T, O> {
     /// Another handle to the same queue.
     fn clone(&self) -> Self {
-        Queue {
+        GenericQueue {
             shared: Arc::clone(&self.shared),
         }
     }
 }
 
-impl<T> Default for Queue<T> {
+impl<T, O: Order<T>> Default for GenericQueue<T, O> {
     /// An unbounded queue.
     fn default() -> Self {
-        Queue::new()
+        Self::new()
     }
 }
 
-impl<T> fmt::Debug for Queue<T> {
+impl<T, O: Order<T>> fmt::Debug for GenericQueue<T, O> {
+    /// `Queue { len: 2, maxsize: None, unfinished: 3, .. }`, or
+    /// `PriorityQueue { .. }`, `LifoQueue { .. }`: the name used to make
+    /// it. The items are not shown (they need not be `Debug`).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let inner = lock(&self.shared);
-        f.debug_struct("Queue")
+        f.debug_struct(O::Buffer::NAME)
             .field("len", &inner.len())
             .field("maxsize", &inner.maxsize)
             .field("unfinished", &inner.unfinished)
