@@ -42,8 +42,10 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
-use crate::sync::{Arc, Mutex};
-use crate::waiters::{lock, refresh_waker, wake_all, WaiterList};
+use spindle_runtime::observe::{Arg, WaitOn};
+
+use crate::sync::Arc;
+use crate::waiters::{lock, refresh_waker, wake_all, Named, WaiterList};
 
 /// A flag that tasks can wait for, like asyncio's `Event`.
 ///
@@ -67,9 +69,20 @@ use crate::waiters::{lock, refresh_waker, wake_all, WaiterList};
 /// assert!(ready.is_set());
 /// assert_eq!(futures_executor::block_on(waiter), "released");
 /// ```
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Event {
-    shared: Arc<Mutex<State>>,
+    shared: Arc<Named<State>>,
+}
+
+/// What a task waiting on an event waits on: `Event#1.wait`.
+static WAIT: WaitOn = WaitOn::new("Event", "wait", Arg::Object);
+
+impl Default for Event {
+    fn default() -> Event {
+        Event {
+            shared: Arc::new(Named::new("Event", State::default())),
+        }
+    }
 }
 
 /// What the mutex guards.
@@ -248,12 +261,15 @@ impl Future for Wait<'_> {
                 let id = state.waiters.push(cx.waker().clone());
                 drop(state);
                 self.state = WaitState::Parked(id);
+                event.shared.waiting(&WAIT);
                 Poll::Pending
             }
             WaitState::Parked(id) => match state.waiters.get_mut(id) {
                 Some(waker) => {
                     // Still parked: a spurious poll. Keep the newest waker.
                     refresh_waker(waker, cx.waker());
+                    drop(state);
+                    event.shared.waiting(&WAIT);
                     Poll::Pending
                 }
                 None => {

@@ -78,6 +78,8 @@ use std::panic::{self, AssertUnwindSafe};
 use std::sync::PoisonError;
 use std::task::Waker;
 
+use spindle_runtime::observe::{wait_on, Label, WaitOn};
+
 use crate::sync::{Mutex, MutexGuard};
 
 /// Entries kept in increasing id order; removing one from the middle
@@ -335,5 +337,38 @@ pub(crate) fn raise_again(payload: Box<dyn Any + Send>) {
         drop(payload);
     } else {
         panic::resume_unwind(payload);
+    }
+}
+
+/// A primitive's shared state behind its lock, plus its name in traces and
+/// task dumps (`Queue#3`, `Event#1`: `spindle::observe`). It derefs to the
+/// mutex, so `lock(&shared)` reads as it would on the bare mutex; the label
+/// sits outside the lock, since naming the object needs no lock.
+pub(crate) struct Named<S> {
+    pub(crate) label: Label,
+    state: Mutex<S>,
+}
+
+impl<S> Named<S> {
+    pub(crate) fn new(kind: &'static str, state: S) -> Named<S> {
+        Named {
+            label: Label::new(kind),
+            state: Mutex::new(state),
+        }
+    }
+
+    /// Records, for the task being polled, that it now waits on this
+    /// object for `on` (a no-op outside a spindle runtime).
+    #[inline]
+    pub(crate) fn waiting(&self, on: &'static WaitOn) {
+        wait_on(on, &self.label);
+    }
+}
+
+impl<S> std::ops::Deref for Named<S> {
+    type Target = Mutex<S>;
+
+    fn deref(&self) -> &Mutex<S> {
+        &self.state
     }
 }

@@ -143,13 +143,19 @@ pub fn note(object: &Label, what: &str) {
 /// // Inside some future's `poll`, before `return Poll::Pending`:
 /// wait_on(&PASS, &TURNSTILE); // the dump shows `Turnstile#1.pass`
 /// ```
-#[inline]
+#[inline(always)]
 pub fn wait_on(on: &'static WaitOn, object: &Label) {
     context::with_core(|core| {
-        let Some(core) = core else { return };
-        if let Some(task) = core.running.get() {
-            let number = object.number().unwrap_or(0);
-            task.header().record_wait(on, number);
+        let Some(task) = core.and_then(|core| core.running.get()) else {
+            return;
+        };
+        let header = task.header();
+        if !header.has_wait() {
+            let number = match object.number.load(Ordering::Relaxed) {
+                0 => object.number().unwrap_or(0),
+                number => number,
+            };
+            header.record_wait(on, number);
         }
     });
 }

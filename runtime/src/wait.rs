@@ -93,7 +93,7 @@ impl WaitOn {
     /// This `WaitOn`'s number in the registry (from 1), registering it on
     /// first use; 0 if the registry is full. Relaxed: the index is only a
     /// name, published with the registry's lock for [`WaitOn::from_index`].
-    #[inline]
+    #[inline(always)]
     pub(crate) fn index(&'static self) -> u16 {
         match self.index.load(Ordering::Relaxed) {
             0 => self.register(),

@@ -87,6 +87,8 @@ impl<T, O: Order<T>> Future for Put<'_, T, O> {
                 if inner.is_full() {
                     let id = inner.putters.push(cx.waker().clone());
                     this.state = PutState::Parked { id, item };
+                    drop(inner);
+                    this.queue.shared.waiting(&O::Buffer::waits().put);
                     return Poll::Pending;
                 }
                 debug_assert!(
@@ -100,6 +102,8 @@ impl<T, O: Order<T>> Future for Put<'_, T, O> {
                     // Still parked: a spurious poll. Keep the newest waker.
                     refresh_waker(waker, cx.waker());
                     this.state = PutState::Parked { id, item };
+                    drop(inner);
+                    this.queue.shared.waiting(&O::Buffer::waits().put);
                     return Poll::Pending;
                 }
                 // Entry gone: `slot_freed` reserved a slot for us. Our item
@@ -215,6 +219,7 @@ impl<T, O: Order<T>> Future for Get<'_, T, O> {
                     let id = inner.getters.push(cx.waker().clone());
                     drop(inner);
                     self.state = GetState::Parked(id);
+                    queue.shared.waiting(&O::Buffer::waits().get);
                     return Poll::Pending;
                 }
             },
@@ -226,6 +231,8 @@ impl<T, O: Order<T>> Future for Get<'_, T, O> {
                     if let Some(waker) = waker {
                         refresh_waker(waker, cx.waker());
                     }
+                    drop(inner);
+                    queue.shared.waiting(&O::Buffer::waits().get);
                     return Poll::Pending;
                 }
             },
@@ -341,11 +348,14 @@ impl<T, O: Order<T>> Future for Join<'_, T, O> {
                 let id = inner.joiners.push(cx.waker().clone());
                 drop(inner);
                 self.state = JoinState::Parked(id);
+                queue.shared.waiting(&O::Buffer::waits().join);
                 return Poll::Pending;
             }
             JoinState::Parked(id) => {
                 if let Some(waker) = inner.joiners.get_mut(id) {
                     refresh_waker(waker, cx.waker());
+                    drop(inner);
+                    queue.shared.waiting(&O::Buffer::waits().join);
                     return Poll::Pending;
                 }
                 // Entry gone: the last task_done() released us.

@@ -55,7 +55,7 @@
 
 use std::cmp::Ordering;
 
-use super::order::Buffer;
+use super::order::{Buffer, Waits};
 
 /// A min-heap of `(item, number)` entries; see the module docs.
 pub struct PriorityBuffer<T> {
@@ -118,6 +118,11 @@ impl<T: Ord> PriorityBuffer<T> {
 
 impl<T: Ord> Buffer<T> for PriorityBuffer<T> {
     const NAME: &'static str = "PriorityQueue";
+
+    fn waits() -> &'static Waits {
+        static WAITS: Waits = Waits::new("PriorityQueue");
+        &WAITS
+    }
 
     fn new() -> Self {
         PriorityBuffer {

@@ -131,8 +131,8 @@
 use std::fmt;
 use std::task::Waker;
 
-use crate::sync::{Arc, Mutex, MutexGuard};
-use crate::waiters::{lock, wake, wake_all, IdQueue, WaiterList};
+use crate::sync::{Arc, MutexGuard};
+use crate::waiters::{lock, wake, wake_all, IdQueue, Named, WaiterList};
 use order::Buffer;
 
 mod error;
@@ -171,7 +171,7 @@ pub use order::{Fifo, Lifo, Order, Priority};
 /// assert_eq!(stack.get_nowait(), Ok("second"));
 /// ```
 pub struct GenericQueue<T, O: Order<T>> {
-    shared: Arc<Mutex<Inner<T, O>>>,
+    shared: Arc<Named<Inner<T, O>>>,
 }
 
 /// A FIFO queue for passing items between tasks, like asyncio's `Queue`:
@@ -423,16 +423,19 @@ impl<T, O: Order<T>> GenericQueue<T, O> {
 
     fn with_maxsize(maxsize: Option<usize>) -> Self {
         GenericQueue {
-            shared: Arc::new(Mutex::new(Inner {
-                items: O::Buffer::new(),
-                handed: IdQueue::new(),
-                getters: WaiterList::new(),
-                putters: WaiterList::new(),
-                reserved: 0,
-                joiners: WaiterList::new(),
-                maxsize,
-                unfinished: 0,
-            })),
+            shared: Arc::new(Named::new(
+                <O::Buffer as Buffer<T>>::NAME,
+                Inner {
+                    items: O::Buffer::new(),
+                    handed: IdQueue::new(),
+                    getters: WaiterList::new(),
+                    putters: WaiterList::new(),
+                    reserved: 0,
+                    joiners: WaiterList::new(),
+                    maxsize,
+                    unfinished: 0,
+                },
+            )),
         }
     }
 

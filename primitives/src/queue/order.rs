@@ -104,6 +104,8 @@ use std::collections::VecDeque;
 
 use super::heap::PriorityBuffer;
 
+use spindle_runtime::observe::{Arg, WaitOn};
+
 /// The queue of [`Queue`](super::Queue): first in, first out, as asyncio's
 /// `Queue`. A marker type for [`GenericQueue`](super::GenericQueue), never a value.
 #[derive(Debug)]
@@ -181,8 +183,13 @@ impl<T: Ord> Order<T> for Priority {
 /// `give_back` have added their item and `pop` has taken nothing (see
 /// "User code under the lock").
 pub trait Buffer<T> {
-    /// The public type's name, for `Debug`: `Queue`, `LifoQueue`, ...
+    /// The public type's name, for `Debug`, traces and task dumps:
+    /// `Queue`, `LifoQueue`, ...
     const NAME: &'static str;
+
+    /// What a task waiting on this kind of queue waits on:
+    /// `PriorityQueue#2.get` (see [`Waits`]).
+    fn waits() -> &'static Waits;
 
     /// An empty buffer; allocates nothing.
     fn new() -> Self;
@@ -206,11 +213,35 @@ pub trait Buffer<T> {
     }
 }
 
+/// The wait reasons of one kind of queue, one per future that waits
+/// (`spindle::observe`): statics, one set per [`Buffer`].
+pub struct Waits {
+    pub(crate) get: WaitOn,
+    pub(crate) put: WaitOn,
+    pub(crate) join: WaitOn,
+}
+
+impl Waits {
+    /// The reasons of a queue called `name`.
+    pub(crate) const fn new(name: &'static str) -> Waits {
+        Waits {
+            get: WaitOn::new(name, "get", Arg::Object),
+            put: WaitOn::new(name, "put", Arg::Object),
+            join: WaitOn::new(name, "join", Arg::Object),
+        }
+    }
+}
+
 /// [`Fifo`]'s buffer: in at the back, out at the front.
 pub struct FifoBuffer<T>(VecDeque<T>);
 
 impl<T> Buffer<T> for FifoBuffer<T> {
     const NAME: &'static str = "Queue";
+
+    fn waits() -> &'static Waits {
+        static WAITS: Waits = Waits::new("Queue");
+        &WAITS
+    }
 
     fn new() -> Self {
         FifoBuffer(VecDeque::new())
@@ -244,6 +275,11 @@ pub struct LifoBuffer<T>(VecDeque<T>);
 
 impl<T> Buffer<T> for LifoBuffer<T> {
     const NAME: &'static str = "LifoQueue";
+
+    fn waits() -> &'static Waits {
+        static WAITS: Waits = Waits::new("LifoQueue");
+        &WAITS
+    }
 
     fn new() -> Self {
         LifoBuffer(VecDeque::new())

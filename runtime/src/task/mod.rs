@@ -245,6 +245,12 @@ impl Header {
         }
     }
 
+    /// Whether something was recorded during this poll.
+    #[inline]
+    pub(crate) fn has_wait(&self) -> bool {
+        self.wait_on.get() != 0
+    }
+
     /// Forgets the record: the task is about to be polled.
     #[inline]
     pub(crate) fn clear_wait(&self) {
