@@ -43,9 +43,13 @@ struct Record {
 
 impl Record {
     /// `name` or `name(origin)` for a wake: what the sequences below compare.
+    /// `waits(Queue#1.get)` for what a task waits on after a poll.
     fn label(&self) -> String {
-        match self.args.get("origin").and_then(Value::as_str) {
-            Some(origin) => format!("{}({origin})", self.name),
+        let arg = ["origin", "on"]
+            .iter()
+            .find_map(|key| self.args.get(*key).and_then(Value::as_str));
+        match arg {
+            Some(arg) => format!("{}({arg})", self.name),
             None => self.name.clone(),
         }
     }
@@ -56,6 +60,8 @@ impl Record {
 struct Trace {
     lanes: BTreeMap<u64, String>,
     records: Vec<Record>,
+    /// Flow arrows by id: (lane, ts) where each starts and ends.
+    flows: BTreeMap<u64, ((u64, f64), Option<(u64, f64)>)>,
 }
 
 impl Trace {
@@ -65,6 +71,7 @@ impl Trace {
         let json: Value = serde_json::from_str(&text).expect("the trace is valid JSON");
         let mut lanes = BTreeMap::new();
         let mut records = Vec::new();
+        let mut flows = BTreeMap::new();
         for event in json["traceEvents"].as_array().expect("a traceEvents array") {
             let name = event["name"].as_str().expect("every event has a name");
             let lane = event["tid"].as_u64().expect("every event has a lane");
@@ -82,10 +89,27 @@ impl Trace {
                     dur: event.get("dur").and_then(Value::as_f64),
                     args: event["args"].clone(),
                 }),
+                "s" => {
+                    let id = event["id"].as_u64().expect("a flow id");
+                    let at = (lane, event["ts"].as_f64().unwrap());
+                    assert!(flows.insert(id, (at, None)).is_none(), "flow {id} twice");
+                }
+                "f" => {
+                    let id = event["id"].as_u64().expect("a flow id");
+                    assert_eq!(event["bp"], "e", "a flow ends at the poll it enters");
+                    let flow: &mut (_, Option<_>) =
+                        flows.get_mut(&id).expect("ends a started flow");
+                    assert!(flow.1.is_none(), "flow {id} ends twice");
+                    flow.1 = Some((lane, event["ts"].as_f64().unwrap()));
+                }
                 other => panic!("unexpected phase {other:?} in {event}"),
             }
         }
-        Trace { lanes, records }
+        Trace {
+            lanes,
+            records,
+            flows,
+        }
     }
 
     /// The lane whose name starts with `name` (names read `producer (task 1)`).
@@ -169,15 +193,21 @@ fn each_lane_has_the_exact_sequence_of_task_events() {
     let round = |wake: &str| [wake.to_string(), "poll".to_string()];
     let start = ["spawn".to_string(), "poll".to_string()];
 
+    // After each poll that returned Pending: what the task now waits on.
+    let waits = |on: &str| format!("waits({on})");
     let mut producer: Vec<String> = start.to_vec();
     let mut consumer: Vec<String> = start.to_vec();
-    for _ in 0..5 {
+    consumer.push(waits("Queue#1.get"));
+    for second in 1..=5 {
+        producer.push(waits(&format!("sleep until {second}.000s")));
         producer.extend(round("wake(timer)"));
         consumer.extend(round("wake(local)"));
+        consumer.push(waits("Queue#1.get"));
     }
     producer.push("finished".into());
     consumer.push("cancelled".into());
     let mut main: Vec<String> = start.to_vec();
+    main.push(waits("task 1 (producer)"));
     main.extend(round("wake(local)"));
     main.push("finished".into());
 
@@ -358,4 +388,51 @@ fn no_trace_file_without_spindle_trace() {
         std::fs::remove_dir_all(&dir).unwrap();
         assert!(left.is_empty(), "SPINDLE_TRACE {tag}: wrote {left:?}");
     }
+}
+
+/// Who woke whom: every wake has a flow arrow from the waker's lane to the
+/// woken task's next poll. The consumer's arrows start on the producer's
+/// lane (its `put`), the producer's on the loop's (its timer), main's on
+/// the producer's (its end); each arrow ends where that poll starts. And
+/// each spawn names its parent and the source line.
+#[test]
+fn arrows_run_from_each_waker_to_the_poll_it_caused() {
+    let trace = traced_queue_run();
+    let (producer, consumer, main) = (
+        trace.lane("producer"),
+        trace.lane("consumer"),
+        trace.lane("main"),
+    );
+    let mut from_to: Vec<(u64, u64)> = Vec::new();
+    for (id, (start, end)) in &trace.flows {
+        let (end_lane, end_ts) = end.unwrap_or_else(|| panic!("flow {id} never ends"));
+        assert!(end_ts >= start.1, "flow {id} goes back in time");
+        // The arrow ends exactly where a poll of that lane starts.
+        assert!(
+            trace
+                .records
+                .iter()
+                .any(|r| r.lane == end_lane && r.name == "poll" && r.ts == end_ts),
+            "flow {id} ends at no poll"
+        );
+        from_to.push((start.0, end_lane));
+    }
+    let count = |pair| from_to.iter().filter(|&&p| p == pair).count();
+    assert_eq!(count((producer, consumer)), 5, "{from_to:?}");
+    assert_eq!(count((0, producer)), 5, "{from_to:?}");
+    assert_eq!(count((producer, main)), 1, "{from_to:?}");
+    assert_eq!(from_to.len(), 11, "one arrow per wake: {from_to:?}");
+
+    let spawns: Vec<&Record> = trace.records.iter().filter(|r| r.name == "spawn").collect();
+    for spawn in &spawns {
+        let at = spawn.args["at"].as_str().unwrap();
+        assert!(at.starts_with("examples/03_queue.rs:"), "{spawn:?}");
+        let expected_parent = if spawn.lane == main {
+            Value::Null
+        } else {
+            Value::from(0)
+        };
+        assert_eq!(spawn.args["parent"], expected_parent, "{spawn:?}");
+    }
+    assert_eq!(spawns.len(), 3);
 }

@@ -218,13 +218,24 @@ impl Core {
     pub(crate) fn spawn(&self, task: TaskRef) {
         self.register(task);
         Metrics::count(&self.metrics.spawned);
-        self.trace(Event::Spawn, task);
+        if let Some(tracer) = &self.tracer {
+            let running = self.running.get();
+            let parent = running.as_ref().map(TaskRef::trace_name);
+            let at = task.header().spawned_at;
+            tracer.spawn(task.trace_name(), parent, at, self.clock.now());
+        }
         self.enqueue(task);
     }
 
     /// Queues the `block_on` future's stand-in at the start of `block_on`.
     pub(crate) fn start_main(&self) {
-        self.trace(Event::Spawn, self.main);
+        if let Some(tracer) = &self.tracer {
+            let at = self
+                .block_on_at
+                .get()
+                .unwrap_or(self.main.header().spawned_at);
+            tracer.spawn(self.main.trace_name(), None, at, self.clock.now());
+        }
         if self.main.lifecycle() & lifecycle::SCHEDULED == 0 {
             self.enqueue(self.main);
         }
@@ -246,7 +257,13 @@ impl Core {
         self.enqueue(task);
         let origin = self.wake_origin.get();
         Metrics::count(&self.metrics.wakes[origin as usize]);
-        self.trace(Event::Wake(origin), task);
+        if let Some(tracer) = &self.tracer {
+            // A local wake during a task's poll comes from that task; any
+            // other from the loop (a timer, I/O, a callback, another thread).
+            let running = self.running.get().filter(|_| origin == WakeOrigin::Local);
+            let by = running.as_ref().map(TaskRef::trace_name);
+            tracer.wake(task.trace_name(), origin, by, self.clock.now());
+        }
     }
 
     /// Marks a task `SCHEDULED` and pushes it on the ready queue.
@@ -370,7 +387,7 @@ impl Core {
             }
         });
         self.running.set(None);
-        self.trace_poll_end(task, started);
+        self.trace_poll_end(task, started, poll.is_pending());
         let state = task.lifecycle() & !lifecycle::RUNNING;
         if is_main {
             task.set_lifecycle(state & !lifecycle::CANCEL_AFTER_POLL);
@@ -397,7 +414,11 @@ impl Core {
                     },
                     task,
                 );
+                // The wake of whoever awaits the handle comes from this
+                // task's end: the trace draws it from this task's lane.
+                self.running.set(Some(task));
                 task.complete_and_release();
+                self.running.set(None);
             }
         }
         false
@@ -716,10 +737,24 @@ impl Core {
         &self,
         task: TaskRef,
         started: Option<(std::time::Instant, std::time::Instant)>,
+        pending: bool,
     ) {
         if let (Some(tracer), Some((at, real))) = (&self.tracer, started) {
             tracer.poll(task.trace_name(), at, real.elapsed());
+            if let Some(record) = task.header().wait_record().filter(|_| pending) {
+                let on = describe(record, |id| self.task_name(id));
+                tracer.waits(task.trace_name(), &on, self.clock.now());
+            }
         }
+    }
+
+    /// The name of live task `id`, if it has one (a walk of the task list:
+    /// for traces and dumps only).
+    fn task_name(&self, id: u64) -> Option<String> {
+        self.tasks.iter().find_map(|task| {
+            let (task_id, name) = task.trace_name();
+            (task_id == id).then(|| name.map(str::to_string)).flatten()
+        })
     }
 }
 

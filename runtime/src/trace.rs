@@ -42,8 +42,6 @@ const LOOP_LANE: u64 = 0;
 /// An instant event on a task's lane.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Event {
-    Spawn,
-    Wake(WakeOrigin),
     Finished,
     Panicked,
     Cancelled,
@@ -53,9 +51,21 @@ struct Record {
     lane: u64,
     name: Cow<'static, str>,
     ts: Duration,
-    /// `Some` for spans.
-    dur: Option<Duration>,
+    shape: Shape,
     args: String,
+}
+
+/// How a record is drawn: Chrome's `ph` (phase).
+#[derive(Clone, Copy)]
+enum Shape {
+    /// `i`: a point in time.
+    Instant,
+    /// `X`: a slice of the lane, this long.
+    Span(Duration),
+    /// `s`: where a flow arrow starts (the wake), numbered.
+    FlowStart(u64),
+    /// `f`: where it ends (the woken task's next poll).
+    FlowEnd(u64),
 }
 
 pub(crate) struct Tracer {
@@ -67,6 +77,10 @@ pub(crate) struct Tracer {
     virtual_time: bool,
     records: RefCell<Vec<Record>>,
     lanes: RefCell<BTreeMap<u64, String>>,
+    /// The flow arrow waiting for each woken task's next poll, by lane.
+    flows: RefCell<BTreeMap<u64, u64>>,
+    /// The number of the last flow arrow.
+    last_flow: std::cell::Cell<u64>,
 }
 
 impl Tracer {
@@ -78,6 +92,8 @@ impl Tracer {
             virtual_time,
             records: RefCell::new(Vec::new()),
             lanes: RefCell::new(lanes),
+            flows: RefCell::new(BTreeMap::new()),
+            last_flow: std::cell::Cell::new(0),
         }
     }
 
@@ -99,7 +115,7 @@ impl Tracer {
         lane: u64,
         name: impl Into<Cow<'static, str>>,
         at: Instant,
-        dur: Option<Duration>,
+        shape: Shape,
         args: String,
     ) {
         let ts = at.saturating_duration_since(self.start);
@@ -107,21 +123,72 @@ impl Tracer {
             lane,
             name: name.into(),
             ts,
-            dur,
+            shape,
             args,
         });
     }
 
     pub(crate) fn task_event(&self, event: Event, task: TaskName<'_>, now: Instant) {
         let (name, args) = match event {
-            Event::Spawn => ("spawn", String::new()),
-            Event::Wake(origin) => ("wake", format!(r#""origin":"{}""#, origin.as_str())),
             Event::Finished => ("finished", String::new()),
             Event::Panicked => ("panicked", String::new()),
             Event::Cancelled => ("cancelled", String::new()),
         };
         let lane = self.lane(task);
-        self.push(lane, name, now, None, args);
+        self.push(lane, name, now, Shape::Instant, args);
+    }
+
+    /// `task` was spawned by `parent` (`None`: by a `Handle` from another
+    /// thread, or before `block_on`) at `at` in the source.
+    pub(crate) fn spawn(
+        &self,
+        task: TaskName<'_>,
+        parent: Option<TaskName<'_>>,
+        at: &std::panic::Location<'_>,
+        now: Instant,
+    ) {
+        let parent = match parent {
+            Some((id, _)) => id.to_string(),
+            None => "null".to_string(),
+        };
+        let args = format!(
+            r#""parent":{parent},"at":"{}:{}""#,
+            escape(at.file()),
+            at.line()
+        );
+        let lane = self.lane(task);
+        self.push(lane, "spawn", now, Shape::Instant, args);
+    }
+
+    /// `task` was woken, by the task `by` during its poll, or by the loop
+    /// (`None`: a timer, I/O, another thread, a callback): a `wake` instant
+    /// on the woken lane, as `task_event` records, and a flow arrow from
+    /// the waker's lane to the woken task's next poll.
+    pub(crate) fn wake(
+        &self,
+        task: TaskName<'_>,
+        origin: WakeOrigin,
+        by: Option<TaskName<'_>>,
+        now: Instant,
+    ) {
+        let lane = self.lane(task);
+        let from = by.map_or(LOOP_LANE, |by| self.lane(by));
+        let flow = self.last_flow.get() + 1;
+        self.last_flow.set(flow);
+        self.flows.borrow_mut().insert(lane, flow);
+        let by = by.map_or("null".to_string(), |(id, _)| id.to_string());
+        let args = format!(r#""origin":"{}","by":{by}"#, origin.as_str());
+        self.push(lane, "wake", now, Shape::Instant, args);
+        self.push(from, "wake", now, Shape::FlowStart(flow), String::new());
+    }
+
+    /// What `task` waits on from now until its next poll: an instant
+    /// `waits` (`args.on`: `Queue#1.get`) at the end of the poll that
+    /// returned `Pending`.
+    pub(crate) fn waits(&self, task: TaskName<'_>, on: &str, now: Instant) {
+        let lane = self.lane(task);
+        let args = format!(r#""on":"{}""#, escape(on));
+        self.push(lane, "waits", now, Shape::Instant, args);
     }
 
     /// A poll that began at `at` and took `took` of real time. Under virtual
@@ -135,7 +202,10 @@ impl Tracer {
             took
         };
         let lane = self.lane(task);
-        self.push(lane, "poll", at, Some(took), String::new());
+        if let Some(flow) = self.flows.borrow_mut().remove(&lane) {
+            self.push(lane, "wake", at, Shape::FlowEnd(flow), String::new());
+        }
+        self.push(lane, "poll", at, Shape::Span(took), String::new());
     }
 
     /// A primitive said what it did (`observe.rs`): `Mutex#1 acquired` on
@@ -143,21 +213,21 @@ impl Tracer {
     pub(crate) fn note(&self, task: TaskName<'_>, object: &str, what: &str, at: Instant) {
         let lane = self.lane(task);
         let args = format!(r#""object":"{}""#, escape(object));
-        self.push(lane, format!("{object} {what}"), at, None, args);
+        self.push(lane, format!("{object} {what}"), at, Shape::Instant, args);
     }
 
     /// A timer fired at `at`, `late` after its deadline.
     pub(crate) fn timer_fired(&self, at: Instant, deadline: Instant) {
         let late = at.saturating_duration_since(deadline).as_secs_f64() * 1e6;
         let args = format!(r#""late_us":{late:.1}"#);
-        self.push(LOOP_LANE, "timer fired", at, None, args);
+        self.push(LOOP_LANE, "timer fired", at, Shape::Instant, args);
     }
 
     /// A timer due at `deadline` was cancelled at `at`.
     pub(crate) fn timer_cancelled(&self, at: Instant, deadline: Instant) {
         let due = deadline.saturating_duration_since(self.start).as_secs_f64() * 1e6;
         let args = format!(r#""was_due_us":{due:.1}"#);
-        self.push(LOOP_LANE, "timer cancelled", at, None, args);
+        self.push(LOOP_LANE, "timer cancelled", at, Shape::Instant, args);
     }
 
     /// Virtual time: the loop had nothing to run and jumped its clock.
@@ -167,7 +237,7 @@ impl Tracer {
             LOOP_LANE,
             "clock jump",
             from,
-            Some(to.saturating_duration_since(from)),
+            Shape::Span(to.saturating_duration_since(from)),
             format!(r#""by_us":{by:.1}"#),
         );
     }
@@ -192,7 +262,7 @@ impl Tracer {
             r#""blocked_us":{:.1},"timeout_us":{timeout},"events":{events},"woke_by":"{woke_by}""#,
             blocked.as_secs_f64() * 1e6
         );
-        self.push(LOOP_LANE, "reactor wait", at, Some(blocked), args);
+        self.push(LOOP_LANE, "reactor wait", at, Shape::Span(blocked), args);
     }
 
     /// Writes the file. Errors go to stderr: a trace must not crash the program.
@@ -229,11 +299,21 @@ impl Tracer {
                 escape(&record.name),
                 record.lane
             );
-            match record.dur {
-                Some(dur) => {
+            match record.shape {
+                Shape::Span(dur) => {
                     let _ = write!(out, ",\"ph\":\"X\",\"dur\":{:.3}", dur.as_secs_f64() * 1e6);
                 }
-                None => out.push_str(",\"ph\":\"i\",\"s\":\"t\""),
+                Shape::Instant => out.push_str(",\"ph\":\"i\",\"s\":\"t\""),
+                Shape::FlowStart(id) => {
+                    let _ = write!(out, ",\"ph\":\"s\",\"cat\":\"wake\",\"id\":{id}");
+                }
+                // `bp: e`: the arrow ends at the poll that starts here.
+                Shape::FlowEnd(id) => {
+                    let _ = write!(
+                        out,
+                        ",\"ph\":\"f\",\"bp\":\"e\",\"cat\":\"wake\",\"id\":{id}"
+                    );
+                }
             }
             let _ = write!(out, ",\"args\":{{{}}}}}", record.args);
         }
