@@ -55,13 +55,16 @@ impl Record {
     }
 }
 
+/// A point of a lane: (lane, microseconds).
+type At = (u64, f64);
+
 /// A parsed trace: lane names (from the `thread_name` metadata) and the
 /// records in file order.
 struct Trace {
     lanes: BTreeMap<u64, String>,
     records: Vec<Record>,
-    /// Flow arrows by id: (lane, ts) where each starts and ends.
-    flows: BTreeMap<u64, ((u64, f64), Option<(u64, f64)>)>,
+    /// Flow arrows by id: where each starts and, once parsed, ends.
+    flows: BTreeMap<u64, (At, Option<At>)>,
 }
 
 impl Trace {
