@@ -22,8 +22,9 @@
 //! ```
 
 pub use spindle_runtime::{
-    explore, run, spawn, spawn_named, to_thread, yield_now, Builder, Handle, JoinError, JoinHandle,
-    MetricsSnapshot, Runtime, TaskDump, TaskRow, TaskState, YieldNow, MAX_POLLS_PER_TURN,
+    explore, run, spawn, spawn_named, to_thread, yield_now, Builder, Handle, Histogram, JoinError,
+    JoinHandle, MetricsSnapshot, Runtime, TaskDump, TaskRow, TaskState, YieldNow,
+    MAX_POLLS_PER_TURN,
 };
 
 pub use spindle_runtime::time::sleep;

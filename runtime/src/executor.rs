@@ -63,7 +63,7 @@ use crossbeam_channel::Receiver;
 
 use crate::dump::{TaskDump, TaskRow, TaskState};
 use crate::mailbox::{nobody_else_can_send, take_remote_wake, Remote, Shared};
-use crate::metrics::{Metrics, WakeOrigin};
+use crate::metrics::{Histograms, Metrics, WakeOrigin};
 use crate::recycle::BlockCache;
 use crate::report::{run_callback, wake_on_loop};
 use crate::rng::SplitMix64;
@@ -115,6 +115,12 @@ pub(crate) struct Core {
     /// Tasks to poll, in wake order. Entries are covered by the owner
     /// reference (see `task/mod.rs`), so they count nothing themselves.
     ready: RefCell<VecDeque<TaskRef>>,
+    /// With `Builder::histograms(true)`: when each entry of `ready` was
+    /// queued, entry for entry, for the schedule-latency histogram. Empty
+    /// otherwise.
+    ready_since: RefCell<VecDeque<std::time::Instant>>,
+    /// The `ready_since` entry of the task being started.
+    popped_since: Cell<Option<std::time::Instant>>,
     /// Every task that is not `DONE`, so shutdown can cancel them.
     tasks: TaskList,
     mailbox: Receiver<Remote>,
@@ -168,6 +174,7 @@ impl Core {
         tracer: Option<Tracer>,
         seed: Option<u64>,
         stall_after: Option<Duration>,
+        histograms: bool,
     ) -> Core {
         let timers = RefCell::new(Timers::new(clock.now(), seed));
         let main = TaskRef::new(
@@ -180,6 +187,8 @@ impl Core {
         let core = Core {
             shared,
             ready: RefCell::new(VecDeque::with_capacity(64)),
+            ready_since: RefCell::new(VecDeque::new()),
+            popped_since: Cell::new(None),
             tasks: TaskList::default(),
             mailbox,
             started: clock.now(),
@@ -201,7 +210,10 @@ impl Core {
             }),
             shutting_down: Cell::new(false),
             wake_origin: Cell::new(WakeOrigin::Local),
-            metrics: Metrics::default(),
+            metrics: Metrics {
+                histograms: histograms.then(|| Box::new(Histograms::new())),
+                ..Metrics::default()
+            },
             tracer,
             blocks: BlockCache::new(),
         };
@@ -272,6 +284,11 @@ impl Core {
         let mut ready = self.ready.borrow_mut();
         ready.push_back(task);
         self.metrics.note_ready_len(ready.len());
+        if self.metrics.histograms.is_some() {
+            self.ready_since
+                .borrow_mut()
+                .push_back(std::time::Instant::now());
+        }
     }
 
     /// Runs `f` with wakes attributed to `origin`.
@@ -324,6 +341,9 @@ impl Core {
             let Some(task) = self.next_ready(batch - polled) else {
                 break;
             };
+            if self.metrics.histograms.is_some() {
+                self.pop_ready_since();
+            }
             if self.run_task(task, poll_main) {
                 return Turn::MainDone;
             }
@@ -347,9 +367,20 @@ impl Core {
             if choices > 1 {
                 let pick = rng.borrow_mut().below(choices);
                 ready.swap(0, pick);
+                if self.metrics.histograms.is_some() {
+                    self.ready_since.borrow_mut().swap(0, pick);
+                }
             }
         }
         ready.pop_front()
+    }
+
+    /// With histograms on: when the task just popped was queued
+    /// (`ready_since` moves in step with `ready`), for `run_task`.
+    #[cold]
+    fn pop_ready_since(&self) {
+        self.popped_since
+            .set(self.ready_since.borrow_mut().pop_front());
     }
 
     /// Polls one popped task (transitions 2, 4, 5, 6); returns `true` if it
@@ -366,6 +397,15 @@ impl Core {
         Metrics::count(&self.metrics.polls);
         self.polls_since_io.set(self.polls_since_io.get() + 1);
         let started = self.trace_poll_start();
+        // With histograms on, one reading ends the wait in the queue and
+        // starts the poll.
+        let timed = self.metrics.histograms.as_ref().map(|histograms| {
+            let now = std::time::Instant::now();
+            if let Some(since) = self.popped_since.take() {
+                Histograms::record(&histograms.schedule_latency, now - since);
+            }
+            now
+        });
         task.header().clear_wait();
         self.running.set(Some(task));
         let is_main = task == self.main;
@@ -387,6 +427,9 @@ impl Core {
             }
         });
         self.running.set(None);
+        if let (Some(histograms), Some(timed)) = (&self.metrics.histograms, timed) {
+            Histograms::record(&histograms.poll_duration, timed.elapsed());
+        }
         self.trace_poll_end(task, started, poll.is_pending());
         let state = task.lifecycle() & !lifecycle::RUNNING;
         if is_main {
@@ -645,6 +688,7 @@ impl Core {
                 self.cancel_now(task);
             }
             let queued: Vec<TaskRef> = self.ready.borrow_mut().drain(..).collect();
+            self.ready_since.borrow_mut().clear();
             for task in queued {
                 task.set_lifecycle(task.lifecycle() & !lifecycle::SCHEDULED);
                 task.release_owner_if_idle();

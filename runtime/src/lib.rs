@@ -63,6 +63,6 @@ pub use error::JoinError;
 pub use executor::MAX_POLLS_PER_TURN;
 pub use explore::explore;
 pub use join::JoinHandle;
-pub use metrics::MetricsSnapshot;
+pub use metrics::{Histogram, MetricsSnapshot};
 pub use runtime::{run, spawn, spawn_named, yield_now, Builder, Handle, Runtime, YieldNow};
 pub use to_thread::to_thread;

@@ -195,6 +195,7 @@ pub struct Builder {
     trace: Option<PathBuf>,
     seed: Option<u64>,
     stall_report: Option<Duration>,
+    histograms: bool,
     /// A `SPINDLE_*` variable with a value spindle does not understand,
     /// reported by `build` rather than silently ignored.
     env_error: Option<String>,
@@ -312,6 +313,18 @@ impl Builder {
         self
     }
 
+    /// Keeps two histograms in [`MetricsSnapshot`]: schedule latency (wake
+    /// → start of the poll) and poll duration, in power-of-two buckets of
+    /// nanoseconds ([`Histogram`](crate::Histogram)). Off by default, as
+    /// tokio's poll-time histogram is: they cost three `Instant::now()`
+    /// readings per poll (when the task is queued, when its poll starts,
+    /// when it ends), and on the shortest polls that is more than the poll
+    /// itself (`examples/sched_latency.rs` measures it).
+    pub fn histograms(mut self, on: bool) -> Builder {
+        self.histograms = on;
+        self
+    }
+
     /// Applies the environment, as [`run`] does: `SPINDLE_CLOCK=virtual` (or
     /// `real`, the default), `SPINDLE_TRACE=path`, `SPINDLE_SEED=n`
     /// ([`seed`](Builder::seed)) and `SPINDLE_STALL_MS=n`
@@ -390,6 +403,7 @@ impl Builder {
                 tracer,
                 self.seed,
                 self.stall_report,
+                self.histograms,
             )),
             _not_send: NotSend::default(),
         })
