@@ -130,15 +130,15 @@ fn the_dump_names_states_reasons_edges_and_spawn_lines() {
         let sleeper = spawn_named("sleeper", sleep(Duration::from_secs(5)));
         let line = line!() - 1;
         let waiter = spawn_named("waiter", async move { sleeper.await.unwrap() });
-        let ready = spawn_named("ready", async {});
-        yield_now().await; // sleeper and waiter park; `ready` is queued again? no: done
-        let _ = ready;
+        let done = spawn_named("done", async {});
+        yield_now().await; // sleeper and waiter park, `done` finishes
         let dump = Handle::current().dump();
         assert_eq!(
             dump.task(1).unwrap().spawned_at(),
             format!("{}:{line}", file!()),
             "{dump}"
         );
+        assert!(done.is_finished());
         waiter.await.unwrap();
         dump
     });
