@@ -37,7 +37,8 @@
 //! every wait of a ping-pong.) A `u64` counter cannot wrap: at one id per
 //! nanosecond it lasts 584 years. A production runtime uses an intrusive
 //! linked list of nodes that live inside the waiting futures themselves,
-//! but that needs `unsafe`, which this crate forbids.
+//! but that needs `unsafe`, which this crate keeps to the one module that
+//! cannot do without (`mutex.rs`, which lends out `&mut T`).
 //!
 //! # Three rules for every lock in this crate
 //!
@@ -325,7 +326,7 @@ pub(crate) fn wake_all(wakers: impl IntoIterator<Item = Waker>) {
 /// is a destructor run by a panic already unwinding, where a second panic
 /// would abort the process (the exception to rule 3 in the module docs).
 #[cold]
-fn raise_again(payload: Box<dyn Any + Send>) {
+pub(crate) fn raise_again(payload: Box<dyn Any + Send>) {
     if std::thread::panicking() {
         // The panic hook has printed this panic's message already.
         drop(payload);
