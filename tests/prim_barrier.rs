@@ -151,7 +151,10 @@ fn the_completing_party_releases_everyone_even_if_a_waker_panics() {
         .collect();
     assert_eq!(indices, [Poll::Ready(0), Poll::Ready(1), Poll::Ready(2)]);
     drop(parties);
-    assert_eq!((live_wakers(&bad_source), live_wakers(&good_source)), (1, 1));
+    assert_eq!(
+        (live_wakers(&bad_source), live_wakers(&good_source)),
+        (1, 1)
+    );
     assert_eq!(barrier.waiter_count(), 0);
 }
 

@@ -131,9 +131,16 @@ fn a_wait_cancelled_after_it_was_notified_passes_the_notification_on() {
     cond.notify_one();
     assert_eq!(wake_counts(&waits), [1, 0, 0, 0, 0]);
     drop(waits.remove(0)); // notified, never polled: cancelled
-    assert_eq!(wake_counts(&waits), [1, 0, 0, 0], "the next wait is notified");
+    assert_eq!(
+        wake_counts(&waits),
+        [1, 0, 0, 0],
+        "the next wait is notified"
+    );
     assert_eq!(cond.waiter_count(), 3);
-    assert!(mutex.try_lock().is_some(), "the cancelled wait took no lock");
+    assert!(
+        mutex.try_lock().is_some(),
+        "the cancelled wait took no lock"
+    );
 }
 
 #[test]
@@ -172,7 +179,11 @@ fn a_wait_cancelled_before_it_was_notified_takes_no_notification() {
     drop(waits.remove(0));
     assert_eq!(cond.waiter_count(), 4);
     cond.notify_one();
-    assert_eq!(wake_counts(&waits), [1, 0, 0, 0], "the notification went on");
+    assert_eq!(
+        wake_counts(&waits),
+        [1, 0, 0, 0],
+        "the notification went on"
+    );
 }
 
 #[test]
@@ -197,7 +208,9 @@ fn a_second_mutex_panics_while_waits_on_the_first_are_parked_and_its_lock_is_rel
     let mut on_b = Box::pin(cond.wait(b.try_lock().unwrap()));
     let payload = catch_unwind(AssertUnwindSafe(|| poll_once(on_b.as_mut(), &waker)))
         .expect_err("mixing mutexes panics");
-    assert!(panic_message(&*payload).unwrap().contains("different Mutex"));
+    assert!(panic_message(&*payload)
+        .unwrap()
+        .contains("different Mutex"));
     drop(on_b);
     assert!(b.try_lock().is_some(), "the guard of `b` was released");
     assert_eq!(cond.waiter_count(), 1, "the wait on `a` is still parked");
@@ -269,7 +282,10 @@ fn notify_all_wakes_every_waiter_even_if_a_waker_panics() {
         assert!(guard.is_ready(), "every wait was notified");
     }
     drop(waits);
-    assert_eq!((live_wakers(&bad_source), live_wakers(&good_source)), (1, 1));
+    assert_eq!(
+        (live_wakers(&bad_source), live_wakers(&good_source)),
+        (1, 1)
+    );
 }
 
 #[test]
@@ -332,7 +348,14 @@ fn consumers_on_a_spindle_runtime_each_get_one_item_in_order() {
         }
         assert_eq!(
             *log.lock().unwrap(),
-            ["produced 1", "c1 got 1", "produced 2", "c2 got 2", "produced 3", "c3 got 3"]
+            [
+                "produced 1",
+                "c1 got 1",
+                "produced 2",
+                "c2 got 2",
+                "produced 3",
+                "c3 got 3"
+            ]
         );
     });
 }

@@ -84,7 +84,10 @@ fn nobody_barges_in_while_anyone_waits_not_even_right_after_an_unlock() {
     let mut waiter = pin!(mutex.lock());
     assert!(poll_once(waiter.as_mut(), &waker).is_pending());
     drop(guard); // handed to `waiter`, which has not run yet
-    assert!(mutex.try_lock().is_none(), "try_lock took a handed-over lock");
+    assert!(
+        mutex.try_lock().is_none(),
+        "try_lock took a handed-over lock"
+    );
     let mut late = pin!(mutex.lock());
     assert!(
         poll_once(late.as_mut(), &waker).is_pending(),
@@ -115,7 +118,11 @@ fn a_lock_dropped_after_the_hand_off_passes_the_lock_to_the_next_waiter() {
     assert_eq!(wakes2.count(), 1, "the next waiter is woken for the lock");
     assert!(poll_once(second.as_mut(), &w2).is_ready());
     assert_eq!(mutex.waiter_count(), 0);
-    assert_eq!(*mutex.try_lock().unwrap(), 1, "the dropped lock() ran nothing");
+    assert_eq!(
+        *mutex.try_lock().unwrap(),
+        1,
+        "the dropped lock() ran nothing"
+    );
 }
 
 #[test]
@@ -157,7 +164,11 @@ fn a_spurious_poll_keeps_a_waiter_in_line_with_its_newest_waker() {
     assert!(poll_once(waiter.as_mut(), &new).is_pending());
     drop(guard);
     assert_eq!((old_wakes.count(), new_wakes.count()), (0, 1));
-    assert_eq!(live_wakers(&old_wakes), 1, "only the test holds the old waker");
+    assert_eq!(
+        live_wakers(&old_wakes),
+        1,
+        "only the test holds the old waker"
+    );
 }
 
 #[test]
@@ -215,7 +226,11 @@ fn a_waiter_waker_that_panics_surfaces_from_the_unlock_that_handed_it_the_lock()
     *held += 1;
     drop(held);
     drop(waiter);
-    assert_eq!(live_wakers(&bad_source), 1, "no waker clone leaked: only `bad`");
+    assert_eq!(
+        live_wakers(&bad_source),
+        1,
+        "no waker clone leaked: only `bad`"
+    );
     assert_eq!(*mutex.try_lock().unwrap(), 1);
 }
 

@@ -77,7 +77,10 @@ fn try_acquire_fails_while_anyone_waits_even_with_a_permit_on_its_way() {
     assert_eq!(sem.available_permits(), 0, "the permit is the waiter's");
     assert!(sem.try_acquire().is_none(), "try_acquire barged in");
     let mut late = pin!(sem.acquire());
-    assert!(poll_once(late.as_mut(), &waker).is_pending(), "acquire barged in");
+    assert!(
+        poll_once(late.as_mut(), &waker).is_pending(),
+        "acquire barged in"
+    );
     let permit = poll_once(waiter.as_mut(), &waker);
     assert!(permit.is_ready());
     drop(permit);
@@ -137,7 +140,11 @@ fn an_acquire_dropped_after_a_permit_was_handed_to_it_returns_the_permit() {
     drop(held);
     assert_eq!(sem.available_permits(), 0);
     drop(lone);
-    assert_eq!(sem.available_permits(), 1, "the dropped acquire gave it back");
+    assert_eq!(
+        sem.available_permits(),
+        1,
+        "the dropped acquire gave it back"
+    );
 }
 
 #[test]
@@ -160,7 +167,11 @@ fn new_and_add_permits_refuse_more_than_max_permits() {
     assert!(catch_unwind(|| Semaphore::new(max + 1)).is_err());
     let sem = Semaphore::new(max - 1);
     assert!(catch_unwind(AssertUnwindSafe(|| sem.add_permits(2))).is_err());
-    assert_eq!(sem.available_permits(), max - 1, "a refused add adds nothing");
+    assert_eq!(
+        sem.available_permits(),
+        max - 1,
+        "a refused add adds nothing"
+    );
     sem.add_permits(1);
     assert_eq!(sem.available_permits(), max);
 }
@@ -194,7 +205,10 @@ fn add_permits_wakes_every_waiter_it_serves_even_if_a_waker_panics() {
         assert!(poll_once(waiter.as_mut(), waker).is_ready());
     }
     drop(waiters);
-    assert_eq!((live_wakers(&bad_source), live_wakers(&good_source)), (1, 1));
+    assert_eq!(
+        (live_wakers(&bad_source), live_wakers(&good_source)),
+        (1, 1)
+    );
     assert_eq!((sem.available_permits(), sem.waiter_count()), (3, 0));
 }
 
@@ -256,7 +270,10 @@ fn threads_never_hold_more_permits_than_there_are() {
         for thread in threads {
             thread.join().unwrap();
         }
-        assert!(most.load(Ordering::SeqCst) <= 2, "more holders than permits");
+        assert!(
+            most.load(Ordering::SeqCst) <= 2,
+            "more holders than permits"
+        );
         assert_eq!((sem.available_permits(), sem.waiter_count()), (2, 0));
     });
 }

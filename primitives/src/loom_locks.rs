@@ -121,7 +121,10 @@ fn loom_semaphore_permit_goes_to_the_waiter_never_to_a_barging_try_acquire() {
             thread::spawn(move || semaphore.try_acquire().is_some())
         };
         adder.join().unwrap();
-        assert!(!barger.join().unwrap(), "try_acquire took the waiter's permit");
+        assert!(
+            !barger.join().unwrap(),
+            "try_acquire took the waiter's permit"
+        );
         assert_eq!(wakes.wakes(), 1, "the waiter is woken once");
         assert!(poll_once(waiter.as_mut(), &waker).is_ready());
         assert_eq!(semaphore.available_permits(), 1);
