@@ -111,7 +111,7 @@ use crate::sync::{
     AtomicUsize, Mutex,
     Ordering::{Acquire, Relaxed, Release},
 };
-use crate::waiters::{lock, refresh_waker, wake_all, WaiterList};
+use crate::waiters::{lock, refresh_waker, wake, wake_all, WaiterList};
 
 /// Bit 0 of the state word: the waiter list is not empty.
 const QUEUED: usize = 1;
@@ -291,7 +291,11 @@ impl Permits {
         if first.is_some() {
             note(&self.label, "handed over");
         }
-        wake_all(first.into_iter().chain(rest));
+        if rest.is_empty() {
+            wake(first);
+        } else {
+            wake_all(first.into_iter().chain(rest));
+        }
     }
 
     /// Polls an acquirer: `Ready` once it owns a permit.
