@@ -64,15 +64,15 @@ fn wait_holds_the_lock_again_before_it_returns() {
     assert_eq!(*guard, "after");
 }
 
-/// Five waits parked, each with its own counting waker.
-fn five_waiting<'a>(
-    mutex: &'a Mutex<()>,
-    cond: &'a Condition,
-) -> Vec<(
+/// A parked wait, the waker it was polled with, and that waker's counter.
+type Parked<'a> = (
     Pin<Box<spindle::condition::Wait<'a, ()>>>,
     std::task::Waker,
     Arc<prim_util::WakeCounter>,
-)> {
+);
+
+/// Five waits parked, each with its own counting waker.
+fn five_waiting<'a>(mutex: &'a Mutex<()>, cond: &'a Condition) -> Vec<Parked<'a>> {
     (0..5)
         .map(|_| {
             let (waker, wakes) = counting_waker();

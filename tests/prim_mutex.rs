@@ -567,11 +567,10 @@ mod model {
                     drop(pending.remove(at));
                     cancel(&mut m, id);
                 }
-                Op::Add(n) => {
-                    if p.add(n) {
-                        for _ in 0..n {
-                            m.release();
-                        }
+                // `add` is `false` for a mutex, which cannot add permits.
+                Op::Add(n) if p.add(n) => {
+                    for _ in 0..n {
+                        m.release();
                     }
                 }
                 _ => {} // an op on an empty list

@@ -36,10 +36,11 @@
 //! while parties of the last one have not yet run waits until they have.
 //! Here a completed round is over at once (the released parties already
 //! own their indices), so the next round fills right away; the order and
-//! indices are the same. And asyncio counts a cancelled waiter out but
-//! keeps the arrival counter it had bumped, so two parties of one round can
-//! get the same index; here indices are given when the round completes, so
-//! they stay a permutation of `0..parties`. There is no `abort`/`reset`
+//! indices are the same. And asyncio counts a cancelled waiter out by
+//! lowering its arrival counter, while the indices it already gave out
+//! stay: the next arrival gets an index a waiting party already has. Here
+//! indices are given when the round completes, so they stay a permutation
+//! of `0..parties`. There is no `abort`/`reset`
 //! and no broken state: a party that gives up just leaves (which is what
 //! makes `wait` cancel-safe), so nothing can break.
 

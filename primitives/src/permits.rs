@@ -98,7 +98,12 @@
 //! can stay `Relaxed`: every read-modify-write continues the release
 //! sequence of the `Release` before it, so a later `Acquire` still
 //! synchronises with that releaser. The loom models in `loom_locks.rs`
-//! check all of this; weakening one of these orderings makes them fail.
+//! check this: weakening the fast path's `Acquire` or `Release` to
+//! `Relaxed` makes them report a data race on the mutex's data. (The
+//! hand-off's `Acquire` read matters only where one thread hands on a
+//! permit another released — a semaphore with several permits; a mutex's
+//! one permit is always handed on by the thread that gave it back — and
+//! no model reaches that case.)
 //!
 //! [`Semaphore`]: crate::Semaphore
 //! [`Mutex`]: crate::Mutex

@@ -13,15 +13,22 @@
 use std::future::Future;
 use std::pin::pin;
 use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll, Wake, Waker};
 use std::thread;
 
 use futures_executor::block_on;
 use spindle_primitives::{Condition, Mutex};
 
+/// A waker that does nothing: the tests poll by hand.
+struct Noop;
+
+impl Wake for Noop {
+    fn wake(self: Arc<Self>) {}
+}
+
 /// Polls `fut` once with a no-op waker.
 fn poll_once<F: Future>(fut: std::pin::Pin<&mut F>) -> Poll<F::Output> {
-    fut.poll(&mut Context::from_waker(Waker::noop()))
+    fut.poll(&mut Context::from_waker(&Waker::from(Arc::new(Noop))))
 }
 
 #[test]
