@@ -38,7 +38,12 @@
 //!   re-locking — **passes its notification on** to the next parked waiter,
 //!   as asyncio does when a notified waiter is cancelled: a notification is
 //!   consumed only by a `wait` that returns, so a `notify_one` whose waiter
-//!   gives up still wakes someone.
+//!   gives up still wakes someone. One difference: asyncio's `wait`,
+//!   cancelled while re-acquiring the lock, goes on re-acquiring it (its
+//!   caller's `async with` will release it) and raises the cancellation
+//!   only once it holds the lock. A dropped future has no caller left to
+//!   hand the lock to, so it stops trying at once; a lock already handed to
+//!   it goes to the next task in line.
 //!
 //! # One mutex at a time
 //!
