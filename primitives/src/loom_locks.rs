@@ -14,9 +14,20 @@
 //! holder's is reported as a data race, and two holders at once as a
 //! concurrent access; a waiter nobody wakes shows up as a deadlock.
 //!
-//! Each model below was seen to fail with the protocol broken on purpose
-//! (the report of the change that added them lists how), and passes with
-//! it whole.
+//! Each model below was seen to fail with the protocol broken on purpose,
+//! and passes with it whole:
+//!
+//! | broken on purpose (`permits.rs`, `condition.rs`) | fails |
+//! |---|---|
+//! | fast-path compare-exchange `Acquire` → `Relaxed` | (d), (g): `Causality violation: Concurrent write accesses to UnsafeCell` |
+//! | release `fetch_add` `Release` → `Relaxed` | (d), (g): the same |
+//! | release ignores `QUEUED` (no hand-off) | (d): deadlock |
+//! | park does not take a permit given back meanwhile | (d): deadlock |
+//! | `try_acquire` ignores `QUEUED` (barging) | (f): "try_acquire took the waiter's permit"; (d): concurrent access |
+//! | a notified wait, dropped, does not pass its notification on | (g): deadlock |
+//!
+//! The hand-off's `Acquire` read is the one ordering no model here
+//! reaches (see "Memory ordering" in `permits.rs`).
 //!
 //! [loom]: https://docs.rs/loom
 
