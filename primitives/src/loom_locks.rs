@@ -27,7 +27,8 @@
 //! | a notified wait, dropped, does not pass its notification on | (g): deadlock |
 //!
 //! The hand-off's `Acquire` read is the one ordering no model here
-//! reaches (see "Memory ordering" in `permits.rs`).
+//! reaches: it takes four parties and a cancel (see "Memory ordering" in
+//! `permits.rs`).
 //!
 //! [loom]: https://docs.rs/loom
 

@@ -100,10 +100,11 @@
 //! synchronises with that releaser. The loom models in `loom_locks.rs`
 //! check this: weakening the fast path's `Acquire` or `Release` to
 //! `Relaxed` makes them report a data race on the mutex's data. (The
-//! hand-off's `Acquire` read matters only where one thread hands on a
-//! permit another released — a semaphore with several permits; a mutex's
-//! one permit is always handed on by the thread that gave it back — and
-//! no model reaches that case.)
+//! hand-off's `Acquire` read matters when one thread hands on a permit
+//! that another released: a releaser slow to get the list lock, while the
+//! line empties and refills and a second release lands in the word, then
+//! hands on that second permit. That takes four parties and a cancel, more
+//! than the models explore, so none of them fails without it.)
 //!
 //! [`Semaphore`]: crate::Semaphore
 //! [`Mutex`]: crate::Mutex
