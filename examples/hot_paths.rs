@@ -11,7 +11,8 @@
 //! callgrind_annotate callgrind.out.<pid> | head -40
 //! ```
 //!
-//! Arguments: the workload (`spawn`, `yield`, `pingpong` or `queue`), how many
+//! Arguments: the workload (`spawn`, `yield`, `pingpong`, `queue`, `lock` or
+//! `handoff`), how many
 //! operations per run (default 100 000), and how many runs (default 1).
 //! Steady-state instructions per operation are (total of 3 runs − total of
 //! 2 runs) / operations. It also prints the fastest run's ns per operation.
@@ -36,6 +37,8 @@ fn main() {
             "yield" => runtime.block_on(yield_many(ops)),
             "pingpong" => runtime.block_on(ping_pong(ops)),
             "queue" => runtime.block_on(queue(ops)),
+            "lock" => runtime.block_on(lock(ops)),
+            "handoff" => runtime.block_on(handoff(ops)),
             _ => usage(),
         }
         best = best.min(started.elapsed().as_nanos() as f64 / ops as f64);
@@ -44,7 +47,7 @@ fn main() {
 }
 
 fn usage() -> ! {
-    eprintln!("usage: hot_paths spawn|yield|pingpong|queue [operations] [runs]");
+    eprintln!("usage: hot_paths spawn|yield|pingpong|queue|lock|handoff [operations] [runs]");
     std::process::exit(2)
 }
 
@@ -115,4 +118,36 @@ async fn queue(ops: u64) {
     });
     producer.await.unwrap();
     assert_eq!(consumer.await.unwrap(), ops * (ops - 1) / 2);
+}
+
+/// `mutex_uncontended`: lock, add one, unlock, in one task.
+async fn lock(ops: u64) {
+    let mutex = spindle::Mutex::new(0);
+    for _ in 0..ops {
+        *mutex.lock().await += 1;
+    }
+    assert_eq!(*mutex.lock().await, ops);
+}
+
+/// `mutex_contended`: 10 tasks lock one mutex in turn, each holding it
+/// across a `yield_now`, so every unlock hands the lock to a waiter.
+async fn handoff(ops: u64) {
+    const TASKS: u64 = 10;
+    let mutex = std::rc::Rc::new(spindle::Mutex::new(0));
+    let handles: Vec<_> = (0..TASKS)
+        .map(|_| {
+            let mutex = mutex.clone();
+            spindle::spawn(async move {
+                for _ in 0..ops / TASKS {
+                    let mut guard = mutex.lock().await;
+                    *guard += 1;
+                    spindle::yield_now().await;
+                }
+            })
+        })
+        .collect();
+    for handle in handles {
+        handle.await.unwrap();
+    }
+    assert_eq!(*mutex.lock().await, ops / TASKS * TASKS);
 }

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Miri over spindle-runtime, the crate with all of spindle's `unsafe`:
+# Miri over spindle-runtime, the crate with nearly all of spindle's
+# `unsafe`, and over the one `unsafe` module of spindle-primitives:
 #
 #   1. every test of the crate once (unit tests, `tests/miri_tasks.rs`,
 #      `tests/miri_races.rs` and the doctests), with strict provenance, on
@@ -11,10 +12,16 @@
 #   3. the race tests once more in a release build: without the runtime's
 #      debug assertions, a broken protocol goes on to the unsound access
 #      itself, which Miri then reports as undefined behaviour.
+##   4. spindle-primitives' `tests/miri_mutex.rs`: the `Mutex` guard's
+#      accesses to the data, on one thread and across threads (its `unsafe`
+#      is in `primitives/src/mutex.rs`), on seed 0 and two more.
 #
 # Installs the nightly toolchain's `miri` and `rust-src` components if they
 # are missing. Extra arguments go to every `cargo miri test` run, e.g.
 # `scripts/miri.sh -- a_wake_merged` to run matching tests only.
+#
+# Step 4 takes about a minute, most of it building the primitives' tests
+# under Miri (4 tests × 3 seeds run in under 3 s).
 #
 # Time on a shared, loaded 2-core machine, Miri's std already built: where
 # every test passes, 6 minutes with MIRI_SEEDS=1..16 (5 minutes of CPU: step
@@ -55,5 +62,9 @@ MIRIFLAGS="-Zmiri-strict-provenance -Zmiri-many-seeds=$seeds" \
 printf '\n==> Miri, the race tests in a release build (seed 0)\n'
 MIRIFLAGS="-Zmiri-strict-provenance" \
   cargo +nightly miri test --release -p spindle-runtime --test miri_races "$@" || status=$?
+
+printf '\n==> Miri, the Mutex of spindle-primitives (seeds 0..3)\n'
+MIRIFLAGS="-Zmiri-strict-provenance -Zmiri-many-seeds=0..3" \
+  cargo +nightly miri test -p spindle-primitives --test miri_mutex "$@" || status=$?
 
 exit "$status"

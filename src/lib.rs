@@ -7,7 +7,8 @@
 //!
 //! This crate is the facade; the code lives in `spindle-runtime` (executor,
 //! time, reactor, net) and `spindle-primitives` (`join_all`, `Queue`,
-//! `Event`, `timeout`, streams).
+//! `Event`, `timeout`, streams, `Mutex`, `Semaphore`, `Condition`,
+//! `Barrier`).
 //!
 //! ```
 //! use std::time::Duration;
@@ -34,6 +35,11 @@ pub use spindle_primitives::{
     QueueFull, TaskDoneError, Timeout,
 };
 pub use spindle_primitives::{LifoQueue, PriorityQueue};
+
+pub use spindle_primitives::{
+    barrier, condition, mutex, semaphore, Barrier, Condition, Mutex, MutexGuard, Semaphore,
+    SemaphorePermit,
+};
 
 /// Streams: `Stream`, `StreamExt`, `iter`, `generate` (async generators).
 pub mod stream {

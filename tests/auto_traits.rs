@@ -169,3 +169,59 @@ fn queues_are_send_sync_clone_when_their_items_are_send() {
     // A put future owns its item until it is in the queue.
     not_sync!(Put<'static, std::cell::Cell<u8>>);
 }
+
+/// `Mutex<T>` is `Send + Sync` when `T: Send` (one holder at a time, so `T`
+/// need not be `Sync`); its guard is `Send` when `T: Send` and `Sync` only
+/// when `T: Sync` too (a `&MutexGuard` hands out `&T`). The `lock()` future
+/// is `Send + Sync + Unpin`.
+#[test]
+fn mutex_auto_traits() {
+    use spindle::{mutex::Lock, Mutex, MutexGuard};
+    use std::cell::Cell;
+    assert_send::<Mutex<u32>>();
+    assert_sync::<Mutex<u32>>();
+    assert_send::<Mutex<Cell<u32>>>();
+    assert_sync::<Mutex<Cell<u32>>>();
+    not_send!(Mutex<Rc<u32>>);
+    not_sync!(Mutex<Rc<u32>>);
+    assert_send::<MutexGuard<'static, u32>>();
+    assert_sync::<MutexGuard<'static, u32>>();
+    assert_send::<MutexGuard<'static, Cell<u32>>>();
+    not_sync!(MutexGuard<'static, Cell<u32>>);
+    not_send!(MutexGuard<'static, Rc<u32>>);
+    assert_send::<Lock<'static, u32>>();
+    assert_sync::<Lock<'static, u32>>();
+    assert_unpin::<Lock<'static, u32>>();
+}
+
+/// `Semaphore`, its permit and its `acquire()` future are `Send + Sync`;
+/// the future is `Unpin`.
+#[test]
+fn semaphore_auto_traits() {
+    use spindle::{semaphore::Acquire, Semaphore, SemaphorePermit};
+    assert_send::<Semaphore>();
+    assert_sync::<Semaphore>();
+    assert_send::<SemaphorePermit<'static>>();
+    assert_sync::<SemaphorePermit<'static>>();
+    assert_send::<Acquire<'static>>();
+    assert_sync::<Acquire<'static>>();
+    assert_unpin::<Acquire<'static>>();
+}
+
+/// `Condition` and `Barrier` are `Send + Sync`, and so are their `wait()`
+/// futures (for a `Condition`, when the mutex's `T: Send + Sync`, as its
+/// guard inside requires); all are `Unpin`.
+#[test]
+fn condition_and_barrier_auto_traits() {
+    use spindle::{barrier, condition, Barrier, Condition};
+    assert_send::<Condition>();
+    assert_sync::<Condition>();
+    assert_send::<condition::Wait<'static, u32>>();
+    assert_sync::<condition::Wait<'static, u32>>();
+    assert_unpin::<condition::Wait<'static, u32>>();
+    assert_send::<Barrier>();
+    assert_sync::<Barrier>();
+    assert_send::<barrier::Wait<'static>>();
+    assert_sync::<barrier::Wait<'static>>();
+    assert_unpin::<barrier::Wait<'static>>();
+}

@@ -241,3 +241,67 @@ fn handles_futures_and_errors_are_send_and_sync_where_promised() {
     is_send(&generated);
     is_send(&stream::iter(0..3).map(|n| n + 1).filter(|_| true).take(2));
 }
+
+/// The locks, joined: three tasks take turns with a `Mutex` held across a
+/// yield, two at a time pass a `Semaphore(2)`, a `Barrier(3)` lets them
+/// through together, and a `Condition` hands the last word to a waiter.
+/// Returns what it observed, in order.
+async fn locks_program() -> Vec<String> {
+    use spindle::{Barrier, Condition, Mutex, Semaphore};
+    let log: Log = Rc::default();
+    let turns = Mutex::new(Vec::new());
+    let gate = Semaphore::new(2);
+    let barrier = Barrier::new(3);
+    let cond = Condition::new();
+    let worker = |name: &'static str| {
+        let (log, turns, gate, barrier) = (&log, &turns, &gate, &barrier);
+        async move {
+            {
+                let mut held = turns.lock().await;
+                yield_once().await; // the others queue up behind
+                held.push(name);
+            }
+            {
+                let _permit = gate.acquire().await;
+                log.borrow_mut().push(format!("{name} in"));
+                yield_once().await;
+            }
+            let index = barrier.wait().await;
+            log.borrow_mut().push(format!("{name} through ({index})"));
+        }
+    };
+    let waiter = async {
+        let guard = turns.lock().await;
+        let guard = cond.wait_for(guard, |t| t.len() == 4).await;
+        log.borrow_mut().push(format!("waiter saw {:?}", *guard));
+    };
+    let last_word = async {
+        join!(worker("a"), worker("b"), worker("c")).await;
+        turns.lock().await.push("done");
+        cond.notify_all();
+    };
+    join!(waiter, last_word).await;
+    let log = log.borrow().clone();
+    log
+}
+
+#[test]
+fn the_locks_behave_the_same_on_every_executor() {
+    let reference = futures_executor::block_on(locks_program());
+    assert_eq!(
+        reference,
+        [
+            "a in",
+            "b in",
+            "c in",
+            "c through (2)",
+            "a through (0)",
+            "b through (1)",
+            r#"waiter saw ["a", "b", "c", "done"]"#
+        ]
+    );
+    assert_eq!(tokio_runtime().block_on(locks_program()), reference);
+    assert_eq!(futures_lite::future::block_on(locks_program()), reference);
+    let mut pool = futures_executor::LocalPool::new();
+    assert_eq!(pool.run_until(locks_program()), reference);
+}

@@ -96,6 +96,15 @@ fn main() {
     ));
     compare!(c, "event_broadcast", WAITERS, |p| p
         .block_on(event_broadcast::<P>()));
+    compare!(c, "mutex_uncontended", LOCKS, |p| timed(
+        || p.block_on(mutex_uncontended::<P>())
+    ));
+    compare!(c, "mutex_contended", LOCKERS * LOCKS_EACH, |p| timed(
+        || p.block_on(mutex_contended::<P>())
+    ));
+    compare!(c, "semaphore_acquire", ACQUIRES, |p| timed(
+        || p.block_on(semaphore_acquire::<P>())
+    ));
     compare!(c, "tcp_echo", ECHOES, |p| timed(
         || p.block_on(tcp_echo::<P>())
     ));

@@ -1,13 +1,16 @@
 //! The three runtimes behind one small trait, so each workload is written
 //! once and measured on all three in the same criterion group.
 //!
-//! - **spindle**: `Runtime::block_on`, `spawn`, its own `Queue`/`Event`/`timeout`.
+//! - **spindle**: `Runtime::block_on`, `spawn`, its own `Queue`/`Event`/`timeout`,
+//!   `Mutex`/`Semaphore`.
 //! - **tokio**: a `current_thread` runtime with a `LocalSet` and `spawn_local`
 //!   (the single-threaded, `!Send`-friendly setup comparable to spindle's);
-//!   `mpsc::unbounded_channel`, `Notify`, `time::sleep`, `time::timeout`.
+//!   `mpsc::unbounded_channel`, `Notify`, `time::sleep`, `time::timeout`,
+//!   `sync::Mutex`, `sync::Semaphore`.
 //! - **smol**: `async-executor`'s `LocalExecutor` driven by
 //!   `async_io::block_on`; `async-channel`, `event-listener`, `async_io::Timer`,
-//!   and a timeout built as smol users write it (`future.or(timer)`).
+//!   a timeout built as smol users write it (`future.or(timer)`), and
+//!   `async-lock`'s `Mutex` and `Semaphore` (smol's `smol::lock`).
 //!
 //! Every `spawn` returns a future of the task's output so that each workload
 //! awaits every task it spawns (tokio#3904: a task left running would be
@@ -47,6 +50,24 @@ pub trait Peer {
     /// One loopback TCP connection with both ends in this runtime: the
     /// client sends 64 bytes, the server echoes them, `round_trips` times.
     fn tcp_echo(round_trips: u64) -> impl Future<Output = ()>;
+
+    /// The runtime's own async mutex around a counter (smol's is
+    /// async-lock's, the crate smol re-exports as `smol::lock`).
+    type Mutex: 'static;
+    fn mutex() -> Self::Mutex;
+    /// Locks, adds one, unlocks.
+    fn add_one(mutex: &Self::Mutex) -> impl Future<Output = ()>;
+    /// Locks, adds one, yields to the other tasks with the lock held (so
+    /// they find it locked and queue up), unlocks.
+    fn add_one_yielding(mutex: &Self::Mutex) -> impl Future<Output = ()>;
+    /// The counter (locks to read it).
+    fn count(mutex: &Self::Mutex) -> impl Future<Output = u64>;
+
+    /// The runtime's own async semaphore.
+    type Semaphore: 'static;
+    fn semaphore(permits: usize) -> Self::Semaphore;
+    /// Acquires a permit and gives it back at once.
+    fn acquire_release(semaphore: &Self::Semaphore) -> impl Future<Output = ()>;
 }
 
 /// The size of one echo message.
@@ -133,6 +154,30 @@ impl Peer for Spindle {
         }
         server.await;
     }
+
+    type Mutex = spindle::Mutex<u64>;
+    fn mutex() -> Self::Mutex {
+        spindle::Mutex::new(0)
+    }
+    async fn add_one(mutex: &Self::Mutex) {
+        *mutex.lock().await += 1;
+    }
+    async fn add_one_yielding(mutex: &Self::Mutex) {
+        let mut guard = mutex.lock().await;
+        *guard += 1;
+        spindle::yield_now().await;
+    }
+    async fn count(mutex: &Self::Mutex) -> u64 {
+        *mutex.lock().await
+    }
+
+    type Semaphore = spindle::Semaphore;
+    fn semaphore(permits: usize) -> Self::Semaphore {
+        spindle::Semaphore::new(permits)
+    }
+    async fn acquire_release(semaphore: &Self::Semaphore) {
+        drop(semaphore.acquire().await);
+    }
 }
 
 pub struct Tokio(tokio::runtime::Runtime);
@@ -216,6 +261,30 @@ impl Peer for Tokio {
             client.read_exact(&mut buf).await.unwrap();
         }
         server.await;
+    }
+
+    type Mutex = tokio::sync::Mutex<u64>;
+    fn mutex() -> Self::Mutex {
+        tokio::sync::Mutex::new(0)
+    }
+    async fn add_one(mutex: &Self::Mutex) {
+        *mutex.lock().await += 1;
+    }
+    async fn add_one_yielding(mutex: &Self::Mutex) {
+        let mut guard = mutex.lock().await;
+        *guard += 1;
+        tokio::task::yield_now().await;
+    }
+    async fn count(mutex: &Self::Mutex) -> u64 {
+        *mutex.lock().await
+    }
+
+    type Semaphore = tokio::sync::Semaphore;
+    fn semaphore(permits: usize) -> Self::Semaphore {
+        tokio::sync::Semaphore::new(permits)
+    }
+    async fn acquire_release(semaphore: &Self::Semaphore) {
+        drop(semaphore.acquire().await.unwrap());
     }
 }
 
@@ -301,5 +370,29 @@ impl Peer for Smol {
             client.read_exact(&mut buf).await.unwrap();
         }
         server.await;
+    }
+
+    type Mutex = async_lock::Mutex<u64>;
+    fn mutex() -> Self::Mutex {
+        async_lock::Mutex::new(0)
+    }
+    async fn add_one(mutex: &Self::Mutex) {
+        *mutex.lock().await += 1;
+    }
+    async fn add_one_yielding(mutex: &Self::Mutex) {
+        let mut guard = mutex.lock().await;
+        *guard += 1;
+        futures_lite::future::yield_now().await;
+    }
+    async fn count(mutex: &Self::Mutex) -> u64 {
+        *mutex.lock().await
+    }
+
+    type Semaphore = async_lock::Semaphore;
+    fn semaphore(permits: usize) -> Self::Semaphore {
+        async_lock::Semaphore::new(permits)
+    }
+    async fn acquire_release(semaphore: &Self::Semaphore) {
+        drop(semaphore.acquire().await);
     }
 }

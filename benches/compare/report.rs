@@ -13,7 +13,7 @@ use crate::workloads;
 const RUNTIMES: [&str; 3] = ["spindle", "tokio", "smol"];
 
 /// (group, operations per iteration, what one operation is, target ratio).
-const GROUPS: [(&str, u64, &str, f64); 9] = [
+const GROUPS: &[(&str, u64, &str, f64)] = &[
     (
         "spawn_many",
         workloads::SPAWN_MANY,
@@ -60,6 +60,24 @@ const GROUPS: [(&str, u64, &str, f64); 9] = [
         "event_broadcast",
         workloads::WAITERS,
         "one waiter released by one `set`",
+        0.7,
+    ),
+    (
+        "mutex_uncontended",
+        workloads::LOCKS,
+        "`lock().await` + unlock, nobody else wants the lock",
+        0.7,
+    ),
+    (
+        "mutex_contended",
+        workloads::LOCKERS * workloads::LOCKS_EACH,
+        "a lock held across `yield_now` by one of 10 tasks; unlock hands it on",
+        0.7,
+    ),
+    (
+        "semaphore_acquire",
+        workloads::ACQUIRES,
+        "`acquire().await` + release of a free permit",
         0.7,
     ),
     (
@@ -175,7 +193,7 @@ pub fn write(lateness: &Lateness) {
         "| workload | one operation | spindle | tokio | smol | spindle / best peer | target |"
     );
     let _ = writeln!(out, "|---|---|---:|---:|---:|---:|---:|");
-    for (group, ops, what, target) in GROUPS {
+    for &(group, ops, what, target) in GROUPS {
         let per_op: Vec<Option<f64>> = RUNTIMES
             .iter()
             .map(|r| median_ns(group, r).map(|ns| ns / ops as f64))

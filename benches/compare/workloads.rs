@@ -166,6 +166,50 @@ pub async fn event_broadcast<P: Peer>() -> Duration {
     took
 }
 
+/// 1 000 000 lock + add one + unlock in one task: nobody else wants the
+/// lock, so this is each mutex's fast path (and the cost of its futures).
+pub const LOCKS: u64 = 1_000_000;
+pub async fn mutex_uncontended<P: Peer>() {
+    let mutex = P::mutex();
+    for _ in 0..LOCKS {
+        P::add_one(&mutex).await;
+    }
+    assert_eq!(P::count(&mutex).await, LOCKS);
+}
+
+/// 10 tasks × 10 000 locks of one mutex, each holding it across a
+/// `yield_now`: every other task finds it locked and queues up, so every
+/// unlock hands the lock to a waiter and wakes it.
+pub const LOCKERS: u64 = 10;
+pub const LOCKS_EACH: u64 = 10_000;
+pub async fn mutex_contended<P: Peer>() {
+    let mutex = Rc::new(P::mutex());
+    let handles: Vec<_> = (0..LOCKERS)
+        .map(|_| {
+            let mutex = mutex.clone();
+            P::spawn(async move {
+                for _ in 0..LOCKS_EACH {
+                    P::add_one_yielding(&mutex).await;
+                }
+            })
+        })
+        .collect();
+    for handle in handles {
+        handle.await;
+    }
+    assert_eq!(P::count(&mutex).await, LOCKERS * LOCKS_EACH);
+}
+
+/// 1 000 000 acquire + release of a semaphore of 4 permits in one task: the
+/// fast path, as `mutex_uncontended` is for the mutex.
+pub const ACQUIRES: u64 = 1_000_000;
+pub async fn semaphore_acquire<P: Peer>() {
+    let semaphore = P::semaphore(4);
+    for _ in 0..ACQUIRES {
+        P::acquire_release(&semaphore).await;
+    }
+}
+
 /// 64-byte echo round trips over one loopback connection, both ends in
 /// one runtime.
 pub const ECHOES: u64 = 10_000;

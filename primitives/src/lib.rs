@@ -9,6 +9,10 @@
 //! | `asyncio.Event` | [`Event`] | `event.rs` |
 //! | `async for`, async generators | [`stream::StreamExt`], [`stream::generate`] | `stream/` |
 //! | `asyncio.wait_for` | [`timeout`], [`timeout_at`] | `timeout.rs` |
+//! | `asyncio.Lock` | [`Mutex`] (the guard is `async with lock:`) | `mutex.rs`, on `permits.rs` |
+//! | `asyncio.Semaphore` | [`Semaphore`] | `semaphore.rs`, on `permits.rs` |
+//! | `asyncio.Condition` | [`Condition`] (with a [`Mutex`]'s guard) | `condition.rs` |
+//! | `asyncio.Barrier` | [`Barrier`] | `barrier.rs` |
 //!
 //! # The one idea
 //!
@@ -20,9 +24,18 @@
 //! `wake`. What happens next — when the task is polled again, on which
 //! thread — is the executor's business. That is why all of this runs
 //! unchanged on spindle, tokio, `futures-executor` or any other executor
-//! (the `prim_any_executor` test proves it), and why the crate needs no
-//! `unsafe` at all. The one exception to "any executor" is [`timeout`],
+//! (the `prim_any_executor` test proves it), and why the crate needs next
+//! to no `unsafe`. The one exception to "any executor" is [`timeout`],
 //! which needs spindle's timer wheel.
+//!
+//! Two primitives put an atomic word in front of that lock, for speed:
+//! [`Semaphore`] and [`Mutex`] keep their permit count in one (`permits.rs`),
+//! so that taking a free permit and giving it back are one atomic operation
+//! each, and only a task that must wait touches the lock. And the crate's
+//! only `unsafe` code is in `mutex.rs`: a `MutexGuard` turns the pointer to
+//! the data it guards into a reference. The crate is `deny(unsafe_code)`,
+//! with that one module allowed; its docs say what the `unsafe` buys and
+//! why it is sound, and Miri and loom check it.
 //!
 //! The doc examples say so too: they are written with `spindle::` paths,
 //! as users read them through the facade, but most run on
@@ -38,9 +51,9 @@
 //!
 //! The protocols are checked at three levels: step by step with counting
 //! wakers (`tests/prim_*.rs`), against a sequential model by a property
-//! test (`Queue`), and under every interleaving of a few threads by loom
-//! (`loom_tests.rs` — which is why the crate takes its `Mutex` and atomics
-//! from `sync.rs`).
+//! test (`Queue`, `Mutex`, `Semaphore`), and under every interleaving of a
+//! few threads by loom (`loom_tests.rs`, `loom_locks.rs` — which is why the
+//! crate takes its `Mutex`, atomics and `UnsafeCell` from `sync.rs`).
 //!
 //! # Examples
 //!
@@ -68,22 +81,35 @@
 //! ```
 //!
 //! [`Waker`]: std::task::Waker
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 
+pub mod barrier;
+pub mod condition;
 pub mod event;
 pub mod join;
+// The one module with `unsafe` code; its docs say why it is sound.
+#[allow(unsafe_code)]
+pub mod mutex;
+mod permits;
 pub mod queue;
+pub mod semaphore;
 pub mod stream;
 mod sync;
 mod timeout;
 mod waiters;
 
 #[cfg(all(test, loom))]
+mod loom_locks;
+#[cfg(all(test, loom))]
 mod loom_tests;
 
+pub use barrier::Barrier;
+pub use condition::Condition;
 pub use event::Event;
 pub use join::{join_all, JoinAll};
+pub use mutex::{Mutex, MutexGuard};
 pub use queue::{LifoQueue, PriorityQueue, Queue, QueueEmpty, QueueFull, TaskDoneError};
+pub use semaphore::{Semaphore, SemaphorePermit};
 pub use timeout::{timeout, timeout_at, Elapsed, Timeout};
 
 /// Support for macros; not part of the API.

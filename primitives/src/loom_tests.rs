@@ -45,7 +45,7 @@ use crate::{Event, Queue, TaskDoneError};
 /// `LOOM_MAX_PREEMPTIONS` says otherwise. Bugs found by model checkers
 /// need few preemptions (most need one or two); 3 keeps each model here
 /// well under a minute.
-fn model(body: impl Fn() + Send + Sync + 'static) {
+pub(crate) fn model(body: impl Fn() + Send + Sync + 'static) {
     silence_waker_panics();
     let mut builder = loom::model::Builder::new();
     if builder.preemption_bound.is_none() {
@@ -76,13 +76,13 @@ fn silence_waker_panics() {
 ///
 /// `Wake` is implemented for `std::sync::Arc` only, so the waker is a std
 /// `Arc` around loom state — not a loom `Arc`.
-struct Recorder {
+pub(crate) struct Recorder {
     wakes: AtomicUsize,
     panics: bool,
 }
 
 impl Recorder {
-    fn wakes(&self) -> usize {
+    pub(crate) fn wakes(&self) -> usize {
         self.wakes.load(SeqCst)
     }
 }
@@ -101,7 +101,7 @@ impl Wake for Recorder {
 }
 
 /// A recording waker, and the recorder to read it from.
-fn recorder(panics: bool) -> (Waker, std::sync::Arc<Recorder>) {
+pub(crate) fn recorder(panics: bool) -> (Waker, std::sync::Arc<Recorder>) {
     let recorder = std::sync::Arc::new(Recorder {
         wakes: AtomicUsize::new(0),
         panics,
@@ -110,7 +110,7 @@ fn recorder(panics: bool) -> (Waker, std::sync::Arc<Recorder>) {
 }
 
 /// Polls `fut` once with `waker`.
-fn poll_once<F: Future + ?Sized>(fut: Pin<&mut F>, waker: &Waker) -> Poll<F::Output> {
+pub(crate) fn poll_once<F: Future + ?Sized>(fut: Pin<&mut F>, waker: &Waker) -> Poll<F::Output> {
     fut.poll(&mut Context::from_waker(waker))
 }
 

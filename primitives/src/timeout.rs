@@ -100,7 +100,7 @@ pin_project! {
     pub struct Timeout<F> {
         // The inner future, pinned in place; `None` once it is done or
         // dropped on expiry. `pin-project-lite` writes the pin projection,
-        // so this crate stays free of `unsafe`.
+        // so this file needs no `unsafe`.
         #[pin]
         future: Option<F>,
         // `None`: no deadline (it overflowed `Instant`), so it never expires.

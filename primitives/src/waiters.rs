@@ -37,7 +37,8 @@
 //! every wait of a ping-pong.) A `u64` counter cannot wrap: at one id per
 //! nanosecond it lasts 584 years. A production runtime uses an intrusive
 //! linked list of nodes that live inside the waiting futures themselves,
-//! but that needs `unsafe`, which this crate forbids.
+//! but that needs `unsafe`, which this crate keeps to the one module that
+//! cannot do without (`mutex.rs`, which lends out `&mut T`).
 //!
 //! # Three rules for every lock in this crate
 //!
@@ -124,9 +125,15 @@ impl<E> IdQueue<E> {
 
     #[inline]
     fn position(&self, id: u64) -> Option<usize> {
-        // Fast path: the entry looked for is almost always the oldest one.
-        if self.entries.front().is_some_and(|(front, _)| *front == id) {
+        let (front, _) = self.entries.front()?;
+        // Fast paths: the entry looked for is almost always the oldest one;
+        // and a released waiter, whose entry was popped from the front, has
+        // an id older than every entry left, so it needs no search.
+        if *front == id {
             return Some(0);
+        }
+        if id < *front {
+            return None;
         }
         self.entries.binary_search_by_key(&id, |(key, _)| *key).ok()
     }

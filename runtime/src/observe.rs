@@ -115,14 +115,9 @@ impl fmt::Debug for Label {
 pub fn note(object: &Label, what: &str) {
     context::with_core(|core| {
         let Some(core) = core else { return };
-        let Some(tracer) = &core.tracer else { return };
-        let task = core.running.get().unwrap_or(core.main_task());
-        tracer.note(
-            task.trace_name(),
-            &object.to_string(),
-            what,
-            core.clock.now(),
-        );
+        if core.tracer.is_some() {
+            record_note(core, object, what);
+        }
     });
 }
 
@@ -167,4 +162,21 @@ pub(crate) fn record(core: &crate::executor::Core, on: &'static WaitOn, number: 
     if let Some(task) = core.running.get() {
         task.header().record_wait(on, number);
     }
+}
+
+/// [`note`] with tracing on. Out of line so that the check above is all a
+/// lock's fast path carries: inlined, the formatting made the compiler stop
+/// inlining the lock's own code around it (callgrind: 28 → 60 instructions
+/// per uncontended `lock().await` and unlock).
+#[cold]
+#[inline(never)]
+fn record_note(core: &crate::executor::Core, object: &Label, what: &str) {
+    let Some(tracer) = &core.tracer else { return };
+    let task = core.running.get().unwrap_or(core.main_task());
+    tracer.note(
+        task.trace_name(),
+        &object.to_string(),
+        what,
+        core.clock.now(),
+    );
 }

@@ -13,9 +13,9 @@
 //! owns such a stream must keep it pinned and still reach it from its own
 //! `Pin<&mut Self>` — *pin projection*: from `Pin<&mut Map>` get
 //! `Pin<&mut S>` for the stream and a plain `&mut F` for the closure.
-//! Written by hand that needs `unsafe`; this crate forbids `unsafe` and
-//! uses `pin-project-lite`'s `pin_project!` macro instead (as `timeout`
-//! does), which generates the projection and proves it sound: a field
+//! Written by hand that needs `unsafe`; this crate keeps `unsafe` out of
+//! everything but `mutex.rs`, and uses `pin-project-lite`'s `pin_project!`
+//! macro instead (as `timeout` does), which generates the projection and proves it sound: a field
 //! marked `#[pin]` is only ever reached pinned, and the adapter is `Unpin`
 //! exactly when that field is. So the inner stream lives inside the
 //! adapter, with no allocation: `iter(..).map(f).filter(p)` is one value.
