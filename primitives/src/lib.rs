@@ -70,6 +70,7 @@
 #![forbid(unsafe_code)]
 
 pub mod event;
+mod future_set;
 pub mod join;
 pub mod queue;
 pub mod stream;
@@ -81,7 +82,7 @@ mod waiters;
 mod loom_tests;
 
 pub use event::Event;
-pub use join::{join_all, JoinAll};
+pub use join::{join_all, try_join_all, JoinAll, TryJoinAll};
 pub use queue::{Queue, QueueEmpty, QueueFull, TaskDoneError};
 pub use timeout::{timeout, timeout_at, Elapsed, Timeout};
 
