@@ -187,7 +187,7 @@ impl Wake for ChildWaker {
     }
 }
 
-impl<F: Future + Unpin> FutureSet<F> {
+impl<F> FutureSet<F> {
     /// An empty set with room for `capacity` children.
     pub(crate) fn with_capacity(capacity: usize) -> Self {
         FutureSet {
@@ -263,48 +263,6 @@ impl<F: Future + Unpin> FutureSet<F> {
         }
     }
 
-    /// Polls the due children in order until one finishes, and returns its
-    /// index and output; its slot is vacated (the future dropped) first.
-    /// `None` once no due child is left: the parent's poll is over, and
-    /// the children woken meanwhile wait for the next [`begin`](Self::begin).
-    ///
-    /// A child that panics unwinds out of this call; the set stays usable,
-    /// and that child is polled again only if it is woken.
-    pub(crate) fn poll_next(&mut self) -> Option<(usize, F::Output)> {
-        while let Some(&key) = self.due.get(self.next) {
-            self.next += 1;
-            let slot = &mut self.slots[key.index];
-            if slot.generation != key.generation {
-                continue; // a stale wake of a child that has finished
-            }
-            let Some(future) = slot.future.as_mut() else {
-                continue;
-            };
-            let waker = match &slot.waker {
-                Some(waker) => {
-                    // Clear before polling, so a wake during the poll re-queues.
-                    waker.queued.swap(false, Ordering::AcqRel);
-                    Arc::clone(waker)
-                }
-                None => {
-                    let waker = Self::new_waker(&mut self.spare, &self.list, key);
-                    slot.waker = Some(Arc::clone(&waker));
-                    waker
-                }
-            };
-            let waker = Waker::from(waker);
-            let poll = Pin::new(future).poll(&mut Context::from_waker(&waker));
-            drop(waker);
-            if let Poll::Ready(output) = poll {
-                self.vacate(key.index);
-                return Some((key.index, output));
-            }
-        }
-        self.due.clear();
-        self.next = 0;
-        None
-    }
-
     /// Removes every child, in index order, vacating their slots; the caller
     /// drops them (and so decides what a panicking destructor means).
     pub(crate) fn drain(&mut self) -> Vec<F> {
@@ -367,6 +325,50 @@ impl<F: Future + Unpin> FutureSet<F> {
             self.vacant.push(index);
         }
         future
+    }
+}
+
+impl<F: Future + Unpin> FutureSet<F> {
+    /// Polls the due children in order until one finishes, and returns its
+    /// index and output; its slot is vacated (the future dropped) first.
+    /// `None` once no due child is left: the parent's poll is over, and
+    /// the children woken meanwhile wait for the next [`begin`](Self::begin).
+    ///
+    /// A child that panics unwinds out of this call; the set stays usable,
+    /// and that child is polled again only if it is woken.
+    pub(crate) fn poll_next(&mut self) -> Option<(usize, F::Output)> {
+        while let Some(&key) = self.due.get(self.next) {
+            self.next += 1;
+            let slot = &mut self.slots[key.index];
+            if slot.generation != key.generation {
+                continue; // a stale wake of a child that has finished
+            }
+            let Some(future) = slot.future.as_mut() else {
+                continue;
+            };
+            let waker = match &slot.waker {
+                Some(waker) => {
+                    // Clear before polling, so a wake during the poll re-queues.
+                    waker.queued.swap(false, Ordering::AcqRel);
+                    Arc::clone(waker)
+                }
+                None => {
+                    let waker = Self::new_waker(&mut self.spare, &self.list, key);
+                    slot.waker = Some(Arc::clone(&waker));
+                    waker
+                }
+            };
+            let waker = Waker::from(waker);
+            let poll = Pin::new(future).poll(&mut Context::from_waker(&waker));
+            drop(waker);
+            if let Poll::Ready(output) = poll {
+                self.vacate(key.index);
+                return Some((key.index, output));
+            }
+        }
+        self.due.clear();
+        self.next = 0;
+        None
     }
 }
 

@@ -69,22 +69,33 @@
 //! [`Waker`]: std::task::Waker
 #![forbid(unsafe_code)]
 
+mod as_completed;
 pub mod event;
 mod future_set;
 pub mod join;
 pub mod queue;
+mod race;
 pub mod stream;
 mod sync;
+mod task_group;
 mod timeout;
+mod timeout_scope;
 mod waiters;
 
 #[cfg(all(test, loom))]
 mod loom_tests;
 
+pub use as_completed::{as_completed, AsCompleted};
 pub use event::Event;
 pub use join::{join_all, try_join_all, JoinAll, TryJoinAll};
 pub use queue::{Queue, QueueEmpty, QueueFull, TaskDoneError};
+pub use race::{race, Race};
+pub use task_group::{
+    task_group, ChildError, ChildHandle, Failure, GroupError, PanicPayload, TaskGroup,
+    TaskGroupFuture,
+};
 pub use timeout::{timeout, timeout_at, Elapsed, Timeout};
+pub use timeout_scope::{timeout_scope, TimeoutScope, TimeoutScopeFuture};
 
 /// Support for macros; not part of the API.
 #[doc(hidden)]
