@@ -36,8 +36,8 @@ pub use spindle_primitives::{
 // Beyond the cheatsheet: structured concurrency and waiting on several.
 pub use spindle_primitives::{
     as_completed, race, task_group, timeout_scope, try_join_all, AsCompleted, ChildError,
-    ChildHandle, Failure, GroupError, PanicPayload, Race, TaskGroup, TaskGroupFuture,
-    TimeoutScope, TimeoutScopeFuture, TryJoinAll,
+    ChildHandle, Failure, GroupError, PanicPayload, Race, TaskGroup, TaskGroupFuture, TimeoutScope,
+    TimeoutScopeFuture, TryJoinAll,
 };
 
 /// Streams: `Stream`, `StreamExt`, `iter`, `generate` (async generators).

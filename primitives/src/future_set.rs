@@ -216,9 +216,9 @@ impl<F> FutureSet<F> {
         self.len == 0
     }
 
-    /// Adds a child and returns its index; it is due at once, so it gets
-    /// its first poll in the parent's current or next poll, after every
-    /// child due before it.
+    /// Adds a child and returns its index. It is due at once: it gets its
+    /// first poll in the parent's current or next poll, after the children
+    /// due already and before those a later [`begin`](Self::begin) adds.
     pub(crate) fn insert(&mut self, future: F) -> usize {
         let index = match self.vacant.pop() {
             Some(index) => {

@@ -108,7 +108,11 @@ where
         let output = match a.poll(cx) {
             Poll::Ready(output) => output,
             Poll::Pending => {
-                let b = this.b.as_mut().as_pin_mut().expect("`b` lives while `a` does");
+                let b = this
+                    .b
+                    .as_mut()
+                    .as_pin_mut()
+                    .expect("`b` lives while `a` does");
                 match b.poll(cx) {
                     Poll::Ready(output) => output,
                     Poll::Pending => return Poll::Pending,

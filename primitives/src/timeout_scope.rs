@@ -430,7 +430,11 @@ impl<Fut: Future> Future for TimeoutScopeFuture<Fut> {
 /// The deadline passed: mark the scope expired, then drop the body (whose
 /// drop code already sees `expired() == true`, as asyncio's cancelled
 /// block does) and the timer.
-fn expire<Fut>(shared: &Shared, mut body: Pin<&mut Option<Fut>>, sleep: &mut Option<Sleep>) -> Elapsed {
+fn expire<Fut>(
+    shared: &Shared,
+    mut body: Pin<&mut Option<Fut>>,
+    sleep: &mut Option<Sleep>,
+) -> Elapsed {
     {
         let mut state = lock(&shared.state);
         state.phase = Phase::Expired;

@@ -42,8 +42,9 @@
 //! thousands of idle children costs nothing per wake of one of them. The
 //! body is a member of the same set. `spawn` does not poll the new child:
 //! it lands in an *inbox* the group empties at the start of its next poll
-//! (waking its task if need be), so a child first runs after its spawner
-//! has yielded, as with `spawn` and `create_task`.
+//! (waking its task if need be), ahead of the members woken meanwhile. So
+//! a child first runs after its spawner has yielded and before the
+//! spawner resumes, as with asyncio's `create_task`.
 //!
 //! # Failing: one poll, no half measures
 //!
@@ -378,8 +379,12 @@ where
                 match panic::catch_unwind(AssertUnwindSafe(|| body.as_mut().poll(cx))) {
                     Ok(Poll::Pending) => Poll::Pending,
                     Ok(Poll::Ready(Ok(value))) => Poll::Ready(Ended::Body(value)),
-                    Ok(Poll::Ready(Err(error))) => Poll::Ready(Ended::Failed(0, Failure::Error(error))),
-                    Err(payload) => Poll::Ready(Ended::Failed(0, Failure::Panic(PanicPayload::new(payload)))),
+                    Ok(Poll::Ready(Err(error))) => {
+                        Poll::Ready(Ended::Failed(0, Failure::Error(error)))
+                    }
+                    Err(payload) => {
+                        Poll::Ready(Ended::Failed(0, Failure::Panic(PanicPayload::new(payload))))
+                    }
                 }
             }
             Member::Child(id, child) => child.as_mut().poll(cx).map(|ended| match ended {
@@ -407,12 +412,16 @@ where
             Some(waker) => refresh_waker(waker, cx.waker()),
             slot @ None => *slot = Some(cx.waker().clone()),
         }
-        // Woken members first, then the children spawned since last time.
-        this.members.begin(cx.waker());
+        // The children spawned since the last poll first, then the members
+        // woken meanwhile: a spawn during the last poll came before every
+        // wake since (a member that spawns and then yields is woken after
+        // its children run, as in asyncio, where `create_task` schedules
+        // the child's first step before the spawner's next one).
         std::mem::swap(&mut *this.shared.inbox.borrow_mut(), &mut this.spawned);
         for (id, child) in this.spawned.drain(..) {
             this.members.insert(Member::Child(id, child));
         }
+        this.members.begin(cx.waker());
         while let Some((_, ended)) = this.members.poll_next() {
             match ended {
                 Ended::Body(value) => this.output = Some(value),
@@ -451,7 +460,11 @@ impl<Fut, T, E> TaskGroupFuture<Fut, T, E> {
     /// (1) in the lifecycle: a member failed. Records it; the caller stops
     /// polling members and cancels the rest.
     fn fail(&mut self, id: u64, failure: Failure<E>) {
-        let what = if failure.is_panic() { "panicked" } else { "failed" };
+        let what = if failure.is_panic() {
+            "panicked"
+        } else {
+            "failed"
+        };
         match id {
             0 => note(&self.shared.label, &format!("body {what}")),
             id => note(&self.shared.label, &format!("child {id} {what}")),
@@ -466,7 +479,11 @@ impl<Fut, T, E> TaskGroupFuture<Fut, T, E> {
     fn cancel_all(&mut self) {
         let mut members = self.members.drain();
         let spawned = std::mem::take(&mut *self.shared.inbox.borrow_mut());
-        members.extend(spawned.into_iter().map(|(id, child)| Member::Child(id, child)));
+        members.extend(
+            spawned
+                .into_iter()
+                .map(|(id, child)| Member::Child(id, child)),
+        );
         if members.is_empty() {
             return;
         }
@@ -482,9 +499,17 @@ impl<Fut, T, E> TaskGroupFuture<Fut, T, E> {
         for member in members {
             let id = member.id();
             if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| drop(member))) {
-                let who = if id == 0 { "body".to_string() } else { format!("child {id}") };
-                note(&self.shared.label, &format!("{who} panicked while cancelled"));
-                self.failures.push(Failure::Panic(PanicPayload::new(payload)));
+                let who = if id == 0 {
+                    "body".to_string()
+                } else {
+                    format!("child {id}")
+                };
+                note(
+                    &self.shared.label,
+                    &format!("{who} panicked while cancelled"),
+                );
+                self.failures
+                    .push(Failure::Panic(PanicPayload::new(payload)));
             }
         }
     }
@@ -499,9 +524,14 @@ impl<Fut, T, E> TaskGroupFuture<Fut, T, E> {
                 .take()
                 .expect("the group ended without failure, so the body returned Ok"))
         } else {
+            // The body's value, if it returned one, is dropped, not returned.
+            self.output = None;
             let n = self.failures.len();
             let plural = if n == 1 { "" } else { "s" };
-            note(&self.shared.label, &format!("ended with {n} failure{plural}"));
+            note(
+                &self.shared.label,
+                &format!("ended with {n} failure{plural}"),
+            );
             Err(GroupError::new(std::mem::take(&mut self.failures)))
         }
     }
@@ -517,7 +547,11 @@ impl<Fut, T, E> Drop for TaskGroupFuture<Fut, T, E> {
         self.shared.waker.borrow_mut().take();
         let mut members = self.members.drain();
         let spawned = std::mem::take(&mut *self.shared.inbox.borrow_mut());
-        members.extend(spawned.into_iter().map(|(id, child)| Member::Child(id, child)));
+        members.extend(
+            spawned
+                .into_iter()
+                .map(|(id, child)| Member::Child(id, child)),
+        );
         if !members.is_empty() {
             note(&self.shared.label, "dropped: cancelling every member");
         }
