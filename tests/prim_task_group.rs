@@ -784,3 +784,84 @@ fn the_trace_notes_failures_cancellations_and_the_end() {
         ]
     );
 }
+
+/// Slots and wakers are reused: a child that finished leaves its slot to
+/// the next one spawned. Its stale waker, fired later, must not poll the
+/// newcomer (the slot's generation tells them apart).
+#[test]
+fn a_stale_wake_of_a_finished_child_never_polls_the_child_in_its_slot() {
+    let stored = Rc::new(RefCell::new(None::<std::task::Waker>));
+    let gate = Gate::new();
+    let spawn_second = Gate::new();
+    let mut group = task_group({
+        let (stored, gate, spawn_second) = (Rc::clone(&stored), gate.clone(), spawn_second.clone());
+        move |group| async move {
+            group.spawn(std::future::poll_fn(move |cx| {
+                *stored.borrow_mut() = Some(cx.waker().clone());
+                Poll::Ready(Ok::<_, ()>(()))
+            }));
+            spawn_second.wait(()).await;
+            let wait = gate.wait(());
+            // The body stays (awaiting the handle), so the newcomer takes
+            // the first child's slot, not the body's.
+            group.spawn(async move { Ok(wait.await) }).await.unwrap();
+            Ok(())
+        }
+    });
+    let (waker, _) = counting_waker();
+    assert!(poll_once(Pin::new(&mut group), &waker).is_pending());
+    assert!(poll_once(Pin::new(&mut group), &waker).is_pending()); // the first child ends
+    spawn_second.open();
+    assert!(poll_once(Pin::new(&mut group), &waker).is_pending()); // the body spawns again
+    assert!(poll_once(Pin::new(&mut group), &waker).is_pending()); // the second child parks
+    assert_eq!(gate.polls(), 1);
+    stored.borrow_mut().take().unwrap().wake();
+    assert!(poll_once(Pin::new(&mut group), &waker).is_pending());
+    assert_eq!(gate.polls(), 1, "the stale wake polled nobody");
+    gate.open();
+    assert!(poll_once(Pin::new(&mut group), &waker).is_pending()); // the child ends
+    assert!(matches!(
+        poll_once(Pin::new(&mut group), &waker), // the body ends
+        Poll::Ready(Ok(()))
+    ));
+}
+
+/// A child that wakes itself and finishes in the same poll leaves its
+/// waker unshared, so it is reused for the next child — with its "queued"
+/// flag cleared, or the newcomer's first wake would be taken for a
+/// duplicate and lost.
+#[test]
+fn a_reused_waker_delivers_the_next_childs_first_wake() {
+    let gate = Gate::new();
+    let mut group = task_group({
+        let gate = gate.clone();
+        move |group| async move {
+            group.spawn(std::future::poll_fn(|cx| {
+                cx.waker().wake_by_ref();
+                Poll::Ready(Ok::<_, ()>(()))
+            }));
+            yield_once().await; // the first child runs and ends
+            let wait = gate.wait(());
+            // The body stays (awaiting the handle), so the one spare waker
+            // is the first child's, and the newcomer gets it.
+            group.spawn(async move { Ok(wait.await) }).await.unwrap();
+            Ok(())
+        }
+    });
+    let (waker, parent_wakes) = counting_waker();
+    while gate.polls() == 0 {
+        assert!(poll_once(Pin::new(&mut group), &waker).is_pending());
+    }
+    let before = parent_wakes.count();
+    gate.open();
+    assert_eq!(
+        parent_wakes.count(),
+        before + 1,
+        "the second child's wake got through"
+    );
+    assert!(poll_once(Pin::new(&mut group), &waker).is_pending()); // the child ends
+    assert!(matches!(
+        poll_once(Pin::new(&mut group), &waker), // the body ends
+        Poll::Ready(Ok(()))
+    ));
+}
