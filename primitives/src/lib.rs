@@ -8,6 +8,12 @@
 //! | `asyncio.Event` | [`Event`] | `event.rs` |
 //! | `async for`, async generators | [`stream::StreamExt`], [`stream::generate`] | `stream/` |
 //! | `asyncio.wait_for` | [`timeout`], [`timeout_at`] | `timeout.rs` |
+//! | `asyncio.gather` (no `return_exceptions`) | [`try_join_all`] | `join.rs` |
+//! | `asyncio.TaskGroup` | [`task_group`], [`TaskGroup::spawn`], [`GroupError`] | `task_group/` (group, child handle, errors) |
+//! | `asyncio.as_completed` | [`as_completed`] | `as_completed.rs` |
+//! | `asyncio.wait(FIRST_COMPLETED)`, for two | [`race`] | `race.rs` |
+//! | `asyncio.timeout` (a movable deadline) | [`timeout_scope`] | `timeout_scope.rs` |
+//! | (what `join_all`, `as_completed` and `TaskGroup` share) | per-child wakers | `future_set.rs` |
 //!
 //! # The one idea
 //!
@@ -20,8 +26,8 @@
 //! thread — is the executor's business. That is why all of this runs
 //! unchanged on spindle, tokio, `futures-executor` or any other executor
 //! (the `prim_any_executor` test proves it), and why the crate needs no
-//! `unsafe` at all. The one exception to "any executor" is [`timeout`],
-//! which needs spindle's timer wheel.
+//! `unsafe` at all. The exceptions to "any executor" are [`timeout`] and
+//! [`timeout_scope`], which need spindle's timer wheel.
 //!
 //! The doc examples say so too: they are written with `spindle::` paths,
 //! as users read them through the facade, but most run on
