@@ -11,7 +11,7 @@
 //! callgrind_annotate callgrind.out.<pid> | head -40
 //! ```
 //!
-//! Arguments: the workload (`spawn`, `yield`, `pingpong` or `queue`), how many
+//! Arguments: the workload (`spawn`, `yield`, `pingpong`, `queue` or `group`), how many
 //! operations per run (default 100 000), and how many runs (default 1).
 //! Steady-state instructions per operation are (total of 3 runs − total of
 //! 2 runs) / operations. It also prints the fastest run's ns per operation.
@@ -36,6 +36,7 @@ fn main() {
             "yield" => runtime.block_on(yield_many(ops)),
             "pingpong" => runtime.block_on(ping_pong(ops)),
             "queue" => runtime.block_on(queue(ops)),
+            "group" => runtime.block_on(task_groups(ops)),
             _ => usage(),
         }
         best = best.min(started.elapsed().as_nanos() as f64 / ops as f64);
@@ -44,7 +45,7 @@ fn main() {
 }
 
 fn usage() -> ! {
-    eprintln!("usage: hot_paths spawn|yield|pingpong|queue [operations] [runs]");
+    eprintln!("usage: hot_paths spawn|yield|pingpong|queue|group [operations] [runs]");
     std::process::exit(2)
 }
 
@@ -115,4 +116,19 @@ async fn queue(ops: u64) {
     });
     producer.await.unwrap();
     assert_eq!(consumer.await.unwrap(), ops * (ops - 1) / 2);
+}
+
+/// `task_group`: task groups of 1 000 empty children each, `ops / 1 000`
+/// of them one after the other; an operation is one child.
+async fn task_groups(ops: u64) {
+    for _ in 0..ops / 1_000 {
+        spindle::task_group(|group| async move {
+            for _ in 0..1_000 {
+                group.spawn(async { Ok::<(), ()>(()) });
+            }
+            Ok(())
+        })
+        .await
+        .unwrap();
+    }
 }

@@ -1,10 +1,10 @@
 //! The three runtimes behind one small trait, so each workload is written
 //! once and measured on all three in the same criterion group.
 //!
-//! - **spindle**: `Runtime::block_on`, `spawn`, its own `Queue`/`Event`/`timeout`.
+//! - **spindle**: `Runtime::block_on`, `spawn`, its own `Queue`/`Event`/`timeout`/`task_group`.
 //! - **tokio**: a `current_thread` runtime with a `LocalSet` and `spawn_local`
 //!   (the single-threaded, `!Send`-friendly setup comparable to spindle's);
-//!   `mpsc::unbounded_channel`, `Notify`, `time::sleep`, `time::timeout`.
+//!   `mpsc::unbounded_channel`, `Notify`, `time::sleep`, `time::timeout`, `JoinSet`.
 //! - **smol**: `async-executor`'s `LocalExecutor` driven by
 //!   `async_io::block_on`; `async-channel`, `event-listener`, `async_io::Timer`,
 //!   and a timeout built as smol users write it (`future.or(timer)`).
@@ -47,6 +47,12 @@ pub trait Peer {
     /// One loopback TCP connection with both ends in this runtime: the
     /// client sends 64 bytes, the server echoes them, `round_trips` times.
     fn tcp_echo(round_trips: u64) -> impl Future<Output = ()>;
+
+    /// `children` empty children started and all awaited, the way a user of
+    /// this runtime writes "a group of tasks": spindle's `task_group`,
+    /// tokio's `JoinSet` (`spawn_local` each, then `join_next` until
+    /// empty), smol's tasks collected in a `Vec` and awaited in turn.
+    fn task_group(children: u64) -> impl Future<Output = ()>;
 }
 
 /// The size of one echo message.
@@ -133,6 +139,17 @@ impl Peer for Spindle {
         }
         server.await;
     }
+
+    async fn task_group(children: u64) {
+        spindle::task_group(|group| async move {
+            for _ in 0..children {
+                group.spawn(async { Ok::<(), ()>(()) });
+            }
+            Ok(())
+        })
+        .await
+        .unwrap();
+    }
 }
 
 pub struct Tokio(tokio::runtime::Runtime);
@@ -216,6 +233,16 @@ impl Peer for Tokio {
             client.read_exact(&mut buf).await.unwrap();
         }
         server.await;
+    }
+
+    async fn task_group(children: u64) {
+        let mut set = tokio::task::JoinSet::new();
+        for _ in 0..children {
+            set.spawn_local(async {});
+        }
+        while let Some(joined) = set.join_next().await {
+            joined.unwrap();
+        }
     }
 }
 
@@ -301,5 +328,14 @@ impl Peer for Smol {
             client.read_exact(&mut buf).await.unwrap();
         }
         server.await;
+    }
+
+    async fn task_group(children: u64) {
+        // smol has no task group: a smol user collects the `Task`s (dropping
+        // one would cancel it) and awaits each.
+        let tasks: Vec<_> = (0..children).map(|_| Self::spawn(async {})).collect();
+        for task in tasks {
+            task.await;
+        }
     }
 }

@@ -13,7 +13,7 @@ use crate::workloads;
 const RUNTIMES: [&str; 3] = ["spindle", "tokio", "smol"];
 
 /// (group, operations per iteration, what one operation is, target ratio).
-const GROUPS: [(&str, u64, &str, f64); 9] = [
+const GROUPS: [(&str, u64, &str, f64); 10] = [
     (
         "spawn_many",
         workloads::SPAWN_MANY,
@@ -67,6 +67,12 @@ const GROUPS: [(&str, u64, &str, f64); 9] = [
         workloads::ECHOES,
         "one 64-byte echo round trip over loopback",
         1.0,
+    ),
+    (
+        "task_group",
+        workloads::GROUP_CHILDREN,
+        "one empty child of a group of 1 000 (start + run + join)",
+        0.7,
     ),
 ];
 
