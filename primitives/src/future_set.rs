@@ -70,13 +70,20 @@
 //!
 //! # Wakers are made lazily and reused
 //!
-//! A child gets its `ChildWaker` (one allocation) at its first poll. When
-//! it finishes and nobody else holds a clone of that waker —
-//! `Arc::get_mut` succeeds, which is also what makes the reuse race-free —
-//! the waker is kept, re-keyed, and handed to the next child's first poll.
-//! A child that finishes in its first poll without storing its waker
-//! anywhere (an empty task, a ready value) therefore costs no waker at
-//! all: a thousand such children share one.
+//! A child gets its `ChildWaker` (one allocation) at its first poll; the
+//! set keeps it with a `Waker` made from it once (`OwnWaker`), so a poll
+//! takes no new reference. When the child finishes and nobody else holds
+//! a clone — the set's two references are the only ones — the waker is
+//! kept, re-keyed, and handed to the next child's first poll.
+//!
+//! A new child is polled the first time *before* it takes a slot
+//! ([`FutureSet::poll_first`]), with a waker keyed to the slot it would
+//! take: if it finishes then and there without keeping its waker — an
+//! empty task, a ready value — it never touches the slab and its waker
+//! goes straight back to the spares, so a thousand such children share one
+//! waker and no slot. If it kept the waker (or woke it), the key it was
+//! given is burnt: the slot's generation moves on, and a late wake through
+//! it finds nobody.
 //!
 //! *Teaching simplification*: children are `Unpin` here — the users box
 //! theirs (`Pin<Box<F>>`) — because pinning into one shared slab needs
@@ -91,7 +98,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 
-use crate::sync::{AtomicBool, Mutex, Ordering};
+use crate::sync::{AtomicBool, AtomicU64, AtomicUsize, Mutex, Ordering};
 use crate::waiters::{lock, refresh_waker, wake};
 
 /// How many finished children's wakers a set keeps for reuse. Enough for a
@@ -116,7 +123,7 @@ pub(crate) struct FutureSet<F> {
     due: Vec<Key>,
     next: usize,
     /// Wakers of finished children that nobody else holds, for reuse.
-    spare: Vec<Arc<ChildWaker>>,
+    spare: Vec<OwnWaker>,
 }
 
 /// One place in the set.
@@ -127,7 +134,7 @@ struct Slot<F> {
     /// longer match.
     generation: u64,
     /// The child's waker, made at its first poll; `None` before that.
-    waker: Option<Arc<ChildWaker>>,
+    waker: Option<OwnWaker>,
 }
 
 /// A child's name in the ready list: its slot and that slot's generation.
@@ -154,9 +161,13 @@ struct ReadyInner {
 
 /// The waker given to one child: waking it marks that child ready.
 struct ChildWaker {
-    /// The child it wakes. Changed only through `Arc::get_mut`, when the
-    /// waker is reused, so no wake can be reading it meanwhile.
-    key: Key,
+    /// The child it wakes, as a [`Key`]. Changed only when the waker is
+    /// reused, which is only when the set holds the sole references to it
+    /// ([`OwnWaker::unshared`]): then no wake can be reading it meanwhile,
+    /// and whoever gets the waker next gets it through the set, after the
+    /// change. So relaxed loads and stores suffice.
+    index: AtomicUsize,
+    generation: AtomicU64,
     /// `true` while the key is in `ready` or `due`, about to be polled.
     /// Atomic, so that a repeated wake costs no lock.
     queued: AtomicBool,
@@ -176,7 +187,10 @@ impl Wake for ChildWaker {
         let parent = {
             let mut inner = lock(&self.list.inner);
             let was_empty = inner.ready.is_empty();
-            inner.ready.push(self.key);
+            inner.ready.push(Key {
+                index: self.index.load(Ordering::Relaxed),
+                generation: self.generation.load(Ordering::Relaxed),
+            });
             if was_empty {
                 inner.parent.clone()
             } else {
@@ -184,6 +198,49 @@ impl Wake for ChildWaker {
             }
         };
         wake(parent);
+    }
+}
+
+/// A child's waker as the set keeps it: the `Arc` (for the flag and the
+/// key) and a `Waker` made from it once, so that polling needs no new
+/// reference each time. The set's own references are these two.
+struct OwnWaker {
+    shared: Arc<ChildWaker>,
+    waker: Waker,
+}
+
+impl OwnWaker {
+    fn new(list: &Arc<ReadyList>, key: Key) -> OwnWaker {
+        let shared = Arc::new(ChildWaker {
+            index: AtomicUsize::new(key.index),
+            generation: AtomicU64::new(key.generation),
+            queued: AtomicBool::new(false),
+            list: Arc::clone(list),
+        });
+        let waker = Waker::from(Arc::clone(&shared));
+        OwnWaker { shared, waker }
+    }
+
+    /// Whether the set's two references are the only ones: no child holds a
+    /// clone, so no wake can come through it any more. The count is read
+    /// relaxed, then an acquire fence pairs with the release decrement of
+    /// whoever dropped the last clone (as `Arc`'s own drop does), so that
+    /// everything they did with it happened before what the set does next.
+    fn unshared(&self) -> bool {
+        if Arc::strong_count(&self.shared) != 2 {
+            return false;
+        }
+        std::sync::atomic::fence(std::sync::atomic::Ordering::Acquire);
+        true
+    }
+
+    /// Points an unshared waker at another child.
+    fn rekey(&self, key: Key) {
+        debug_assert!(self.unshared(), "re-keying a waker someone holds");
+        self.shared.index.store(key.index, Ordering::Relaxed);
+        self.shared
+            .generation
+            .store(key.generation, Ordering::Relaxed);
     }
 }
 
@@ -263,6 +320,68 @@ impl<F> FutureSet<F> {
         }
     }
 
+    /// Polls a new child for the first time *before* it takes a slot, and
+    /// keeps it only if it is pending (then it returns `None`; the child
+    /// is in the set, not due, and is polled again once woken). The child
+    /// comes in its caller's own form `G`, polled by `poll`, and becomes
+    /// an `F` (with `into_child`) only if it stays: the caller's first poll
+    /// skips whatever wrapping the set's children need.
+    ///
+    /// A child that finishes in its first poll — the common case of a short
+    /// task — costs no slot at all: it is polled with a waker keyed to the
+    /// slot it *would* take. If nobody kept that waker and nobody woke it,
+    /// the key was never seen and the waker goes back to the spares;
+    /// otherwise the key is burnt (the slot's generation moves on), so that
+    /// a late wake through it is recognised as stale.
+    pub(crate) fn poll_first<G, R>(
+        &mut self,
+        mut first: G,
+        poll: impl FnOnce(&mut G, &mut Context<'_>) -> Poll<R>,
+        into_child: impl FnOnce(G) -> F,
+    ) -> Option<R> {
+        let index = self.vacant.last().copied().unwrap_or(self.slots.len());
+        let generation = self.slots.get(index).map_or(0, |slot| slot.generation);
+        let key = Key { index, generation };
+        let waker = Self::new_waker(&mut self.spare, &self.list, key);
+        let poll = poll(&mut first, &mut Context::from_waker(&waker.waker));
+        match poll {
+            Poll::Pending => {
+                let future = into_child(first);
+                if index == self.slots.len() {
+                    self.slots.push(Slot {
+                        future: Some(future),
+                        generation,
+                        waker: Some(waker),
+                    });
+                } else {
+                    self.vacant.pop();
+                    let slot = &mut self.slots[index];
+                    slot.future = Some(future);
+                    slot.waker = Some(waker);
+                }
+                self.len += 1;
+                None
+            }
+            Poll::Ready(output) => {
+                if !self.retire_waker(waker) {
+                    // The key got out: burn it.
+                    if index == self.slots.len() {
+                        self.slots.push(Slot {
+                            future: None,
+                            generation: generation + 1,
+                            waker: None,
+                        });
+                        self.vacant.push(index);
+                    } else {
+                        self.slots[index].generation += 1;
+                    }
+                }
+                drop(first); // user code, after the set is consistent
+                Some(output)
+            }
+        }
+    }
+
     /// Removes every child, in index order, vacating their slots; the caller
     /// drops them (and so decides what a panicking destructor means).
     pub(crate) fn drain(&mut self) -> Vec<F> {
@@ -278,22 +397,33 @@ impl<F> FutureSet<F> {
     }
 
     /// A waker for the child with `key`: a spare one re-keyed, or a new one.
-    fn new_waker(
-        spare: &mut Vec<Arc<ChildWaker>>,
-        list: &Arc<ReadyList>,
-        key: Key,
-    ) -> Arc<ChildWaker> {
-        if let Some(mut waker) = spare.pop() {
-            if let Some(unique) = Arc::get_mut(&mut waker) {
-                unique.key = key;
-                return waker;
+    #[inline]
+    fn new_waker(spare: &mut Vec<OwnWaker>, list: &Arc<ReadyList>, key: Key) -> OwnWaker {
+        match spare.pop() {
+            Some(waker) => {
+                waker.rekey(key);
+                waker
             }
+            None => OwnWaker::new(list, key),
         }
-        Arc::new(ChildWaker {
-            key,
-            queued: AtomicBool::new(false),
-            list: Arc::clone(list),
-        })
+    }
+
+    /// Takes back the waker of a child that finished, for reuse if nobody
+    /// else holds it. Returns whether its key never got out: nobody holds
+    /// a clone and nobody woke it (so its key is in no ready list).
+    #[inline]
+    fn retire_waker(&mut self, waker: OwnWaker) -> bool {
+        if !waker.unshared() {
+            return false;
+        }
+        // Unshared: it may serve the next child. The child may have woken
+        // itself before finishing: clear the flag, or the next child's
+        // wakes would be taken for duplicates.
+        let woken = waker.shared.queued.swap(false, Ordering::Relaxed);
+        if self.spare.len() < SPARE_WAKERS {
+            self.spare.push(waker);
+        }
+        !woken
     }
 
     /// Vacates the slot of a child that finished and drops the future, after
@@ -308,17 +438,8 @@ impl<F> FutureSet<F> {
         let slot = &mut self.slots[index];
         let future = slot.future.take();
         slot.generation += 1;
-        if let Some(mut waker) = slot.waker.take() {
-            // Unique: no clone is stored anywhere, so no wake can come
-            // through it any more, and it may serve the next child. The
-            // child may have woken itself before finishing: clear the flag,
-            // or the next child's wakes would be taken for duplicates.
-            if self.spare.len() < SPARE_WAKERS {
-                if let Some(unique) = Arc::get_mut(&mut waker) {
-                    unique.queued.store(false, Ordering::Relaxed);
-                    self.spare.push(waker);
-                }
-            }
+        if let Some(waker) = slot.waker.take() {
+            self.retire_waker(waker);
         }
         if future.is_some() {
             self.len -= 1;
@@ -346,21 +467,15 @@ impl<F: Future + Unpin> FutureSet<F> {
             let Some(future) = slot.future.as_mut() else {
                 continue;
             };
-            let waker = match &slot.waker {
+            let waker = match &mut slot.waker {
                 Some(waker) => {
                     // Clear before polling, so a wake during the poll re-queues.
-                    waker.queued.swap(false, Ordering::AcqRel);
-                    Arc::clone(waker)
-                }
-                None => {
-                    let waker = Self::new_waker(&mut self.spare, &self.list, key);
-                    slot.waker = Some(Arc::clone(&waker));
+                    waker.shared.queued.swap(false, Ordering::AcqRel);
                     waker
                 }
+                none => none.insert(Self::new_waker(&mut self.spare, &self.list, key)),
             };
-            let waker = Waker::from(waker);
-            let poll = Pin::new(future).poll(&mut Context::from_waker(&waker));
-            drop(waker);
+            let poll = Pin::new(future).poll(&mut Context::from_waker(&waker.waker));
             if let Poll::Ready(output) = poll {
                 self.vacate(key.index);
                 return Some((key.index, output));

@@ -51,7 +51,11 @@ pub enum Failure<E> {
 /// It is `Send` and `Sync` (the payload sits behind a mutex, its message
 /// is copied out at the catch), so a [`GroupError`] can travel to another
 /// thread or into `Box<dyn Error + Send + Sync>`.
-pub struct PanicPayload {
+pub struct PanicPayload(Box<Caught>);
+
+/// What a [`PanicPayload`] holds, behind one pointer: a `Failure` is
+/// moved around on every poll result, so it should stay small.
+struct Caught {
     /// The panic's message, if the payload was a string (as `panic!` makes).
     message: Option<String>,
     payload: Mutex<Box<dyn Any + Send>>,
@@ -162,10 +166,10 @@ impl PanicPayload {
             .downcast_ref::<&'static str>()
             .map(|s| s.to_string())
             .or_else(|| payload.downcast_ref::<String>().cloned());
-        PanicPayload {
+        PanicPayload(Box::new(Caught {
             message,
             payload: Mutex::new(payload),
-        }
+        }))
     }
 
     /// The panic's message, if its payload was a string — what `panic!`
@@ -186,7 +190,7 @@ impl PanicPayload {
     /// }
     /// ```
     pub fn message(&self) -> Option<&str> {
-        self.message.as_deref()
+        self.0.message.as_deref()
     }
 
     /// The payload, as `catch_unwind` gave it.
@@ -204,7 +208,8 @@ impl PanicPayload {
     /// assert_eq!(panic.into_inner().downcast_ref::<u8>(), Some(&42));
     /// ```
     pub fn into_inner(self) -> Box<dyn Any + Send> {
-        self.payload
+        self.0
+            .payload
             .into_inner()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
@@ -237,7 +242,7 @@ impl PanicPayload {
 impl fmt::Debug for PanicPayload {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PanicPayload")
-            .field("message", &self.message)
+            .field("message", &self.0.message)
             .finish_non_exhaustive()
     }
 }

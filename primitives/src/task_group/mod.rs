@@ -79,8 +79,10 @@
 
 mod child;
 mod error;
+mod spare;
 
 use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
 use std::panic::{self, AssertUnwindSafe};
@@ -95,7 +97,7 @@ pub use error::{Failure, GroupError, PanicPayload};
 
 use crate::future_set::FutureSet;
 use crate::waiters::{refresh_waker, wake, wake_all};
-use child::{new_child, BoxedChild};
+use child::{new_child, BoxedChild, Results};
 
 /// Runs `body` and every child it spawns through its [`TaskGroup`], and
 /// returns once all of them have ended — asyncio's
@@ -141,11 +143,11 @@ where
     let shared = Rc::new(Shared {
         label: Label::new("TaskGroup"),
         phase: Cell::new(Phase::Open),
-        inbox: RefCell::new(Vec::new()),
+        inbox: RefCell::new(spare::take()),
         next_id: Cell::new(1),
         polling: Cell::new(false),
         waker: RefCell::new(None),
-        to_wake: RefCell::new(Vec::new()),
+        results: Rc::new(Results::new()),
     });
     let body = body(TaskGroup {
         shared: Rc::clone(&shared),
@@ -155,7 +157,7 @@ where
     TaskGroupFuture {
         members,
         shared,
-        spawned: Vec::new(),
+        spawned: spare::take(),
         output: None,
         failures: Vec::new(),
         finished: false,
@@ -192,7 +194,7 @@ struct Shared<E> {
     label: Label,
     phase: Cell<Phase>,
     /// Children spawned and not yet taken into the set, with their numbers.
-    inbox: RefCell<Vec<(u64, BoxedChild<E>)>>,
+    inbox: RefCell<VecDeque<(u64, BoxedChild<E>)>>,
     /// The number of the next child; the body is 0.
     next_id: Cell<u64>,
     /// The group future is inside its poll: it will empty the inbox (or
@@ -201,8 +203,9 @@ struct Shared<E> {
     /// The waker of the task polling the group, for a `spawn` from outside
     /// the group's poll; `None` before the first poll and once ended.
     waker: RefCell<Option<Waker>>,
-    /// Wakers of handles whose child ended, woken at the end of the poll.
-    to_wake: RefCell<Vec<Waker>>,
+    /// The children's results, for their handles; also holds the wakers of
+    /// handles whose child ended, woken at the end of the group's poll.
+    results: Rc<Results>,
 }
 
 /// Where a group is in its life (see the diagram in the module docs).
@@ -256,10 +259,10 @@ impl<E: 'static> TaskGroup<E> {
         }
         let id = shared.next_id.get();
         shared.next_id.set(id + 1);
-        let (task, handle) = new_child(future, Rc::clone(shared));
+        let (task, handle) = new_child(future, &shared.results);
         let was_empty = {
             let mut inbox = shared.inbox.borrow_mut();
-            inbox.push((id, task));
+            inbox.push_back((id, task));
             inbox.len() == 1
         };
         // The first spawn since the inbox was emptied, from outside the
@@ -287,13 +290,6 @@ impl<E> fmt::Debug for TaskGroup<E> {
             .field("label", &self.shared.label)
             .field("phase", &self.shared.phase.get())
             .finish_non_exhaustive()
-    }
-}
-
-impl<E> Shared<E> {
-    /// Queues a handle's waker, to be woken at the end of the group's poll.
-    fn wake_later(&self, waker: Waker) {
-        self.to_wake.borrow_mut().push(waker);
     }
 }
 
@@ -326,12 +322,13 @@ impl<E> Shared<E> {
 /// assert_eq!(futures_executor::block_on(group).unwrap(), 5);
 /// ```
 #[must_use = "futures do nothing unless you `.await` or poll them"]
-pub struct TaskGroupFuture<Fut, T, E> {
+pub struct TaskGroupFuture<Fut, T, E: 'static> {
     /// The body and the children that have not ended.
     members: FutureSet<Member<Fut, E>>,
     shared: Rc<Shared<E>>,
-    /// Children taken from the inbox; kept to reuse its allocation.
-    spawned: Vec<(u64, BoxedChild<E>)>,
+    /// Children taken from the inbox, not yet polled; kept between polls to
+    /// reuse its allocation.
+    spawned: VecDeque<(u64, BoxedChild<E>)>,
     /// The body's value, once it returned `Ok`.
     output: Option<T>,
     /// What went wrong, in order.
@@ -365,7 +362,7 @@ impl<Fut, E> Member<Fut, E> {
     }
 }
 
-impl<Fut, T, E> Future for Member<Fut, E>
+impl<Fut, T, E: 'static> Future for Member<Fut, E>
 where
     Fut: Future<Output = Result<T, E>>,
 {
@@ -396,9 +393,9 @@ where
 }
 
 // Every member is boxed: the group moves freely whatever `Fut` is.
-impl<Fut, T, E> Unpin for TaskGroupFuture<Fut, T, E> {}
+impl<Fut, T, E: 'static> Unpin for TaskGroupFuture<Fut, T, E> {}
 
-impl<Fut, T, E> Future for TaskGroupFuture<Fut, T, E>
+impl<Fut, T, E: 'static> Future for TaskGroupFuture<Fut, T, E>
 where
     Fut: Future<Output = Result<T, E>>,
 {
@@ -412,25 +409,32 @@ where
             Some(waker) => refresh_waker(waker, cx.waker()),
             slot @ None => *slot = Some(cx.waker().clone()),
         }
+        this.members.begin(cx.waker());
         // The children spawned since the last poll first, then the members
         // woken meanwhile: a spawn during the last poll came before every
         // wake since (a member that spawns and then yields is woken after
         // its children run, as in asyncio, where `create_task` schedules
-        // the child's first step before the spawner's next one).
+        // the child's first step before the spawner's next one). A child
+        // that ends in its first poll never takes a slot in the set.
         std::mem::swap(&mut *this.shared.inbox.borrow_mut(), &mut this.spawned);
-        for (id, child) in this.spawned.drain(..) {
-            this.members.insert(Member::Child(id, child));
-        }
-        this.members.begin(cx.waker());
-        while let Some((_, ended)) = this.members.poll_next() {
-            match ended {
-                Ended::Body(value) => this.output = Some(value),
-                Ended::Child => {}
-                Ended::Failed(id, failure) => {
-                    this.fail(id, failure);
-                    break; // poll no other member after a failure
-                }
+        let mut failed = false;
+        while let Some((id, child)) = this.spawned.pop_front() {
+            let first = this.members.poll_first(
+                child,
+                |child, cx| child.as_mut().poll(cx),
+                |child| Member::Child(id, child),
+            );
+            if let Some(Err(failure)) = first {
+                this.fail(id, failure);
+                failed = true;
+                break; // poll no other member after a failure
             }
+        }
+        while !failed {
+            let Some((_, ended)) = this.members.poll_next() else {
+                break;
+            };
+            failed = !this.ended(ended); // poll no other member after a failure
         }
         this.shared.polling.set(false);
         if !this.failures.is_empty() {
@@ -447,8 +451,7 @@ where
         // The state is complete: wake the handles' waiters now. If one of
         // those wakers panics, every other is still woken and the panic
         // then unwinds from here; a later poll finishes the job below.
-        let waiters = std::mem::take(&mut *this.shared.to_wake.borrow_mut());
-        wake_all(waiters);
+        wake_all(this.shared.results.take_wakers());
         if !ended {
             return Poll::Pending;
         }
@@ -456,7 +459,20 @@ where
     }
 }
 
-impl<Fut, T, E> TaskGroupFuture<Fut, T, E> {
+impl<Fut, T, E: 'static> TaskGroupFuture<Fut, T, E> {
+    /// Takes in how a member ended; `false` if it failed.
+    fn ended(&mut self, ended: Ended<T, E>) -> bool {
+        match ended {
+            Ended::Body(value) => self.output = Some(value),
+            Ended::Child => {}
+            Ended::Failed(id, failure) => {
+                self.fail(id, failure);
+                return false;
+            }
+        }
+        true
+    }
+
     /// (1) in the lifecycle: a member failed. Records it; the caller stops
     /// polling members and cancels the rest.
     fn fail(&mut self, id: u64, failure: Failure<E>) {
@@ -477,17 +493,10 @@ impl<Fut, T, E> TaskGroupFuture<Fut, T, E> {
     /// child spawned but not started, in spawn order; a panic in one of
     /// those drops is one more failure.
     fn cancel_all(&mut self) {
-        let mut members = self.members.drain();
-        let spawned = std::mem::take(&mut *self.shared.inbox.borrow_mut());
-        members.extend(
-            spawned
-                .into_iter()
-                .map(|(id, child)| Member::Child(id, child)),
-        );
+        let members = self.take_members();
         if members.is_empty() {
             return;
         }
-        members.sort_by_key(Member::id);
         let children = members.len() - usize::from(members[0].id() == 0);
         let plural = if children == 1 { "" } else { "ren" };
         let message = if members[0].id() == 0 {
@@ -514,6 +523,17 @@ impl<Fut, T, E> TaskGroupFuture<Fut, T, E> {
         }
     }
 
+    /// Every member still running, and every child spawned but not
+    /// started, taken out of the group in spawn order (the body first).
+    fn take_members(&mut self) -> Vec<Member<Fut, E>> {
+        let mut members = self.members.drain();
+        let inbox = std::mem::take(&mut *self.shared.inbox.borrow_mut());
+        let not_started = self.spawned.drain(..).chain(inbox);
+        members.extend(not_started.map(|(id, child)| Member::Child(id, child)));
+        members.sort_by_key(Member::id);
+        members
+    }
+
     /// (3) in the lifecycle: every member has ended; the group's result.
     fn finish(&mut self) -> Result<T, GroupError<E>> {
         self.finished = true;
@@ -537,25 +557,27 @@ impl<Fut, T, E> TaskGroupFuture<Fut, T, E> {
     }
 }
 
-impl<Fut, T, E> Drop for TaskGroupFuture<Fut, T, E> {
+impl<Fut, T, E: 'static> Drop for TaskGroupFuture<Fut, T, E> {
     fn drop(&mut self) {
-        if self.finished {
-            return;
+        if !self.finished {
+            self.cancel_on_drop();
         }
-        // Dropped before it ended: the task awaiting it was cancelled.
+        // The group has ended: its queues are empty, and go to the next
+        // group on this thread.
+        spare::give(std::mem::take(&mut self.spawned));
+        spare::give(std::mem::take(&mut *self.shared.inbox.borrow_mut()));
+    }
+}
+
+impl<Fut, T, E: 'static> TaskGroupFuture<Fut, T, E> {
+    /// `Drop` before the group ended: the task awaiting it was cancelled.
+    fn cancel_on_drop(&mut self) {
         self.shared.phase.set(Phase::Ended);
         self.shared.waker.borrow_mut().take();
-        let mut members = self.members.drain();
-        let spawned = std::mem::take(&mut *self.shared.inbox.borrow_mut());
-        members.extend(
-            spawned
-                .into_iter()
-                .map(|(id, child)| Member::Child(id, child)),
-        );
+        let members = self.take_members();
         if !members.is_empty() {
             note(&self.shared.label, "dropped: cancelling every member");
         }
-        members.sort_by_key(Member::id);
         // Drop each even if one panics, then raise the first panic.
         let mut first_panic = None;
         for member in members {
@@ -563,8 +585,7 @@ impl<Fut, T, E> Drop for TaskGroupFuture<Fut, T, E> {
                 first_panic.get_or_insert(payload);
             }
         }
-        let waiters = std::mem::take(&mut *self.shared.to_wake.borrow_mut());
-        wake_all(waiters);
+        wake_all(self.shared.results.take_wakers());
         if let Some(payload) = first_panic {
             if !std::thread::panicking() {
                 panic::resume_unwind(payload);
@@ -573,7 +594,7 @@ impl<Fut, T, E> Drop for TaskGroupFuture<Fut, T, E> {
     }
 }
 
-impl<Fut, T, E> fmt::Debug for TaskGroupFuture<Fut, T, E> {
+impl<Fut, T, E: 'static> fmt::Debug for TaskGroupFuture<Fut, T, E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TaskGroupFuture")
             .field("label", &self.shared.label)
