@@ -68,6 +68,11 @@
 //!   This keeps one greedy child from monopolising the thread, and bounds
 //!   each poll of the parent by the children due when it began.
 //!
+//! loom checks this protocol (`loom_tests.rs`, model (d)): a wake from
+//! another thread at any point of a child's poll is never lost, and the
+//! model fails if the flag is cleared after the poll instead of before,
+//! or if the two swaps are made relaxed.
+//!
 //! # Wakers are made lazily and reused
 //!
 //! A child gets its `ChildWaker` (one allocation) at its first poll; the

@@ -12,9 +12,9 @@
 //! loom))`): loom is a dev-dependency, so a plain build with `--cfg loom`
 //! (or a downstream crate's) gets `std` as usual.
 //!
-//! `join.rs` keeps `std`'s `Arc`: its per-child `Waker`s are made from
-//! one, and [`std::task::Wake`] is implemented for `std::sync::Arc` only.
-//! Its mutex and atomics come from here like everyone else's.
+//! `future_set.rs` keeps `std`'s `Arc`: its per-child `Waker`s are made
+//! from one, and [`std::task::Wake`] is implemented for `std::sync::Arc`
+//! only. Its mutex and atomics come from here like everyone else's.
 //!
 //! [loom]: https://docs.rs/loom
 
