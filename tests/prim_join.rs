@@ -449,7 +449,8 @@ fn try_join_all_drops_every_other_child_at_the_first_err_before_returning() {
     let drops = DropCounter::new();
     let fail = Gate::new();
     let done_early = DropCounter::new();
-    let children: Vec<Pin<Box<dyn Future<Output = Result<u8, &str>>>>> = vec![
+    type Child = Pin<Box<dyn Future<Output = Result<u8, &'static str>>>>;
+    let children: Vec<Child> = vec![
         Box::pin({
             let guard = done_early.guard();
             async move {

@@ -395,13 +395,10 @@ fn step<S: Stream + ?Sized>(s: Pin<&mut S>, waker: &std::task::Waker) -> Poll<Op
 }
 
 /// A stream over `items` that logs each item as it is pulled.
-fn logged<T: Copy + 'static>(
+fn logged<T: Copy + std::fmt::Debug + 'static>(
     items: Vec<T>,
     log: &Rc<RefCell<Vec<String>>>,
-) -> impl Stream<Item = T> + Unpin
-where
-    T: std::fmt::Debug,
-{
+) -> impl Stream<Item = T> + Unpin {
     let log = Rc::clone(log);
     stream::iter(items).map(move |item| {
         log.borrow_mut().push(format!("pulled {item:?}"));

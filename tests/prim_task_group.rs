@@ -350,10 +350,11 @@ fn spawn_on_a_failing_group_starts_nothing() {
     let polled = Rc::new(Cell::new(false));
     let refused_drops = DropCounter::new();
     let late_handle = Rc::new(RefCell::new(None));
+    type Child = Pin<Box<dyn Future<Output = Result<(), &'static str>>>>;
     /// On drop (the group cancelling it), spawns one more child.
     struct SpawnOnDrop {
         group: TaskGroup<&'static str>,
-        child: Option<Pin<Box<dyn Future<Output = Result<(), &'static str>>>>>,
+        child: Option<Child>,
         handle: Rc<RefCell<Option<ChildHandle<()>>>>,
     }
     impl Drop for SpawnOnDrop {
@@ -516,7 +517,10 @@ fn a_wake_polls_only_the_member_it_names() {
         move |group| async move {
             for gate in &gates {
                 let wait = gate.wait(());
-                group.spawn(async move { Ok::<_, ()>(wait.await) });
+                group.spawn(async move {
+                    wait.await;
+                    Ok::<_, ()>(())
+                });
             }
             body_gate.wait(()).await;
             Ok(())
@@ -804,7 +808,13 @@ fn a_stale_wake_of_a_finished_child_never_polls_the_child_in_its_slot() {
             let wait = gate.wait(());
             // The body stays (awaiting the handle), so the newcomer takes
             // the first child's slot, not the body's.
-            group.spawn(async move { Ok(wait.await) }).await.unwrap();
+            group
+                .spawn(async move {
+                    wait.await;
+                    Ok(())
+                })
+                .await
+                .unwrap();
             Ok(())
         }
     });
@@ -844,7 +854,13 @@ fn a_reused_waker_delivers_the_next_childs_first_wake() {
             let wait = gate.wait(());
             // The body stays (awaiting the handle), so the one spare waker
             // is the first child's, and the newcomer gets it.
-            group.spawn(async move { Ok(wait.await) }).await.unwrap();
+            group
+                .spawn(async move {
+                    wait.await;
+                    Ok(())
+                })
+                .await
+                .unwrap();
             Ok(())
         }
     });
