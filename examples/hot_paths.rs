@@ -11,8 +11,8 @@
 //! callgrind_annotate callgrind.out.<pid> | head -40
 //! ```
 //!
-//! Arguments: the workload (`spawn`, `yield`, `pingpong`, `queue`, `lock` or
-//! `handoff`), how many
+//! Arguments: the workload (`spawn`, `yield`, `pingpong`, `queue`, `lock`,
+//! `handoff` or `group`), how many
 //! operations per run (default 100 000), and how many runs (default 1).
 //! Steady-state instructions per operation are (total of 3 runs − total of
 //! 2 runs) / operations. It also prints the fastest run's ns per operation.
@@ -39,6 +39,7 @@ fn main() {
             "queue" => runtime.block_on(queue(ops)),
             "lock" => runtime.block_on(lock(ops)),
             "handoff" => runtime.block_on(handoff(ops)),
+            "group" => runtime.block_on(task_groups(ops)),
             _ => usage(),
         }
         best = best.min(started.elapsed().as_nanos() as f64 / ops as f64);
@@ -47,7 +48,7 @@ fn main() {
 }
 
 fn usage() -> ! {
-    eprintln!("usage: hot_paths spawn|yield|pingpong|queue|lock|handoff [operations] [runs]");
+    eprintln!("usage: hot_paths spawn|yield|pingpong|queue|lock|handoff|group [operations] [runs]");
     std::process::exit(2)
 }
 
@@ -150,4 +151,19 @@ async fn handoff(ops: u64) {
         handle.await.unwrap();
     }
     assert_eq!(*mutex.lock().await, ops / TASKS * TASKS);
+}
+
+/// `task_group`: task groups of 1 000 empty children each, `ops / 1 000`
+/// of them one after the other; an operation is one child.
+async fn task_groups(ops: u64) {
+    for _ in 0..ops / 1_000 {
+        spindle::task_group(|group| async move {
+            for _ in 0..1_000 {
+                group.spawn(async { Ok::<(), ()>(()) });
+            }
+            Ok(())
+        })
+        .await
+        .unwrap();
+    }
 }

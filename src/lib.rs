@@ -41,6 +41,13 @@ pub use spindle_primitives::{
     SemaphorePermit,
 };
 
+// Beyond the cheatsheet: structured concurrency and waiting on several.
+pub use spindle_primitives::{
+    as_completed, race, task_group, timeout_scope, try_join_all, AsCompleted, ChildError,
+    ChildHandle, Failure, GroupError, PanicPayload, Race, TaskGroup, TaskGroupFuture, TimeoutScope,
+    TimeoutScopeFuture, TryJoinAll,
+};
+
 /// Streams: `Stream`, `StreamExt`, `iter`, `generate` (async generators).
 pub mod stream {
     pub use spindle_primitives::stream::*;

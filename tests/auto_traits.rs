@@ -225,3 +225,55 @@ fn condition_and_barrier_auto_traits() {
     assert_sync::<barrier::Wait<'static>>();
     assert_unpin::<barrier::Wait<'static>>();
 }
+
+/// The task group lives on one thread: its handle, its children's handles
+/// and its future are not `Send` (children need not be). Its error *is*
+/// `Send + Sync` when the error type is — the panic payloads it carries sit
+/// behind a mutex — so it converts into `Box<dyn Error + Send + Sync>`.
+#[test]
+fn task_group_types_stay_on_their_thread_and_its_error_travels() {
+    use spindle::{ChildError, ChildHandle, Failure, GroupError, PanicPayload, TaskGroup};
+    not_send!(TaskGroup<()>);
+    not_sync!(TaskGroup<()>);
+    assert_clone::<TaskGroup<()>>();
+    not_send!(ChildHandle<u8>);
+    assert_unpin::<ChildHandle<std::marker::PhantomPinned>>();
+    type Group = spindle::TaskGroupFuture<std::future::Ready<Result<(), ()>>, (), ()>;
+    not_send!(Group);
+    assert_unpin::<Group>();
+    assert_send::<GroupError<String>>();
+    assert_sync::<GroupError<String>>();
+    assert_send::<Failure<String>>();
+    assert_sync::<PanicPayload>();
+    assert_send::<ChildError>();
+    assert_sync::<ChildError>();
+    fn into_boxed(e: GroupError<String>) -> Box<dyn std::error::Error + Send + Sync> {
+        Box::new(e)
+    }
+    let _ = into_boxed;
+}
+
+/// The scope handle is shared with the body and maybe other threads:
+/// `Send + Sync + Clone`; the scope future is `Send` when its body is.
+#[test]
+fn timeout_scope_handle_is_send_sync_clone() {
+    use spindle::{TimeoutScope, TimeoutScopeFuture};
+    assert_send::<TimeoutScope>();
+    assert_sync::<TimeoutScope>();
+    assert_clone::<TimeoutScope>();
+    assert_send::<TimeoutScopeFuture<std::future::Ready<u8>>>();
+}
+
+/// The joiners hold their children boxed: `Unpin` whatever the children,
+/// and `Send` when the children are.
+#[test]
+fn as_completed_race_and_joins_are_send_with_send_children() {
+    use spindle::{AsCompleted, JoinAll, Race, TryJoinAll};
+    type Ready = std::future::Ready<Result<u8, ()>>;
+    assert_send::<AsCompleted<Ready>>();
+    assert_unpin::<AsCompleted<std::future::Pending<u8>>>();
+    assert_send::<JoinAll<Ready>>();
+    assert_send::<TryJoinAll<Ready>>();
+    assert_send::<Race<Ready, Ready>>();
+    not_send!(AsCompleted<std::future::Ready<Rc<u8>>>);
+}

@@ -422,3 +422,128 @@ fn dropping_join_all_keeps_what_finished_children_did_and_drops_their_outputs() 
         "the unfinished child was never polled again"
     );
 }
+
+// ---- try_join_all, FromIterator ----
+
+#[test]
+fn try_join_all_gives_the_outputs_in_input_order_when_all_succeed() {
+    let gates: Vec<Gate> = (0..3).map(|_| Gate::new()).collect();
+    let mut all = spindle::try_join_all(gates.iter().enumerate().map(|(i, g)| {
+        let wait = g.wait(i);
+        async move { Ok::<_, String>(wait.await) }
+    }));
+    let (waker, _) = counting_waker();
+    assert!(poll_once(Pin::new(&mut all), &waker).is_pending());
+    gates[2].open();
+    gates[0].open();
+    assert!(poll_once(Pin::new(&mut all), &waker).is_pending());
+    gates[1].open();
+    assert_eq!(
+        poll_once(Pin::new(&mut all), &waker),
+        Poll::Ready(Ok(vec![0, 1, 2]))
+    );
+}
+
+#[test]
+fn try_join_all_drops_every_other_child_at_the_first_err_before_returning() {
+    let drops = DropCounter::new();
+    let fail = Gate::new();
+    let done_early = DropCounter::new();
+    type Child = Pin<Box<dyn Future<Output = Result<u8, &'static str>>>>;
+    let children: Vec<Child> = vec![
+        Box::pin({
+            let guard = done_early.guard();
+            async move {
+                let _output_guard = guard; // finishes at once; its output is kept
+                Ok(1)
+            }
+        }),
+        Box::pin({
+            let guard = drops.guard();
+            async move {
+                let _guard = guard;
+                std::future::pending().await
+            }
+        }),
+        Box::pin({
+            let wait = fail.wait(());
+            async move {
+                wait.await;
+                Err("third failed")
+            }
+        }),
+        Box::pin({
+            let guard = drops.guard();
+            async move {
+                let _guard = guard;
+                std::future::pending().await
+            }
+        }),
+    ];
+    let mut all = spindle::try_join_all(children);
+    let (waker, _) = counting_waker();
+    assert!(poll_once(Pin::new(&mut all), &waker).is_pending());
+    assert_eq!(drops.count(), 0);
+    fail.open();
+    // The `TryJoinAll` still exists: the drops were done by it, not by us.
+    assert_eq!(
+        poll_once(Pin::new(&mut all), &waker),
+        Poll::Ready(Err("third failed"))
+    );
+    assert_eq!(
+        drops.count(),
+        2,
+        "both pending children dropped before returning"
+    );
+    assert_eq!(done_early.count(), 1);
+}
+
+#[test]
+fn try_join_all_of_nothing_is_ok_at_once() {
+    let none: Vec<std::future::Ready<Result<u8, ()>>> = Vec::new();
+    assert_eq!(
+        futures_executor::block_on(spindle::try_join_all(none)),
+        Ok(vec![])
+    );
+}
+
+#[test]
+fn join_all_and_try_join_all_can_be_collected_from_an_iterator() {
+    let all: spindle::JoinAll<_> = (1..=3).map(|n| async move { n * 2 }).collect();
+    assert_eq!(futures_executor::block_on(all), [2, 4, 6]);
+    let tried: spindle::TryJoinAll<_> = ["1", "2"]
+        .iter()
+        .map(|s| async move { s.parse::<u8>() })
+        .collect();
+    assert_eq!(futures_executor::block_on(tried), Ok(vec![1, 2]));
+}
+
+#[test]
+fn join_all_a_stale_wake_of_a_finished_child_polls_no_child() {
+    // A child stores its waker, finishes, and the stored waker fires later.
+    let stored = Rc::new(RefCell::new(None::<Waker>));
+    let gate = Gate::new();
+    let keeper = {
+        let stored = Rc::clone(&stored);
+        Box::pin(std::future::poll_fn(move |cx| {
+            *stored.borrow_mut() = Some(cx.waker().clone());
+            Poll::Ready(0)
+        })) as Pin<Box<dyn Future<Output = i32>>>
+    };
+    let waiter = Box::pin(gate.wait(1)) as Pin<Box<dyn Future<Output = i32>>>;
+    let mut all = join_all(vec![keeper, waiter]);
+    let (waker, parent_wakes) = counting_waker();
+    assert!(poll_once(Pin::new(&mut all), &waker).is_pending());
+    assert_eq!(gate.polls(), 1);
+    // The finished child's stale waker fires: the parent is woken, but no
+    // child is polled for it.
+    stored.borrow_mut().take().unwrap().wake();
+    assert_eq!(parent_wakes.count(), 1);
+    assert!(poll_once(Pin::new(&mut all), &waker).is_pending());
+    assert_eq!(gate.polls(), 1, "a stale wake polls nobody");
+    gate.open();
+    assert_eq!(
+        poll_once(Pin::new(&mut all), &waker),
+        Poll::Ready(vec![0, 1])
+    );
+}

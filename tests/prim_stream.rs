@@ -9,7 +9,7 @@ use std::rc::Rc;
 use std::task::{Context, Poll};
 
 use futures_executor::block_on;
-use prim_util::{counting_waker, poll_once, yield_once, DropCounter};
+use prim_util::{counting_waker, poll_once, yield_once, DropCounter, Gate};
 use spindle::stream::{self, Stream, StreamExt};
 use spindle::{join, Event};
 
@@ -385,4 +385,174 @@ fn adapters_hold_their_stream_inline() {
     is_unpin(&chain);
     let out: Vec<u64> = block_on(chain.collect());
     assert_eq!(out, [1, 1, 1]);
+}
+
+// ---- then, filter_map, enumerate, chain ----
+
+/// One `poll_next` of `s` with `waker`.
+fn step<S: Stream + ?Sized>(s: Pin<&mut S>, waker: &std::task::Waker) -> Poll<Option<S::Item>> {
+    s.poll_next(&mut Context::from_waker(waker))
+}
+
+/// A stream over `items` that logs each item as it is pulled.
+fn logged<T: Copy + std::fmt::Debug + 'static>(
+    items: Vec<T>,
+    log: &Rc<RefCell<Vec<String>>>,
+) -> impl Stream<Item = T> + Unpin {
+    let log = Rc::clone(log);
+    stream::iter(items).map(move |item| {
+        log.borrow_mut().push(format!("pulled {item:?}"));
+        item
+    })
+}
+
+#[test]
+fn then_runs_each_items_future_to_completion_before_pulling_the_next() {
+    let log = Rc::new(RefCell::new(Vec::new()));
+    let gates: Vec<Gate> = (0..3).map(|_| Gate::new()).collect();
+    let mut s = Box::pin({
+        let (gates, log) = (gates.clone(), Rc::clone(&log));
+        logged(vec![0usize, 1, 2], &log.clone()).then(move |n| {
+            log.borrow_mut().push(format!("future {n}"));
+            gates[n].wait(n * 10)
+        })
+    });
+    assert!(log.borrow().is_empty(), "then is lazy");
+    assert_eq!(s.size_hint(), (3, Some(3)));
+    let (waker, _) = counting_waker();
+    assert!(step(s.as_mut(), &waker).is_pending());
+    assert_eq!(*log.borrow(), ["pulled 0", "future 0"]);
+    assert_eq!(s.size_hint(), (3, Some(3)), "the pending item counts");
+    // Polled again while item 0's future waits: nothing more is pulled.
+    assert!(step(s.as_mut(), &waker).is_pending());
+    assert_eq!(log.borrow().len(), 2);
+    assert_eq!(gates[0].polls(), 2);
+    gates[0].open();
+    assert_eq!(step(s.as_mut(), &waker), Poll::Ready(Some(0)));
+    assert_eq!(
+        log.borrow().len(),
+        2,
+        "the next item waits for the next poll"
+    );
+    gates[1].open();
+    gates[2].open();
+    assert_eq!(step(s.as_mut(), &waker), Poll::Ready(Some(10)));
+    assert_eq!(step(s.as_mut(), &waker), Poll::Ready(Some(20)));
+    assert_eq!(step(s.as_mut(), &waker), Poll::Ready(None));
+    assert_eq!(
+        *log.borrow(),
+        ["pulled 0", "future 0", "pulled 1", "future 1", "pulled 2", "future 2"]
+    );
+}
+
+#[test]
+fn dropping_then_mid_item_drops_that_items_future() {
+    let drops = DropCounter::new();
+    let mut s = Box::pin({
+        let drops = drops.clone();
+        stream::iter([1, 2]).then(move |n| {
+            let guard = drops.guard();
+            async move {
+                let _guard = guard;
+                yield_once().await;
+                n
+            }
+        })
+    });
+    let (waker, _) = counting_waker();
+    assert!(step(s.as_mut(), &waker).is_pending());
+    assert_eq!(drops.count(), 0);
+    drop(s);
+    assert_eq!(
+        drops.count(),
+        1,
+        "item 1's future was dropped where it waited"
+    );
+}
+
+#[test]
+fn filter_map_keeps_the_somes_in_order_without_ever_returning_pending() {
+    let log = Rc::new(RefCell::new(Vec::new()));
+    let mut s =
+        Box::pin(logged(vec![1, 2, 3, 4, 5], &log).filter_map(|n| (n % 2 == 1).then(|| n * 100)));
+    assert!(log.borrow().is_empty(), "filter_map is lazy");
+    assert_eq!(s.size_hint(), (0, Some(5)));
+    let (waker, wakes) = counting_waker();
+    assert_eq!(step(s.as_mut(), &waker), Poll::Ready(Some(100)));
+    assert_eq!(step(s.as_mut(), &waker), Poll::Ready(Some(300)));
+    assert_eq!(*log.borrow(), ["pulled 1", "pulled 2", "pulled 3"]);
+    assert_eq!(step(s.as_mut(), &waker), Poll::Ready(Some(500)));
+    assert_eq!(step(s.as_mut(), &waker), Poll::Ready(None));
+    assert_eq!(wakes.count(), 0, "skipping an item needs no wake-up");
+}
+
+#[test]
+fn enumerate_numbers_the_items_from_zero_and_keeps_the_size_hint() {
+    let log = Rc::new(RefCell::new(Vec::new()));
+    let s = logged(vec!['a', 'b', 'c'], &log).enumerate();
+    assert!(log.borrow().is_empty(), "enumerate is lazy");
+    assert_eq!(s.size_hint(), (3, Some(3)));
+    let out: Vec<(usize, char)> = block_on(s.collect());
+    assert_eq!(out, [(0, 'a'), (1, 'b'), (2, 'c')]);
+    // The count survives a `Pending` in between.
+    let numbered: Vec<(usize, u32)> = block_on(
+        stream::generate(|y| async move {
+            for n in [7, 8] {
+                yield_once().await;
+                y.emit(n).await;
+            }
+        })
+        .enumerate()
+        .collect(),
+    );
+    assert_eq!(numbered, [(0, 7), (1, 8)]);
+}
+
+#[test]
+fn chain_starts_the_second_only_after_the_first_ended_and_drops_the_first_then() {
+    let log = Rc::new(RefCell::new(Vec::new()));
+    let first_dropped = DropCounter::new();
+    let first = {
+        let (log, guard) = (Rc::clone(&log), first_dropped.guard());
+        stream::generate(move |y| async move {
+            let _guard = guard;
+            log.borrow_mut().push("first starts");
+            y.emit(1).await;
+            y.emit(2).await;
+        })
+    };
+    let second = {
+        let log = Rc::clone(&log);
+        stream::generate(move |y| async move {
+            log.borrow_mut().push("second starts");
+            y.emit(3).await;
+        })
+    };
+    let mut s = Box::pin(first.chain(second));
+    assert!(log.borrow().is_empty(), "chain is lazy");
+    let out = block_on(async {
+        let mut out = Vec::new();
+        while let Some(n) = s.next().await {
+            out.push(n);
+            if n == 2 {
+                assert_eq!(first_dropped.count(), 0, "first has not ended yet");
+            }
+            if n == 3 {
+                assert_eq!(first_dropped.count(), 1, "first was dropped once it ended");
+            }
+        }
+        out
+    });
+    assert_eq!(out, [1, 2, 3]);
+    assert_eq!(*log.borrow(), ["first starts", "second starts"]);
+}
+
+#[test]
+fn chain_adds_the_size_hints() {
+    let s = stream::iter([1, 2]).chain(stream::iter([3]));
+    assert_eq!(s.size_hint(), (3, Some(3)));
+    let unbounded = stream::iter([1]).chain(stream::iter(0..));
+    assert_eq!(unbounded.size_hint(), (usize::MAX, None));
+    let out: Vec<i32> = block_on(stream::iter([1, 2]).chain(stream::iter([3])).collect());
+    assert_eq!(out, [1, 2, 3]);
 }

@@ -108,6 +108,9 @@ fn main() {
     compare!(c, "tcp_echo", ECHOES, |p| timed(
         || p.block_on(tcp_echo::<P>())
     ));
+    compare!(c, "task_group", GROUP_CHILDREN, |p| timed(
+        || p.block_on(task_group::<P>())
+    ));
     c.final_summary();
 
     let lateness = report::measure_lateness();

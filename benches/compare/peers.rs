@@ -2,11 +2,11 @@
 //! once and measured on all three in the same criterion group.
 //!
 //! - **spindle**: `Runtime::block_on`, `spawn`, its own `Queue`/`Event`/`timeout`,
-//!   `Mutex`/`Semaphore`.
+//!   `Mutex`/`Semaphore`, `task_group`.
 //! - **tokio**: a `current_thread` runtime with a `LocalSet` and `spawn_local`
 //!   (the single-threaded, `!Send`-friendly setup comparable to spindle's);
 //!   `mpsc::unbounded_channel`, `Notify`, `time::sleep`, `time::timeout`,
-//!   `sync::Mutex`, `sync::Semaphore`.
+//!   `sync::Mutex`, `sync::Semaphore`, `JoinSet`.
 //! - **smol**: `async-executor`'s `LocalExecutor` driven by
 //!   `async_io::block_on`; `async-channel`, `event-listener`, `async_io::Timer`,
 //!   a timeout built as smol users write it (`future.or(timer)`), and
@@ -68,6 +68,12 @@ pub trait Peer {
     fn semaphore(permits: usize) -> Self::Semaphore;
     /// Acquires a permit and gives it back at once.
     fn acquire_release(semaphore: &Self::Semaphore) -> impl Future<Output = ()>;
+
+    /// `children` empty children started and all awaited, the way a user of
+    /// this runtime writes "a group of tasks": spindle's `task_group`,
+    /// tokio's `JoinSet` (`spawn_local` each, then `join_next` until
+    /// empty), smol's tasks collected in a `Vec` and awaited in turn.
+    fn task_group(children: u64) -> impl Future<Output = ()>;
 }
 
 /// The size of one echo message.
@@ -178,6 +184,17 @@ impl Peer for Spindle {
     async fn acquire_release(semaphore: &Self::Semaphore) {
         drop(semaphore.acquire().await);
     }
+
+    async fn task_group(children: u64) {
+        spindle::task_group(|group| async move {
+            for _ in 0..children {
+                group.spawn(async { Ok::<(), ()>(()) });
+            }
+            Ok(())
+        })
+        .await
+        .unwrap();
+    }
 }
 
 pub struct Tokio(tokio::runtime::Runtime);
@@ -285,6 +302,16 @@ impl Peer for Tokio {
     }
     async fn acquire_release(semaphore: &Self::Semaphore) {
         drop(semaphore.acquire().await.unwrap());
+    }
+
+    async fn task_group(children: u64) {
+        let mut set = tokio::task::JoinSet::new();
+        for _ in 0..children {
+            set.spawn_local(async {});
+        }
+        while let Some(joined) = set.join_next().await {
+            joined.unwrap();
+        }
     }
 }
 
@@ -394,5 +421,14 @@ impl Peer for Smol {
     }
     async fn acquire_release(semaphore: &Self::Semaphore) {
         drop(semaphore.acquire().await);
+    }
+
+    async fn task_group(children: u64) {
+        // smol has no task group: a smol user collects the `Task`s (dropping
+        // one would cancel it) and awaits each.
+        let tasks: Vec<_> = (0..children).map(|_| Self::spawn(async {})).collect();
+        for task in tasks {
+            task.await;
+        }
     }
 }

@@ -86,6 +86,12 @@ const GROUPS: &[(&str, u64, &str, f64)] = &[
         "one 64-byte echo round trip over loopback",
         1.0,
     ),
+    (
+        "task_group",
+        workloads::GROUP_CHILDREN,
+        "one empty child of a group of 1 000 (start + run + join)",
+        0.7,
+    ),
 ];
 
 const SLEEPS: [Duration; 3] = [

@@ -227,3 +227,11 @@ pub async fn lateness<P: Peer>(duration: Duration, count: usize) -> Vec<Duration
     }
     late
 }
+
+/// A task group of 1 000 empty children, run to its end: spindle's
+/// `task_group` against tokio's `JoinSet` and smol's collected tasks (see
+/// `Peer::task_group`). Measured per child.
+pub const GROUP_CHILDREN: u64 = 1_000;
+pub async fn task_group<P: Peer>() {
+    P::task_group(GROUP_CHILDREN).await;
+}

@@ -1,80 +1,32 @@
-//! `join_all` and `join!`: run several futures concurrently, wait for all —
-//! asyncio's `gather`.
+//! `join_all`, `try_join_all` and `join!`: run several futures
+//! concurrently, wait for all — asyncio's `gather`.
 //!
 //! Joining is the simplest form of concurrency: one future that owns its
 //! children and, when polled, polls them. No task is spawned; the children
 //! make progress whenever the joining future is polled, and their outputs
 //! come back in input order.
 //!
-//! # Why every child gets its own waker
-//!
-//! The naive join polls *every* unfinished child each time it is woken. A
-//! wake carries no information about *who* woke it, so it has no choice.
-//! With `n` children that each wake once, that is `n` wakes × `n` polls =
-//! O(n²) polls: 100 000 children cost 10¹⁰ polls (futures-rs issue #1603;
-//! futures-rs now hands large joins to `FuturesOrdered`, whose per-task
-//! wakers follow the same idea as here).
-//!
-//! `JoinAll` instead hands each child a waker of its own, a `ChildWaker`
-//! that knows the child's index. Waking it pushes the index onto a shared
-//! *ready list* and wakes the parent; the parent, when polled, takes the
-//! list and polls only those children. `n` children that each wake once
-//! now cost `n` first polls plus `n` second polls.
-//!
-//! # The ready-list protocol, races included
-//!
-//! Shared state (`ReadyList`, one mutex): `ready: Vec<usize>` of indices to
-//! poll, and `parent`, the waker of whoever polls the `JoinAll`. Per child,
-//! an atomic flag in `queued`: "my index is in `ready`, or about to be
-//! polled".
-//!
-//! - **child wake**: `queued.swap(true)`. If it was already `true`, stop:
-//!   one entry is enough, so a child that wakes 1 000 times before the
-//!   parent runs costs one poll, and `ready` never holds duplicates. Else
-//!   lock, push the index, and if `ready` was empty, take a clone of
-//!   `parent`; unlock; wake the parent. Only the wake that makes the list
-//!   non-empty wakes the parent: the ones after it know a wake is already
-//!   on its way, and the parent drains the whole list when it runs.
-//! - **parent poll**: lock, store the current waker in `parent`, swap
-//!   `ready` with an empty buffer; unlock. For each index: clear `queued`
-//!   *before* polling the child (with `swap(false)`, which reads the last
-//!   `true` written and so sees everything that waker's caller did before
-//!   waking), then poll it. A wake that races with the poll either found
-//!   `queued` still `true` — fine, the child is about to be polled and will
-//!   see its cause — or pushes the index anew and wakes the parent, so the
-//!   child is polled again next time. A wake is never lost; at worst a
-//!   child is polled once more than needed.
-//! - A child that wakes itself *during* its poll just lands in the next
-//!   batch: the parent does not loop, it returns `Pending` and lets the
-//!   executor decide when to poll it again. This keeps one greedy child
-//!   from monopolising the thread.
-//! - **first poll**: the list starts as `0, 1, …, n-1` with every `queued`
-//!   set, so the first poll polls every child once, in input order.
-//!
-//! A finished child's future is dropped at once, and its index is skipped
-//! if a stale wake ever brings it back.
-//!
-//! *Teaching simplification*: each child is boxed separately (`Pin<Box<F>>`),
-//! because pinning into one shared slice needs `unsafe` pin projection
-//! (what futures-rs does); the cost is one allocation per child.
+//! `join_all` and `try_join_all` hold their children in a `FutureSet`
+//! (`future_set.rs`, the file to read next): each child has a waker of its
+//! own, so a wake polls only the child it names, and `n` children that
+//! each wake once cost O(n) polls, not O(n²). `join!`, for a handful of
+//! futures of different types, re-polls the unfinished ones on every wake
+//! instead (see its docs).
 
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-// `std`'s `Arc`, not `crate::sync`'s: each child's `Waker` is made from
-// one, and `Waker::from` takes no other. What it points to uses the shim.
-use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Context, Poll};
 
-use crate::sync::{AtomicBool, Mutex, Ordering};
-use crate::waiters::{lock, refresh_waker, wake};
+use crate::future_set::FutureSet;
 
 /// Runs all the futures of `iter` concurrently and returns their outputs,
 /// in input order, once all have finished.
 ///
 /// The first poll polls every child once, in input order; after that, a
 /// child is polled again only after its own waker fired. An empty input is
-/// ready at once with an empty `Vec`.
+/// ready at once with an empty `Vec`. `iter.collect::<JoinAll<_>>()` builds
+/// the same future.
 ///
 /// # Cancellation
 ///
@@ -94,32 +46,14 @@ where
     I: IntoIterator,
     I::Item: Future,
 {
-    let children: Vec<Option<Pin<Box<I::Item>>>> =
-        iter.into_iter().map(|f| Some(Box::pin(f))).collect();
-    let n = children.len();
-    // Every child starts out ready: the first poll polls all, in order.
-    let shared = Arc::new(ReadyList {
-        inner: Mutex::new(ReadyInner {
-            ready: (0..n).collect(),
-            parent: None,
-        }),
-        queued: (0..n).map(|_| AtomicBool::new(true)).collect(),
-    });
-    let wakers = (0..n)
-        .map(|index| {
-            Waker::from(Arc::new(ChildWaker {
-                index,
-                shared: Arc::clone(&shared),
-            }))
-        })
-        .collect();
+    let iter = iter.into_iter();
+    let mut children = FutureSet::with_capacity(iter.size_hint().0);
+    for future in iter {
+        children.insert(Box::pin(future));
+    }
     JoinAll {
+        outputs: (0..children.len()).map(|_| None).collect(),
         children,
-        outputs: (0..n).map(|_| None).collect(),
-        wakers,
-        shared,
-        batch: Vec::with_capacity(n),
-        pending: n,
         finished: false,
     }
 }
@@ -146,72 +80,20 @@ where
 ///
 /// let all: JoinAll<_> = spindle::join_all(['a', 'b'].map(std::future::ready));
 /// assert_eq!(futures_executor::block_on(all), ['a', 'b']);
+///
+/// // Or collected from an iterator of futures:
+/// let all: JoinAll<_> = (1..=2).map(|n| async move { n * 10 }).collect();
+/// assert_eq!(futures_executor::block_on(all), [10, 20]);
 /// ```
 #[must_use = "futures do nothing unless you `.await` or poll them"]
 pub struct JoinAll<F: Future> {
-    /// The children, in input order; `None` once finished (and dropped).
-    children: Vec<Option<Pin<Box<F>>>>,
-    /// Outputs of finished children, by index.
+    /// The unfinished children. Inserted in input order into a fresh set,
+    /// so a child's index in the set is its position in the input.
+    children: FutureSet<Pin<Box<F>>>,
+    /// Outputs of finished children, by input position.
     outputs: Vec<Option<F::Output>>,
-    /// Each child's own waker (a `ChildWaker`), built once.
-    wakers: Vec<Waker>,
-    /// The ready list the child wakers push to.
-    shared: Arc<ReadyList>,
-    /// The batch being polled; kept to reuse its allocation.
-    batch: Vec<usize>,
-    /// How many children have not finished.
-    pending: usize,
     /// Outputs were returned; polling again is a bug.
     finished: bool,
-}
-
-/// The state shared between a `JoinAll` and its children's wakers.
-struct ReadyList {
-    inner: Mutex<ReadyInner>,
-    /// Per child: `true` while its index is in `ready` or about to be
-    /// polled. Atomic, so that a repeated wake costs no lock.
-    queued: Box<[AtomicBool]>,
-}
-
-/// What the ready list's mutex guards.
-struct ReadyInner {
-    /// Indices of children to poll, in wake order; no duplicates (a child's
-    /// `queued` flag keeps it from being pushed twice).
-    ready: Vec<usize>,
-    /// The waker of the task polling the `JoinAll`; `None` before its first
-    /// poll and after it finished.
-    parent: Option<Waker>,
-}
-
-/// The waker given to one child: waking it marks that child ready.
-struct ChildWaker {
-    /// The child's position in the input.
-    index: usize,
-    shared: Arc<ReadyList>,
-}
-
-impl Wake for ChildWaker {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        // AcqRel: pairs with the parent's `swap(false)` (see module docs).
-        if self.shared.queued[self.index].swap(true, Ordering::AcqRel) {
-            return; // already queued: the coming poll covers this wake too
-        }
-        let parent = {
-            let mut inner = lock(&self.shared.inner);
-            let was_empty = inner.ready.is_empty();
-            inner.ready.push(self.index);
-            if was_empty {
-                inner.parent.clone()
-            } else {
-                None // a wake of the parent is already on its way
-            }
-        };
-        wake(parent);
-    }
 }
 
 // Children are boxed and outputs are never pinned, so `JoinAll` is `Unpin`
@@ -224,33 +106,14 @@ impl<F: Future> Future for JoinAll<F> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Vec<F::Output>> {
         let this = &mut *self;
         assert!(!this.finished, "`JoinAll` polled after completion");
-        {
-            let mut inner = lock(&this.shared.inner);
-            match &mut inner.parent {
-                Some(parent) => refresh_waker(parent, cx.waker()),
-                None => inner.parent = Some(cx.waker().clone()),
-            }
-            std::mem::swap(&mut inner.ready, &mut this.batch);
+        this.children.begin(cx.waker());
+        while let Some((index, output)) = this.children.poll_next() {
+            this.outputs[index] = Some(output);
         }
-        for &index in &this.batch {
-            let Some(child) = this.children[index].as_mut() else {
-                continue; // stale wake of a finished child
-            };
-            // Clear before polling, so a wake during the poll re-queues.
-            this.shared.queued[index].swap(false, Ordering::AcqRel);
-            let waker = &this.wakers[index];
-            if let Poll::Ready(output) = child.as_mut().poll(&mut Context::from_waker(waker)) {
-                this.outputs[index] = Some(output);
-                this.children[index] = None; // drop the finished future now
-                this.pending -= 1;
-            }
-        }
-        this.batch.clear();
-        if this.pending > 0 {
+        if !this.children.is_empty() {
             return Poll::Pending;
         }
         this.finished = true;
-        lock(&this.shared.inner).parent = None;
         let outputs = std::mem::take(&mut this.outputs);
         Poll::Ready(
             outputs
@@ -261,11 +124,138 @@ impl<F: Future> Future for JoinAll<F> {
     }
 }
 
+impl<F: Future> FromIterator<F> for JoinAll<F> {
+    /// `iter.collect::<JoinAll<_>>()` is [`join_all(iter)`](join_all).
+    fn from_iter<I: IntoIterator<Item = F>>(iter: I) -> Self {
+        join_all(iter)
+    }
+}
+
 impl<F: Future> fmt::Debug for JoinAll<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("JoinAll")
-            .field("children", &self.children.len())
-            .field("pending", &self.pending)
+            .field("children", &self.outputs.len())
+            .field("pending", &self.children.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Runs all the futures of `iter` concurrently until one of them fails:
+/// the outputs in input order if every one returns `Ok`, or the first
+/// `Err` — futures-util's `try_join_all`, asyncio's `gather` without
+/// `return_exceptions`.
+///
+/// Polled as [`join_all`] (each child only after its own waker fired).
+/// The first `Err` a child returns ends it: every other child is dropped
+/// where it is suspended before `try_join_all` returns that error. An
+/// empty input is ready at once with `Ok` of an empty `Vec`.
+///
+/// # Cancellation
+///
+/// See [`TryJoinAll`]: as [`JoinAll`].
+///
+/// # Examples
+///
+/// ```
+/// use spindle::try_join_all;
+///
+/// let parsed = try_join_all(["1", "2"].map(|s| async move { s.parse::<u8>() }));
+/// assert_eq!(futures_executor::block_on(parsed), Ok(vec![1, 2]));
+///
+/// let broken = try_join_all(["1", "x"].map(|s| async move { s.parse::<u8>() }));
+/// assert!(futures_executor::block_on(broken).is_err());
+/// ```
+pub fn try_join_all<I, T, E>(iter: I) -> TryJoinAll<I::Item>
+where
+    I: IntoIterator,
+    I::Item: Future<Output = Result<T, E>>,
+{
+    TryJoinAll {
+        all: join_all(iter),
+    }
+}
+
+/// The future returned by [`try_join_all`].
+///
+/// # Panics
+///
+/// Polling it again after it returned panics.
+///
+/// # Cancellation
+///
+/// As [`JoinAll`]: dropped before `Ready`, it drops every unfinished child
+/// where it is suspended, and the outputs of the finished ones. An `Err`
+/// is the same drop, done by `try_join_all` itself before it returns.
+///
+/// # Examples
+///
+/// ```
+/// use spindle::TryJoinAll;
+///
+/// let all: TryJoinAll<_> = [Ok::<u8, ()>(1), Ok(2)].map(std::future::ready).into_iter().collect();
+/// assert_eq!(futures_executor::block_on(all), Ok(vec![1, 2]));
+/// ```
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+pub struct TryJoinAll<F: Future> {
+    /// The same state as `join_all`'s; only the handling of outputs differs.
+    all: JoinAll<F>,
+}
+
+impl<F: Future> Unpin for TryJoinAll<F> {}
+
+impl<F, T, E> Future for TryJoinAll<F>
+where
+    F: Future<Output = Result<T, E>>,
+{
+    type Output = Result<Vec<T>, E>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<Vec<T>, E>> {
+        let this = &mut self.all;
+        assert!(!this.finished, "`TryJoinAll` polled after completion");
+        this.children.begin(cx.waker());
+        while let Some((index, output)) = this.children.poll_next() {
+            match output {
+                Ok(value) => this.outputs[index] = Some(Ok(value)),
+                Err(error) => {
+                    this.finished = true;
+                    // Drop the others before returning, as documented; the
+                    // set is already consistent, so a panicking `Drop`
+                    // leaves nothing half-done.
+                    drop(this.children.drain());
+                    this.outputs.clear();
+                    return Poll::Ready(Err(error));
+                }
+            }
+        }
+        if !this.children.is_empty() {
+            return Poll::Pending;
+        }
+        this.finished = true;
+        Poll::Ready(Ok(std::mem::take(&mut this.outputs)
+            .into_iter()
+            .map(|o| match o {
+                Some(Ok(value)) => value,
+                _ => unreachable!("every child finished with `Ok`, so every output is set"),
+            })
+            .collect()))
+    }
+}
+
+impl<F, T, E> FromIterator<F> for TryJoinAll<F>
+where
+    F: Future<Output = Result<T, E>>,
+{
+    /// `iter.collect::<TryJoinAll<_>>()` is [`try_join_all(iter)`](try_join_all).
+    fn from_iter<I: IntoIterator<Item = F>>(iter: I) -> Self {
+        try_join_all(iter)
+    }
+}
+
+impl<F: Future> fmt::Debug for TryJoinAll<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TryJoinAll")
+            .field("children", &self.all.outputs.len())
+            .field("pending", &self.all.children.len())
             .finish_non_exhaustive()
     }
 }

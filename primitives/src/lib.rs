@@ -13,6 +13,12 @@
 //! | `asyncio.Semaphore` | [`Semaphore`] | `semaphore.rs`, on `permits.rs` |
 //! | `asyncio.Condition` | [`Condition`] (with a [`Mutex`]'s guard) | `condition.rs` |
 //! | `asyncio.Barrier` | [`Barrier`] | `barrier.rs` |
+//! | `asyncio.gather` (no `return_exceptions`) | [`try_join_all`] | `join.rs` |
+//! | `asyncio.TaskGroup` | [`task_group`], [`TaskGroup::spawn`], [`GroupError`] | `task_group/` (group, child handle, errors) |
+//! | `asyncio.as_completed` | [`as_completed`] | `as_completed.rs` |
+//! | `asyncio.wait(FIRST_COMPLETED)`, for two | [`race`] | `race.rs` |
+//! | `asyncio.timeout` (a movable deadline) | [`timeout_scope`] | `timeout_scope.rs` |
+//! | (what `join_all`, `as_completed` and `TaskGroup` share) | per-child wakers | `future_set.rs` |
 //!
 //! # The one idea
 //!
@@ -25,8 +31,8 @@
 //! thread — is the executor's business. That is why all of this runs
 //! unchanged on spindle, tokio, `futures-executor` or any other executor
 //! (the `prim_any_executor` test proves it), and why the crate needs next
-//! to no `unsafe`. The one exception to "any executor" is [`timeout`],
-//! which needs spindle's timer wheel.
+//! to no `unsafe`. The exceptions to "any executor" are [`timeout`] and
+//! [`timeout_scope`], which need spindle's timer wheel.
 //!
 //! Two primitives put an atomic word in front of that lock, for speed:
 //! [`Semaphore`] and [`Mutex`] keep their permit count in one (`permits.rs`),
@@ -83,19 +89,24 @@
 //! [`Waker`]: std::task::Waker
 #![deny(unsafe_code)]
 
+mod as_completed;
 pub mod barrier;
 pub mod condition;
 pub mod event;
+mod future_set;
 pub mod join;
 // The one module with `unsafe` code; its docs say why it is sound.
 #[allow(unsafe_code)]
 pub mod mutex;
 mod permits;
 pub mod queue;
+mod race;
 pub mod semaphore;
 pub mod stream;
 mod sync;
+mod task_group;
 mod timeout;
+mod timeout_scope;
 mod waiters;
 
 #[cfg(all(test, loom))]
@@ -103,14 +114,21 @@ mod loom_locks;
 #[cfg(all(test, loom))]
 mod loom_tests;
 
+pub use as_completed::{as_completed, AsCompleted};
 pub use barrier::Barrier;
 pub use condition::Condition;
 pub use event::Event;
-pub use join::{join_all, JoinAll};
+pub use join::{join_all, try_join_all, JoinAll, TryJoinAll};
 pub use mutex::{Mutex, MutexGuard};
 pub use queue::{LifoQueue, PriorityQueue, Queue, QueueEmpty, QueueFull, TaskDoneError};
+pub use race::{race, Race};
 pub use semaphore::{Semaphore, SemaphorePermit};
+pub use task_group::{
+    task_group, ChildError, ChildHandle, Failure, GroupError, PanicPayload, TaskGroup,
+    TaskGroupFuture,
+};
 pub use timeout::{timeout, timeout_at, Elapsed, Timeout};
+pub use timeout_scope::{timeout_scope, TimeoutScope, TimeoutScopeFuture};
 
 /// Support for macros; not part of the API.
 #[doc(hidden)]

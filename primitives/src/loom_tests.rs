@@ -36,7 +36,7 @@ use std::sync::Once;
 use std::task::{Context, Poll, Wake, Waker};
 
 use loom::future::block_on;
-use loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use loom::sync::atomic::{AtomicUsize, Ordering::Relaxed, Ordering::SeqCst};
 use loom::thread;
 
 use crate::{Event, Queue, TaskDoneError};
@@ -224,5 +224,82 @@ fn loom_queue_put_cancelled_with_a_reserved_slot_hands_the_slot_on() {
         assert_eq!(q.task_done(), Ok(()));
         assert_eq!(q.task_done(), Ok(()));
         assert_eq!(q.task_done(), Err(TaskDoneError));
+    });
+}
+
+/// What a child of the model below waits for: a count another thread
+/// raises, and the child's waker, stored once at its first poll. The
+/// count is relaxed on both sides, on purpose: the only thing that can
+/// make the raised count visible to the child's next poll is the
+/// synchronisation of the waker it was woken through.
+struct Remote {
+    count: AtomicUsize,
+    waker: loom::sync::Mutex<Option<Waker>>,
+}
+
+impl Remote {
+    /// Raises the count, then wakes whoever waits (the stored waker, which
+    /// is the child's own `ChildWaker`).
+    fn raise(&self) {
+        self.count.fetch_add(1, Relaxed);
+        let waker = self.waker.lock().unwrap().clone();
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+}
+
+/// Ready once the count reached `target`.
+struct Counted {
+    remote: loom::sync::Arc<Remote>,
+    target: usize,
+}
+
+impl Future for Counted {
+    type Output = ();
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.remote.count.load(Relaxed) >= self.target {
+            return Poll::Ready(());
+        }
+        let mut slot = self.remote.waker.lock().unwrap();
+        if slot.is_none() {
+            *slot = Some(cx.waker().clone());
+            drop(slot);
+            // Re-check: a raise before the store found no waker to wake.
+            if self.remote.count.load(Relaxed) >= self.target {
+                return Poll::Ready(());
+            }
+        }
+        Poll::Pending
+    }
+}
+
+/// (d) The ready-list protocol of `FutureSet` (`future_set.rs`), through
+/// `join_all`: a child needs two raises from another thread, and the
+/// second may land at any point — while its key waits in the ready list,
+/// while the parent is polling it, after. The parent is driven by
+/// `block_on`, so a lost wake is a deadlock. Two things keep it from
+/// being lost, and breaking either makes this model fail: the child's
+/// `queued` flag is cleared *before* it is polled (cleared after, a raise
+/// during the poll is taken for a duplicate and dropped), and that clear
+/// is an acquire that reads the waker's release (relaxed, the child can
+/// be polled without seeing the raise that woke it, and nobody wakes it
+/// again).
+#[test]
+fn loom_join_all_a_wake_during_or_before_a_childs_poll_is_never_lost() {
+    model(|| {
+        let remote = loom::sync::Arc::new(Remote {
+            count: AtomicUsize::new(0),
+            waker: loom::sync::Mutex::new(None),
+        });
+        let raiser = {
+            let remote = loom::sync::Arc::clone(&remote);
+            thread::spawn(move || {
+                remote.raise();
+                remote.raise();
+            })
+        };
+        block_on(crate::join_all([Counted { remote, target: 2 }]));
+        raiser.join().unwrap();
     });
 }

@@ -22,9 +22,9 @@
 //! permit protocol really orders one holder's writes before the next
 //! holder's reads.
 //!
-//! `join.rs` keeps `std`'s `Arc`: its per-child `Waker`s are made from
-//! one, and [`std::task::Wake`] is implemented for `std::sync::Arc` only.
-//! Its mutex and atomics come from here like everyone else's.
+//! `future_set.rs` keeps `std`'s `Arc`: its per-child `Waker`s are made
+//! from one, and [`std::task::Wake`] is implemented for `std::sync::Arc`
+//! only. Its mutex and atomics come from here like everyone else's.
 //!
 //! [loom]: https://docs.rs/loom
 
@@ -32,14 +32,14 @@
 pub(crate) use loom::{
     cell::UnsafeCell,
     sync::{
-        atomic::{AtomicBool, AtomicUsize, Ordering},
+        atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering},
         Arc, Mutex, MutexGuard,
     },
 };
 
 #[cfg(not(all(test, loom)))]
 pub(crate) use std::sync::{
-    atomic::{AtomicBool, AtomicUsize, Ordering},
+    atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering},
     Arc, Mutex, MutexGuard,
 };
 

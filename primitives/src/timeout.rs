@@ -145,7 +145,7 @@ impl<F: Future> Future for Timeout<F> {
                 // after what it held is released.
                 this.future.set(None);
                 *this.sleep = None;
-                Poll::Ready(Err(Elapsed(())))
+                Poll::Ready(Err(Elapsed::new()))
             }
             Poll::Pending => Poll::Pending,
         }
@@ -163,6 +163,13 @@ impl<F> fmt::Debug for Timeout<F> {
 /// The error of a [`timeout`] that expired: asyncio's `TimeoutError`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Elapsed(());
+
+impl Elapsed {
+    /// The error value; only this crate's timeouts make one.
+    pub(crate) fn new() -> Elapsed {
+        Elapsed(())
+    }
+}
 
 impl fmt::Display for Elapsed {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

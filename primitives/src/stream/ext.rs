@@ -1,10 +1,11 @@
 //! `StreamExt`: the everyday stream methods, for every [`Stream`].
 //!
-//! Each adapter (`map`, `filter`, `take`) is itself a stream that wraps the
-//! one before it; each consumer (`next`, `collect`, `for_each`) is a future
-//! that polls the stream until it has what it needs. Nothing runs until the
-//! outermost stream or future is polled: adapters are lazy, like
-//! iterators.
+//! Each adapter (`map`, `filter`, `filter_map`, `then`, `enumerate`,
+//! `take`, `chain`) is itself a stream that wraps the one before it (their
+//! types are in `adapters.rs`); each consumer (`next`, `collect`,
+//! `for_each`, here) is a future that polls the stream until it has what it
+//! needs. Nothing runs until the outermost stream or future is polled:
+//! adapters are lazy, like iterators.
 //!
 //! # Pinning: the inner stream stays inline
 //!
@@ -30,6 +31,8 @@ use std::task::{Context, Poll};
 
 use futures_core::Stream;
 use pin_project_lite::pin_project;
+
+use super::adapters::{Chain, Enumerate, Filter, FilterMap, Map, Take, Then};
 
 /// The everyday stream methods, implemented for every [`Stream`].
 ///
@@ -95,7 +98,7 @@ pub trait StreamExt: Stream {
         Self: Sized,
         F: FnMut(Self::Item) -> U,
     {
-        Map { stream: self, f }
+        Map::new(self, f)
     }
 
     /// Keeps only the items for which `predicate` returns `true`.
@@ -115,10 +118,7 @@ pub trait StreamExt: Stream {
         Self: Sized,
         F: FnMut(&Self::Item) -> bool,
     {
-        Filter {
-            stream: self,
-            predicate,
-        }
+        Filter::new(self, predicate)
     }
 
     /// Yields at most the first `n` items, then ends without polling the
@@ -136,10 +136,93 @@ pub trait StreamExt: Stream {
     where
         Self: Sized,
     {
-        Take {
-            stream: self,
-            remaining: n,
-        }
+        Take::new(self, n)
+    }
+
+    /// Transforms each item with `f` and keeps the `Some`s: `filter` and
+    /// `map` in one step.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use spindle::stream::{self, StreamExt};
+    ///
+    /// let numbers: Vec<u8> = futures_executor::block_on(
+    ///     stream::iter(["1", "x", "3"]).filter_map(|s| s.parse::<u8>().ok()).collect(),
+    /// );
+    /// assert_eq!(numbers, [1, 3]);
+    /// ```
+    fn filter_map<U, F>(self, f: F) -> FilterMap<Self, F>
+    where
+        Self: Sized,
+        F: FnMut(Self::Item) -> Option<U>,
+    {
+        FilterMap::new(self, f)
+    }
+
+    /// Transforms each item with an asynchronous step: `f(item)` gives a
+    /// future, and its output is the next item — `async for x in s: y =
+    /// await f(x)`.
+    ///
+    /// One item at a time: the future of an item is polled to completion
+    /// before the next item is pulled from the stream (for several at once,
+    /// collect the futures into [`as_completed`](crate::as_completed) or
+    /// [`join_all`](crate::join_all)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use spindle::stream::{self, StreamExt};
+    ///
+    /// let doubled: Vec<u32> = futures_executor::block_on(
+    ///     stream::iter(1..=3).then(|n| async move { n * 2 }).collect(),
+    /// );
+    /// assert_eq!(doubled, [2, 4, 6]);
+    /// ```
+    fn then<Fut, F>(self, f: F) -> Then<Self, F, Fut>
+    where
+        Self: Sized,
+        F: FnMut(Self::Item) -> Fut,
+        Fut: Future,
+    {
+        Then::new(self, f)
+    }
+
+    /// Pairs each item with its position, from 0: Python's `enumerate`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use spindle::stream::{self, StreamExt};
+    ///
+    /// let v: Vec<(usize, char)> = futures_executor::block_on(stream::iter(['a', 'b']).enumerate().collect());
+    /// assert_eq!(v, [(0, 'a'), (1, 'b')]);
+    /// ```
+    fn enumerate(self) -> Enumerate<Self>
+    where
+        Self: Sized,
+    {
+        Enumerate::new(self)
+    }
+
+    /// Every item of this stream, then every item of `other`: `other` is
+    /// first polled once this stream has ended, and this one is dropped
+    /// then.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use spindle::stream::{self, StreamExt};
+    ///
+    /// let v: Vec<u8> = futures_executor::block_on(stream::iter([1, 2]).chain(stream::iter([3])).collect());
+    /// assert_eq!(v, [1, 2, 3]);
+    /// ```
+    fn chain<S>(self, other: S) -> Chain<Self, S>
+    where
+        Self: Sized,
+        S: Stream<Item = Self::Item>,
+    {
+        Chain::new(self, other)
     }
 
     /// Runs the stream to its end and gathers the items into a `C` (a
@@ -229,129 +312,6 @@ impl<S: Stream + Unpin + ?Sized> Future for Next<'_, S> {
 }
 
 pin_project! {
-    /// The stream returned by [`StreamExt::map`].
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use spindle::stream::{self, Map, StreamExt};
-    ///
-    /// let doubled: Map<_, _> = stream::iter([1, 2]).map(|n| n * 2);
-    /// let v: Vec<i32> = futures_executor::block_on(doubled.collect());
-    /// assert_eq!(v, [2, 4]);
-    /// ```
-    #[must_use = "streams do nothing unless polled"]
-    pub struct Map<S, F> {
-        #[pin]
-        stream: S,
-        f: F,
-    }
-}
-
-impl<S: Stream, U, F: FnMut(S::Item) -> U> Stream for Map<S, F> {
-    type Item = U;
-
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<U>> {
-        let this = self.project();
-        this.stream.poll_next(cx).map(|item| item.map(this.f))
-    }
-
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        self.stream.size_hint()
-    }
-}
-
-pin_project! {
-    /// The stream returned by [`StreamExt::filter`].
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use spindle::stream::{self, Filter, StreamExt};
-    ///
-    /// let big: Filter<_, _> = stream::iter([1, 20, 3, 40]).filter(|n| *n > 10);
-    /// let v: Vec<i32> = futures_executor::block_on(big.collect());
-    /// assert_eq!(v, [20, 40]);
-    /// ```
-    #[must_use = "streams do nothing unless polled"]
-    pub struct Filter<S, F> {
-        #[pin]
-        stream: S,
-        predicate: F,
-    }
-}
-
-impl<S: Stream, F: FnMut(&S::Item) -> bool> Stream for Filter<S, F> {
-    type Item = S::Item;
-
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<S::Item>> {
-        let mut this = self.project();
-        // Skip rejected items without returning: `Pending` here would need
-        // a wake-up we have no reason to arrange. (An always-ready inner
-        // stream that rejects forever therefore never yields — as with
-        // `Iterator::filter`.)
-        loop {
-            match this.stream.as_mut().poll_next(cx) {
-                Poll::Ready(Some(item)) if !(this.predicate)(&item) => continue,
-                other => return other,
-            }
-        }
-    }
-
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        (0, self.stream.size_hint().1)
-    }
-}
-
-pin_project! {
-    /// The stream returned by [`StreamExt::take`].
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use spindle::stream::{self, StreamExt, Take};
-    ///
-    /// let two: Take<_> = stream::iter(['a', 'b', 'c']).take(2);
-    /// let v: Vec<char> = futures_executor::block_on(two.collect());
-    /// assert_eq!(v, ['a', 'b']);
-    /// ```
-    #[must_use = "streams do nothing unless polled"]
-    pub struct Take<S> {
-        #[pin]
-        stream: S,
-        remaining: usize,
-    }
-}
-
-impl<S: Stream> Stream for Take<S> {
-    type Item = S::Item;
-
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<S::Item>> {
-        let this = self.project();
-        if *this.remaining == 0 {
-            return Poll::Ready(None);
-        }
-        let next = this.stream.poll_next(cx);
-        match next {
-            Poll::Ready(Some(_)) => *this.remaining -= 1,
-            // The inner stream ended early: end too, for good.
-            Poll::Ready(None) => *this.remaining = 0,
-            Poll::Pending => {}
-        }
-        next
-    }
-
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        let n = self.remaining;
-        if n == 0 {
-            return (0, Some(0));
-        }
-        let (lower, upper) = self.stream.size_hint();
-        (lower.min(n), Some(upper.map_or(n, |u| u.min(n))))
-    }
-}
-
-pin_project! {
     /// The future returned by [`StreamExt::collect`].
     ///
     /// # Cancellation
@@ -436,18 +396,8 @@ impl<S: Stream, F: FnMut(S::Item)> Future for ForEach<S, F> {
     }
 }
 
-macro_rules! opaque_debug {
-    ($($name:ident<$($p:ident),*>),* $(,)?) => {$(
-        impl<$($p),*> fmt::Debug for $name<$($p),*> {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.debug_struct(stringify!($name)).finish_non_exhaustive()
-            }
-        }
-    )*};
-}
-
 // Not derived: neither closures nor most streams are `Debug`.
-opaque_debug!(Map<S, F>, Filter<S, F>, Take<S>, Collect<S, C>, ForEach<S, F>);
+opaque_debug!(Collect<S, C>, ForEach<S, F>);
 
 impl<S: ?Sized> fmt::Debug for Next<'_, S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

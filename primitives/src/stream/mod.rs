@@ -8,7 +8,8 @@
 //! with these and vice versa.
 //!
 //! - [`StreamExt`] adds the everyday methods: `next`, `map`, `filter`,
-//!   `take`, `collect`, `for_each`. With it,
+//!   `filter_map`, `then`, `enumerate`, `take`, `chain`, `collect`,
+//!   `for_each`. With it,
 //!   `while let Some(x) = s.next().await { ... }` is Rust's `async for`.
 //! - [`iter`] turns any iterator into a stream that is always ready.
 //! - [`generate`] is the async generator: an `async` closure that calls
@@ -27,11 +28,25 @@
 //! });
 //! ```
 
+/// `fmt::Debug` that names the type and nothing else, for adapters and
+/// futures that hold closures (which are not `Debug`).
+macro_rules! opaque_debug {
+    ($($name:ident<$($p:ident),*>),* $(,)?) => {$(
+        impl<$($p),*> std::fmt::Debug for $name<$($p),*> {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct(stringify!($name)).finish_non_exhaustive()
+            }
+        }
+    )*};
+}
+
+mod adapters;
 mod ext;
 mod generate;
 mod iter;
 
-pub use ext::{Collect, Filter, ForEach, Map, Next, StreamExt, Take};
+pub use adapters::{Chain, Enumerate, Filter, FilterMap, Map, Take, Then};
+pub use ext::{Collect, ForEach, Next, StreamExt};
 pub use futures_core::Stream;
 pub use generate::{generate, Emit, Generate, Yielder};
 pub use iter::{iter, Iter};
