@@ -103,13 +103,19 @@ fn name(account: usize) -> &'static str {
 
 fn read(accounts: &Accounts, teller: &str, account: usize) -> i64 {
     let balance = accounts.borrow()[account];
-    show(format_args!("{teller} reads  {} = {balance}", name(account)));
+    show(format_args!(
+        "{teller} reads  {} = {balance}",
+        name(account)
+    ));
     balance
 }
 
 fn write(accounts: &Accounts, teller: &str, account: usize, balance: i64) {
     accounts.borrow_mut()[account] = balance;
-    show(format_args!("{teller} writes {} = {balance}", name(account)));
+    show(format_args!(
+        "{teller} writes {} = {balance}",
+        name(account)
+    ));
 }
 
 /// Prints a teller's step while `VERBOSE`, so that an interleaving can be

@@ -13,8 +13,8 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use spindle::{
-    sleep, spawn_named, to_thread, yield_now, Event, Handle, JoinHandle, Queue, Runtime, TaskDump,
-    TaskState,
+    sleep, spawn_named, to_thread, yield_now, Event, Handle, JoinHandle, Mutex, Queue, Runtime,
+    TaskDump, TaskState,
 };
 use support::isolated;
 
@@ -299,4 +299,30 @@ fn a_misspelled_stall_variable_is_an_error() {
         .status()
         .unwrap();
     assert!(status.success());
+}
+/// Two tasks taking two mutexes in opposite order.
+#[test]
+fn two_mutexes_taken_in_opposite_order_are_reported() {
+    let report = deadlock_report(async {
+        let (first, second) = (Rc::new(Mutex::new(())), Rc::new(Mutex::new(())));
+        let (a1, a2) = (first.clone(), second.clone());
+        let a = spawn_named("a", async move {
+            let _one = a1.lock().await;
+            sleep(Duration::from_millis(10)).await;
+            let _two = a2.lock().await;
+        });
+        let (b1, b2) = (first.clone(), second.clone());
+        let b = spawn_named("b", async move {
+            let _two = b2.lock().await;
+            sleep(Duration::from_millis(10)).await;
+            let _one = b1.lock().await;
+        });
+        a.await.unwrap();
+        b.await.unwrap();
+    });
+    // Objects are numbered as they first show up in a record: `a` waits
+    // first, on `second`, which becomes Mutex#1.
+    assert!(row(&report, "a").contains("Mutex#1.lock"), "{report}");
+    assert!(row(&report, "b").contains("Mutex#2.lock"), "{report}");
+    assert!(row(&report, "main").contains("task 1 (a)"), "{report}");
 }

@@ -333,3 +333,84 @@ fn spindle_seed_in_the_environment() {
         assert!(status.success(), "the {case} child failed: {status}");
     }
 }
+
+/// `examples/15_lost_update.rs` does what its lesson says: FIFO balances
+/// the books, `explore` finds a seed that loses an update within the first
+/// few dozen and says how to replay it, the replay under that seed shows
+/// the interleaving and fails the same way, and the `Mutex` version
+/// balances under all 1 000 seeds.
+#[test]
+fn the_lost_update_lesson_finds_its_bug_replays_it_and_the_mutex_fixes_it() {
+    let run = |seed: Option<&str>| {
+        let mut command = std::process::Command::new(support::example("15_lost_update"));
+        command
+            .env_remove("SPINDLE_TRACE")
+            .env_remove("SPINDLE_SEED");
+        if let Some(seed) = seed {
+            command
+                .env("SPINDLE_SEED", seed)
+                .env("SPINDLE_CLOCK", "virtual");
+        }
+        command.output().unwrap()
+    };
+    let output = run(None);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("FIFO: the books balance"), "{stdout}");
+    assert!(
+        stdout.contains("with a Mutex: all 1000 seeds balance"),
+        "{stdout}"
+    );
+    // "explore: the run with seed N failed (run K of the range): ..."
+    let line = stdout
+        .lines()
+        .find(|line| line.starts_with("explore: the run with seed "))
+        .unwrap_or_else(|| panic!("explore found no failing seed:\n{stdout}"));
+    let seed: u64 = line["explore: the run with seed ".len()..]
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(seed < 50, "the bug took {seed} seeds to find");
+    assert!(line.contains("the books do not balance"), "{line}");
+    assert!(
+        stdout.contains(&format!("SPINDLE_SEED={seed} SPINDLE_CLOCK=virtual")),
+        "{stdout}"
+    );
+
+    // The replay: the same failure, step by step, naming the seed.
+    let replay = run(Some(&seed.to_string()));
+    assert!(
+        !replay.status.success(),
+        "the replay must fail as the search did"
+    );
+    let replay_out = String::from_utf8_lossy(&replay.stdout);
+    let replay_err = String::from_utf8_lossy(&replay.stderr);
+    let failure = line.split(": ").nth(1).unwrap();
+    assert!(
+        replay_err.contains(failure.trim()),
+        "{replay_err}\nvs {line}"
+    );
+    assert!(
+        replay_err.contains(&format!("SPINDLE_SEED={seed}")),
+        "{replay_err}"
+    );
+    // The interleaving shows a read that another teller's write made stale.
+    assert!(replay_out.contains("teller 1 reads") && replay_out.contains("teller 2 reads"));
+    // FIFO's order is read, write, read, write per teller: the replay's differs.
+    let fifo_steps: Vec<&str> = stdout
+        .lines()
+        .take_while(|l| !l.starts_with("FIFO: the"))
+        .collect();
+    let replay_steps: Vec<&str> = replay_out.lines().skip(1).collect();
+    assert_ne!(
+        fifo_steps[1..],
+        replay_steps[..],
+        "the seed must reorder the steps"
+    );
+}

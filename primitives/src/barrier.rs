@@ -49,7 +49,10 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
-use spindle_runtime::observe::{note, Label};
+use spindle_runtime::observe::{note, wait_on, Arg, Label, WaitOn};
+
+/// What a party waiting for the round to complete waits on: `Barrier#1.wait`.
+static WAIT: WaitOn = WaitOn::new("Barrier", "wait", Arg::Object);
 
 use crate::sync::Mutex;
 use crate::waiters::{lock, refresh_waker, wake_all, IdQueue, WaiterList};
@@ -238,6 +241,7 @@ impl Future for Wait<'_> {
                 drop(state);
                 self.state = WaitState::Parked(id);
                 note(&barrier.label, "arrived");
+                wait_on(&WAIT, &barrier.label);
                 Poll::Pending
             }
             WaitState::Init => {
@@ -259,6 +263,8 @@ impl Future for Wait<'_> {
             WaitState::Parked(id) => {
                 if let Some(waker) = state.arrived.get_mut(id) {
                     refresh_waker(waker, cx.waker());
+                    drop(state);
+                    wait_on(&WAIT, &barrier.label);
                     return Poll::Pending;
                 }
                 let index = state.released.remove(id);

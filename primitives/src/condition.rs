@@ -60,7 +60,11 @@ use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
-use spindle_runtime::observe::{note, Label};
+use spindle_runtime::observe::{note, wait_on, Arg, Label, WaitOn};
+
+/// What a task in `wait` waits on until notified: `Condition#1.wait`
+/// (then, while it takes the lock back, the mutex's `Mutex#2.lock`).
+static WAIT: WaitOn = WaitOn::new("Condition", "wait", Arg::Object);
 
 use crate::mutex::{Lock, Mutex, MutexGuard};
 use crate::sync::Mutex as StateLock;
@@ -383,6 +387,7 @@ impl<'a, T: ?Sized> Future for Wait<'a, T> {
                     drop(state);
                     self.state = WaitState::Parked { id, mutex };
                     note(&condition.label, "wait");
+                    wait_on(&WAIT, &condition.label);
                     // Unlocking may hand the lock over and wake its next
                     // holder; if that waker panics, the panic leaves here
                     // with this wait parked, and dropping it cleans up.
@@ -394,6 +399,7 @@ impl<'a, T: ?Sized> Future for Wait<'a, T> {
                         // Not notified yet: a spurious poll.
                         refresh_waker(waker, cx.waker());
                         self.state = WaitState::Parked { id, mutex };
+                        wait_on(&WAIT, &condition.label);
                         return Poll::Pending;
                     }
                     note(&condition.label, "notified");

@@ -71,6 +71,8 @@ use std::ops::{Deref, DerefMut};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use spindle_runtime::observe::{Arg, WaitOn};
+
 use crate::permits::{Permits, Waiter};
 use crate::sync::UnsafeCell;
 
@@ -113,6 +115,9 @@ pub struct Mutex<T: ?Sized> {
 // ever see the `T` at once.
 unsafe impl<T: ?Sized + Send> Sync for Mutex<T> {}
 
+/// What a task waiting for the lock waits on: `Mutex#1.lock`.
+static LOCK: WaitOn = WaitOn::new("Mutex", "lock", Arg::Object);
+
 impl<T> Mutex<T> {
     /// A new, unlocked mutex holding `value`.
     ///
@@ -124,7 +129,7 @@ impl<T> Mutex<T> {
     /// ```
     pub fn new(value: T) -> Mutex<T> {
         Mutex {
-            permits: Permits::new(1, "Mutex"),
+            permits: Permits::new(1, "Mutex", &LOCK),
             data: UnsafeCell::new(value),
         }
     }

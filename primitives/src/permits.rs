@@ -111,7 +111,7 @@
 
 use std::task::{Context, Poll, Waker};
 
-use spindle_runtime::observe::{note, Label};
+use spindle_runtime::observe::{note, wait_on, Label, WaitOn};
 
 use crate::sync::{
     AtomicUsize, Mutex,
@@ -137,6 +137,8 @@ pub(crate) struct Permits {
     waiters: Mutex<WaiterList<Waker>>,
     /// The name in traces: `Mutex#1` or `Semaphore#2`.
     label: Label,
+    /// What a parked acquirer waits on, for task dumps: `Mutex#1.lock`.
+    waits: &'static WaitOn,
 }
 
 /// Where one acquirer is in its life; kept in its future.
@@ -152,13 +154,14 @@ pub(crate) enum Waiter {
 }
 
 impl Permits {
-    /// `permits` free permits, named `kind` in traces.
+    /// `permits` free permits, named `kind` in traces; a parked acquirer
+    /// waits on `waits` (task dumps).
     ///
     /// # Panics
     ///
     /// If `permits` exceeds [`MAX_PERMITS`].
     #[track_caller]
-    pub(crate) fn new(permits: usize, kind: &'static str) -> Permits {
+    pub(crate) fn new(permits: usize, kind: &'static str, waits: &'static WaitOn) -> Permits {
         assert!(
             permits <= MAX_PERMITS,
             "a {kind} holds at most {MAX_PERMITS} permits, not {permits}"
@@ -167,6 +170,7 @@ impl Permits {
             state: AtomicUsize::new(permits * ONE),
             waiters: Mutex::new(WaiterList::new()),
             label: Label::new(kind),
+            waits,
         }
     }
 
@@ -360,6 +364,7 @@ impl Permits {
         let id = waiters.push(cx.waker().clone());
         drop(waiters);
         *waiter = Waiter::Parked(id);
+        wait_on(self.waits, &self.label);
         Poll::Pending
     }
 
@@ -369,6 +374,8 @@ impl Permits {
         if let Some(waker) = waiters.get_mut(id) {
             // Still in line: a spurious poll. Keep the newest waker.
             refresh_waker(waker, cx.waker());
+            drop(waiters);
+            wait_on(self.waits, &self.label);
             return Poll::Pending;
         }
         drop(waiters);

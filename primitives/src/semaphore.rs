@@ -23,6 +23,8 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use spindle_runtime::observe::{Arg, WaitOn};
+
 use crate::permits::{Permits, Waiter, MAX_PERMITS};
 
 /// A count of permits that tasks wait for in arrival order, like asyncio's
@@ -54,6 +56,9 @@ pub struct Semaphore {
     permits: Permits,
 }
 
+/// What a task waiting for a permit waits on: `Semaphore#1.acquire`.
+static ACQUIRE: WaitOn = WaitOn::new("Semaphore", "acquire", Arg::Object);
+
 impl Semaphore {
     /// The most permits a semaphore can hold free: `usize::MAX >> 3`.
     pub const MAX_PERMITS: usize = MAX_PERMITS;
@@ -76,7 +81,7 @@ impl Semaphore {
     #[track_caller]
     pub fn new(permits: usize) -> Semaphore {
         Semaphore {
-            permits: Permits::new(permits, "Semaphore"),
+            permits: Permits::new(permits, "Semaphore", &ACQUIRE),
         }
     }
 

@@ -39,7 +39,7 @@ use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
-/// What the number of a [`WaitRecord`] means, and so how it is shown.
+/// What the number of a wait record means, and so how it is shown.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Arg {
     /// The number of a named object (`observe::Label`): `Queue#3.get`.

@@ -19,7 +19,11 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
 
-use spindle_runtime::observe::note;
+use spindle_runtime::observe::{note, wait_on, Arg, WaitOn};
+
+/// What a task awaiting a group waits on when no member said more:
+/// `TaskGroup#1.wait`.
+static WAIT: WaitOn = WaitOn::new("TaskGroup", "wait", Arg::Object);
 
 use super::child::BoxedChild;
 use super::error::{Failure, GroupError, PanicPayload};
@@ -203,6 +207,9 @@ where
         // then unwinds from here; a later poll finishes the job below.
         wake_all(this.shared.results.take_wakers());
         if !ended {
+            // Unless a member recorded what it waits on first (the first
+            // record of a poll wins), the task waits on the group.
+            wait_on(&WAIT, &this.shared.label);
             return Poll::Pending;
         }
         Poll::Ready(this.finish())
