@@ -126,6 +126,80 @@ fn the_joined_program_behaves_the_same_on_every_executor() {
     assert_eq!(pool.run_until(joined_program()), reference);
 }
 
+/// The structured ones, with no spawning either: a task group whose
+/// children finish out of order and spawn a sibling, `as_completed`, `race`
+/// and `try_join_all`. Returns what it observed, in order.
+async fn structured_program() -> Vec<String> {
+    let log: Log = Rc::default();
+    let steps = |n: usize| async move {
+        for _ in 0..n {
+            yield_once().await;
+        }
+        n
+    };
+    let grouped = spindle::task_group(|group| {
+        let log = Rc::clone(&log);
+        async move {
+            let sibling = group.clone();
+            for n in [3, 1, 2] {
+                let log = Rc::clone(&log);
+                group.spawn(async move {
+                    let n = steps(n).await;
+                    log.borrow_mut().push(format!("child {n}"));
+                    Ok::<_, String>(n)
+                });
+            }
+            let late = group.spawn(async move {
+                // A child spawns a sibling and waits for it.
+                let sibling = sibling.spawn(async move { Ok(steps(4).await) });
+                Ok(sibling.await.expect("the sibling ends well"))
+            });
+            Ok(late.await.unwrap())
+        }
+    })
+    .await;
+    log.borrow_mut().push(format!("group {}", grouped.unwrap()));
+    let completed: Vec<usize> = spindle::as_completed([steps(3), steps(1), steps(2)])
+        .collect()
+        .await;
+    log.borrow_mut().push(format!("as_completed {completed:?}"));
+    let first = spindle::race(steps(5), steps(2)).await;
+    log.borrow_mut().push(format!("race {first}"));
+    let all =
+        spindle::try_join_all([steps(1), steps(2)].map(|s| async move { Ok::<_, ()>(s.await) }))
+            .await;
+    log.borrow_mut().push(format!("try_join_all {all:?}"));
+    let log = log.borrow().clone();
+    log
+}
+
+#[test]
+fn the_structured_program_behaves_the_same_on_every_executor() {
+    let reference = futures_executor::block_on(structured_program());
+    assert_eq!(
+        reference,
+        [
+            "child 1",
+            "child 2",
+            "child 3",
+            "group 4",
+            "as_completed [1, 2, 3]",
+            "race 2",
+            "try_join_all Ok([1, 2])"
+        ]
+    );
+    assert_eq!(tokio_runtime().block_on(structured_program()), reference);
+    assert_eq!(
+        futures_lite::future::block_on(structured_program()),
+        reference
+    );
+    let ex = async_executor::LocalExecutor::new();
+    assert_eq!(
+        futures_lite::future::block_on(ex.run(structured_program())),
+        reference
+    );
+}
+
 #[test]
 fn producer_and_consumer_tasks_on_a_futures_local_pool() {
     use futures_util::task::LocalSpawnExt;

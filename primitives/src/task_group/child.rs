@@ -6,9 +6,10 @@
 //! children live in one table, [`Results`], shared by the group, its
 //! children's tasks and their handles — rather than one shared allocation
 //! per child: a group of a thousand children that return `()` then costs
-//! one growing `Vec`, not a thousand allocations. A value is stored as a
-//! `Box<dyn Any>` (the children's value types differ), which allocates
-//! nothing for `()` or any other zero-sized type.
+//! one growing `Vec` (kept for the next group, `spare.rs`), not a thousand
+//! allocations. A value is stored as a `Box<dyn Any>` (the children's
+//! value types differ) only if its handle still exists to take it, and
+//! that allocates nothing for `()` or any other zero-sized type.
 //!
 //! A slot has two users, the handle and the child's `Ticket`, and is
 //! freed (for the next child) when both have let go — the handle dropped
@@ -34,9 +35,11 @@
 //! is complete. Waking is executor code and may panic; done inside the
 //! child's poll, that panic would pass for the child's own.
 //!
-//! No user code runs while the table is borrowed: values and wakers are
-//! taken out first and dropped (or woken) after the borrow ends, so a
-//! value's `Drop` may spawn or await another child.
+//! No value is dropped and no waker woken while the table is borrowed:
+//! they are taken out first and dropped (or woken) after the borrow ends,
+//! so a value's `Drop` may spawn or await another child. (Registering a
+//! handle's waker clones it inside the borrow; a waker's clone is executor
+//! code, which has no business with a task group.)
 
 use std::any::Any;
 use std::cell::RefCell;

@@ -27,9 +27,11 @@ use std::cell::RefCell;
 /// (each has three), so nested or successive groups find theirs.
 const KEEP: usize = 12;
 
-/// The largest capacity kept; a buffer that grew past it (a group of more
-/// than 64 Ki children) goes back to the allocator rather than sit unused.
-const LARGEST: usize = 1 << 16;
+/// The largest capacity kept, in entries (each a few dozen bytes): a
+/// buffer that grew past it, for a group of more than 4 Ki children, goes
+/// back to the allocator rather than sit unused. So a thread keeps at most
+/// about `KEEP` × 4 Ki × 40 bytes, 2 MB, and usually far less.
+const LARGEST: usize = 1 << 12;
 
 thread_local! {
     /// Empty buffers of any type, each boxed as `dyn Any`.
