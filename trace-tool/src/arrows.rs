@@ -20,8 +20,12 @@
 //!   the left of both: a straight line down would run over the marks and
 //!   bars at that x of every row between. Brackets at the same x whose
 //!   heights overlap bow out by different amounts ([`BOW_PX`], then
-//!   [`BOW_STEP_PX`] more each), in the order the wakes were recorded, so
-//!   no two run along one another.
+//!   [`BOW_STEP_PX`] more each, up to [`MAX_BOWS`] different ones), in the
+//!   order the wakes were recorded, so no two run along one another. A
+//!   bracket near the plot's left edge bows out less, to stay on the plot.
+//! - **Many wakes between the same two points** (a busy ping-pong, at a
+//!   scale where a thousand of them fall in one pixel) are one arrow, whose
+//!   tooltip says how many, as merged polls are one bar.
 //! - **A task that woke itself** (during its poll, as `04_event` does) has
 //!   both ends on its own row. Where they are a pixel apart, the triangle
 //!   already says it all and no arrow is drawn; where they are apart (a
@@ -42,6 +46,8 @@ use crate::trace::{Trace, WakeOrigin};
 /// bracket that would otherwise run along another one bows.
 pub(crate) const BOW_PX: f64 = 12.0;
 pub(crate) const BOW_STEP_PX: f64 = 8.0;
+/// How many different bows there are; more brackets share the widest.
+pub(crate) const MAX_BOWS: usize = 4;
 /// The arrowhead's length, px.
 const HEAD_PX: f64 = 6.0;
 /// A self-wake whose ends are closer than this is not drawn, px.
@@ -85,6 +91,8 @@ pub(crate) struct Arrow {
     pub(crate) from_loop: bool,
     /// The start is a timer's diamond, which needs no dot.
     pub(crate) from_timer: bool,
+    /// How many wakes it stands for (module doc).
+    pub(crate) count: usize,
     pub(crate) title: String,
 }
 
@@ -92,6 +100,8 @@ pub(crate) struct Arrow {
 pub(crate) fn arrows(trace: &Trace, rows: &[Row], layout: &Layout) -> Vec<Arrow> {
     let row_of = |lane: u64| trace.lanes.iter().position(|l| l.id == lane);
     let mut out: Vec<Arrow> = Vec::new();
+    // For each arrow, the first and the last wake it stands for.
+    let mut merged: Vec<(&Flow, &Flow)> = Vec::new();
     for flow in &trace.flows {
         let (Some(from_row), Some(to_row)) = (row_of(flow.from.lane), row_of(flow.to.lane)) else {
             continue;
@@ -128,6 +138,20 @@ pub(crate) fn arrows(trace: &Trace, rows: &[Row], layout: &Layout) -> Vec<Arrow>
         }) else {
             continue;
         };
+        let same = out.iter().position(|a| {
+            a.from.row == from.row
+                && a.to.row == to.row
+                && (a.from.x - from.x).abs() < 1.0
+                && (a.to.x - to.x).abs() < 1.0
+                && a.origin == flow.origin
+                && a.from_loop == flow.from_loop()
+        });
+        if let Some(i) = same {
+            out[i].count += 1;
+            merged[i].1 = flow;
+            out[i].title = merged_title(trace, out[i].count, merged[i]);
+            continue;
+        }
         let (mut from, mut to) = (from, to);
         let curve = if from_row == to_row {
             if to.x - from.x < SELF_MIN_PX {
@@ -140,7 +164,9 @@ pub(crate) fn arrows(trace: &Trace, rows: &[Row], layout: &Layout) -> Vec<Arrow>
         } else if to.x - from.x >= 2.0 * BOW_PX {
             Curve::S
         } else {
-            Curve::Bracket(bow(&out, &from, &to))
+            // Stay on the plot: out to 8 px left of its edge at most.
+            let room = 0.75 * (from.x.min(to.x - HEAD_PX) - (layout.edges().0 - 8.0));
+            Curve::Bracket(bow(&out, &from, &to).min(room.max(1.0)))
         };
         out.push(Arrow {
             from,
@@ -149,8 +175,10 @@ pub(crate) fn arrows(trace: &Trace, rows: &[Row], layout: &Layout) -> Vec<Arrow>
             origin: flow.origin,
             from_loop: flow.from_loop(),
             from_timer: timer.is_some(),
+            count: 1,
             title: title(trace, flow),
         });
+        merged.push((flow, flow));
     }
     out
 }
@@ -173,14 +201,34 @@ fn bow(placed: &[Arrow], from: &End, to: &End) -> f64 {
             _ => None,
         })
         .collect();
-    (0..)
+    (0..MAX_BOWS)
         .map(|level| BOW_PX + level as f64 * BOW_STEP_PX)
         .find(|bow| !taken.iter().any(|t| (t - bow).abs() < 0.5))
-        .expect("some level is free")
+        .unwrap_or(BOW_PX + (MAX_BOWS - 1) as f64 * BOW_STEP_PX)
+}
+
+/// The tooltip of `count` wakes drawn as one arrow.
+fn merged_title(trace: &Trace, count: usize, (first, last): (&Flow, &Flow)) -> String {
+    let (woken, waker) = names(trace, first);
+    format!(
+        "{count} wakes of {woken} by {waker}, from {} to {}",
+        format_instant(first.from.at_us),
+        format_instant(last.from.at_us)
+    )
 }
 
 /// The tooltip: who woke whom, when, and when it ran.
 fn title(trace: &Trace, flow: &Flow) -> String {
+    let (woken, waker) = names(trace, flow);
+    format!(
+        "{woken} woken by {waker} at {}; its next poll at {}",
+        format_instant(flow.from.at_us),
+        format_instant(flow.to.at_us)
+    )
+}
+
+/// Who was woken, and by whom, in words.
+fn names(trace: &Trace, flow: &Flow) -> (String, String) {
     let name = |lane: u64| {
         trace
             .lane(lane)
@@ -198,12 +246,7 @@ fn title(trace: &Trace, flow: &Flow) -> String {
     } else {
         name(flow.from.lane)
     };
-    format!(
-        "{} woken by {waker} at {}; its next poll at {}",
-        name(flow.to.lane),
-        format_instant(flow.from.at_us),
-        format_instant(flow.to.at_us)
-    )
+    (name(flow.to.lane), waker)
 }
 
 impl Arrow {
@@ -400,5 +443,50 @@ mod tests {
         assert!(wide[0].title.contains("woken by itself"));
         let narrow = scene::build(&trace, &Layout::time(0.0, 11.0, 0.0, 110.0)).arrows;
         assert_eq!(narrow, []);
+    }
+
+    /// Two tasks that wake each other 200 times within a millisecond, seen
+    /// over a second: two arrows that say how many, bowing no further than
+    /// the widest bow, and not off the plot's left edge.
+    #[test]
+    fn wakes_between_the_same_two_points_are_one_arrow() {
+        let mut events = Vec::new();
+        let mut t = 10.0;
+        for k in 0..200u64 {
+            let (me, other) = if k % 2 == 0 { (2, 3) } else { (3, 2) };
+            if k > 0 {
+                events.push(format!(
+                    r#"{{"name":"wake","ph":"f","bp":"e","tid":{me},"ts":{t},"id":{k}}}"#
+                ));
+            }
+            events.push(format!(
+                r#"{{"name":"wake","ph":"i","tid":{other},"ts":{},"args":{{"origin":"local"}}}}"#,
+                t + 1.0
+            ));
+            events.push(format!(
+                r#"{{"name":"wake","ph":"s","tid":{me},"ts":{},"id":{}}}"#,
+                t + 1.0,
+                k + 1
+            ));
+            events.push(format!(
+                r#"{{"name":"poll","ph":"X","tid":{me},"ts":{t},"dur":3}}"#
+            ));
+            t += 5.0;
+        }
+        let trace = Trace::parse(&format!("[{}]", events.join(","))).unwrap();
+        let arrows = scene::build(&trace, &Layout::time(100.0, 1100.0, 0.0, 1e6)).arrows;
+        assert_eq!(arrows.len(), 2, "{arrows:?}");
+        assert_eq!(arrows[0].count + arrows[1].count, 199);
+        assert!(arrows[0]
+            .title
+            .starts_with("100 wakes of task 2 by task 1, from"));
+        for arrow in &arrows {
+            let Curve::Bracket(bow) = arrow.curve else {
+                panic!("{arrow:?}")
+            };
+            assert!(bow <= BOW_PX + (MAX_BOWS - 1) as f64 * BOW_STEP_PX);
+            let out = arrow.from.x.min(arrow.to.x - HEAD_PX) - bow / 0.75;
+            assert!(out >= 100.0 - 8.0 - 0.01, "off the plot: {out}");
+        }
     }
 }

@@ -15,10 +15,14 @@
 //!   one instant (`--at`) gives every poll a column instead, and never
 //!   merges.
 //! - **Marks at the same pixel stand side by side.** Within one band of a
-//!   row, marks closer than [`MARK_PITCH`] are spread [`MARK_PITCH`] apart
-//!   in the order they were recorded, centred on where they were: at 2 s in
-//!   `04_event` the timer's wake and the self-wake become two triangles,
-//!   orange then green, one each side of the poll.
+//!   row, marks of one kind closer than a pixel are merged, as polls are
+//!   (the tooltip says how many); then a run of up to [`MAX_SPREAD`] marks
+//!   closer than [`MARK_PITCH`] is spread [`MARK_PITCH`] apart in the order
+//!   they were recorded, centred on where they were: at 2 s in `04_event`
+//!   the timer's wake and the self-wake become two triangles, orange then
+//!   green, one each side of the poll. A longer run is a busy stretch that
+//!   spreading would carry far from its time: it stays as it is, and a
+//!   window (`--from`/`--to`) pulls it apart.
 //! - **Arrows know their ends.** An arrow starts at the timer's diamond
 //!   when a timer woke the task, and ends at the bar of the poll it caused,
 //!   wherever stacking and merging put them (`arrows.rs`).
@@ -51,8 +55,11 @@ const MERGE_GAP_PX: f64 = 1.0;
 /// How far apart marks of one band are kept, px: a triangle or diamond is
 /// 9–10 px wide.
 pub(crate) const MARK_PITCH: f64 = 10.0;
-/// The `×n` beside a merged bar: 9 px bold digits are under 6 px wide.
-pub(crate) const COUNT_CHAR_PX: f64 = 6.0;
+/// The longest run of marks that is spread out (module doc).
+pub(crate) const MAX_SPREAD: usize = 6;
+/// The `×n` beside a merged bar: 9 px bold digits and `×` are under 6.5 px
+/// wide.
+pub(crate) const COUNT_CHAR_PX: f64 = 6.5;
 
 /// The three bands of a row, top to bottom.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -123,12 +130,15 @@ impl Bar {
     }
 }
 
-/// A mark where it is drawn.
+/// A mark where it is drawn: one, or several of one kind merged.
 pub(crate) struct Placed {
     pub(crate) kind: MarkKind,
     pub(crate) x: f64,
     pub(crate) band: Band,
+    /// The sequence number of the (first) mark.
     pub(crate) seq: usize,
+    /// How many marks it stands for.
+    pub(crate) count: usize,
     pub(crate) title: String,
     /// For a note, its text as drawn beside it (cut to the room it has);
     /// `None` when there is no room.
@@ -236,21 +246,35 @@ fn polls_title(polls: &[&Span], clock: Clock) -> String {
 
 /// A lane's marks, those of one band at one pixel side by side.
 fn marks(trace: &Trace, lane: &Lane, layout: &Layout) -> Vec<Placed> {
-    let mut placed: Vec<Placed> = lane
-        .marks
-        .iter()
-        .filter_map(|mark| {
-            let x = layout.mark_x(mark)?;
-            Some(Placed {
-                kind: mark.kind.clone(),
-                x,
-                band: Band::of(&mark.kind),
-                seq: mark.seq,
-                title: mark_title(trace, mark),
-                label: None,
-            })
-        })
-        .collect();
+    let mut placed: Vec<Placed> = Vec::new();
+    // For each merged mark, its first and last mark: for the tooltip.
+    let mut spans: Vec<(&Mark, &Mark)> = Vec::new();
+    for mark in &lane.marks {
+        let Some(x) = layout.mark_x(mark) else {
+            continue;
+        };
+        // The last mark of this kind drawn on the row, if within a pixel.
+        let same = placed
+            .iter()
+            .rposition(|p| p.kind == mark.kind)
+            .filter(|&i| !layout.is_steps() && x - layout_x(layout, spans[i].1) < 1.0);
+        if let Some(i) = same {
+            placed[i].count += 1;
+            spans[i].1 = mark;
+            placed[i].title = merged_title(&mark.kind, placed[i].count, spans[i]);
+            continue;
+        }
+        placed.push(Placed {
+            kind: mark.kind.clone(),
+            x,
+            band: Band::of(&mark.kind),
+            seq: mark.seq,
+            count: 1,
+            title: mark_title(trace, mark),
+            label: None,
+        });
+        spans.push((mark, mark));
+    }
     if !layout.is_steps() {
         for band in [Band::Top, Band::Life] {
             let mut xs: Vec<f64> = placed
@@ -269,27 +293,51 @@ fn marks(trace: &Trace, lane: &Lane, layout: &Layout) -> Vec<Placed> {
     placed
 }
 
-/// Moves sorted positions apart until neighbours are at least `pitch`
-/// apart: each run of positions closer than `pitch` is spread `pitch`
-/// apart, keeping its order and centred on its mean; a last pass pushes
-/// right whatever the centring brought too close to the run before.
+/// Where `mark` is on a time axis (it is shown: it was placed).
+fn layout_x(layout: &Layout, mark: &Mark) -> f64 {
+    layout.mark_x(mark).unwrap_or(f64::NEG_INFINITY)
+}
+
+/// The tooltip of `count` marks of `kind` merged, from the first to the last.
+fn merged_title(kind: &MarkKind, count: usize, (first, last): (&Mark, &Mark)) -> String {
+    let name = mark_name(kind);
+    if last.at_us - first.at_us < 0.0005 {
+        format!("{count} × {name} at {}", format_instant(first.at_us))
+    } else {
+        format!(
+            "{count} × {name} from {} to {}",
+            format_instant(first.at_us),
+            format_instant(last.at_us)
+        )
+    }
+}
+
+/// Moves sorted positions apart so that neighbours are `pitch` apart: each
+/// run of up to [`MAX_SPREAD`] positions closer than `pitch` is spread
+/// `pitch` apart, keeping its order, centred on its mean, and moved right
+/// if that brought it closer than `pitch` to what is before it. A longer
+/// run stays as it is (module doc).
 pub(crate) fn spread(xs: &mut [f64], pitch: f64) {
     let mut start = 0;
+    let mut before: Option<f64> = None;
     while start < xs.len() {
         let mut end = start + 1;
         while end < xs.len() && xs[end] - xs[end - 1] < pitch {
             end += 1;
         }
         let run = &mut xs[start..end];
-        let mean = run.iter().sum::<f64>() / run.len() as f64;
-        let first = mean - (run.len() - 1) as f64 * pitch / 2.0;
-        for (i, x) in run.iter_mut().enumerate() {
-            *x = first + i as f64 * pitch;
+        if run.len() <= MAX_SPREAD {
+            let mean = run.iter().sum::<f64>() / run.len() as f64;
+            let mut first = mean - (run.len() - 1) as f64 * pitch / 2.0;
+            if let Some(before) = before {
+                first = first.max(before + pitch);
+            }
+            for (i, x) in run.iter_mut().enumerate() {
+                *x = first + i as f64 * pitch;
+            }
         }
+        before = run.last().copied();
         start = end;
-    }
-    for i in 1..xs.len() {
-        xs[i] = xs[i].max(xs[i - 1] + pitch);
     }
 }
 
@@ -364,6 +412,35 @@ mod tests {
         spread(&mut xs, 10.0);
         assert_eq!(xs, [100.0, 110.0, 120.0, 130.0]);
         assert!(xs.windows(2).all(|w| w[1] - w[0] >= 10.0));
+        // A busy run, too long to spread, stays put.
+        let mut busy: Vec<f64> = (0..7).map(|i| 100.0 + i as f64).collect();
+        let before = busy.clone();
+        spread(&mut busy, 10.0);
+        assert_eq!(busy, before);
+    }
+
+    /// A hundred wakes of one kind within a pixel are one triangle that
+    /// says how many; a wake of another kind there stands beside it.
+    #[test]
+    fn marks_of_one_kind_within_a_pixel_merge() {
+        let mut json = String::from("[");
+        for i in 0..100 {
+            json.push_str(&format!(
+                r#"{{"name":"wake","ph":"i","tid":1,"ts":{},"args":{{"origin":"local"}}}},"#,
+                1000 + i * 5
+            ));
+        }
+        json.push_str(r#"{"name":"wake","ph":"i","tid":1,"ts":1600,"args":{"origin":"io"}}]"#);
+        // 1 s over 1000 px: a ms a pixel; the wakes span half a pixel.
+        let (_, scene) = placed(&json, |_| Layout::time(0.0, 1000.0, 0.0, 1e6));
+        let marks = &scene.rows[0].marks;
+        assert_eq!(marks.len(), 2);
+        assert_eq!(marks[0].count, 100);
+        assert_eq!(
+            marks[0].title,
+            "100 × wake (local) from 0.001000 s to 0.001495 s"
+        );
+        assert!(marks[0].x < 1.0 && marks[1].x - marks[0].x == MARK_PITCH);
     }
 
     /// `04_event` at 2 s: the timer's wake and the self-wake are at one
