@@ -17,6 +17,12 @@
 //! poll *returns* (`runtime/src/trace.rs`), so a poll's column is where it
 //! ended, and whatever was recorded during it (a wake, a spawn) stands in a
 //! column before it. The file does not say where a poll began.
+//!
+//! Only marks and spans get a column. A `waits` instant is not an event to
+//! point at but the start of an idle stretch (`reasons.rs`), and a flow's
+//! two ends are where an arrow attaches (`arrows.rs`): a flow's start goes
+//! in the column of the event recorded just before it, the `wake` it
+//! belongs to ([`Layout::point_x`]).
 
 use crate::axis;
 use crate::trace::{Mark, Span, Trace};
