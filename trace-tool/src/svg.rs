@@ -6,21 +6,24 @@
 //! ```text
 //!  title: file name — total duration
 //!  legend: what each bar, mark and arrow in this picture means
-//!  ┌──────────────┬──────────────────────────────────────────────┐
-//!  │ loop         │ ░░░░░░░░clock jump░░░░░░░◆░░░░░░░░░░░░░◆░░░░ │  ◆ timer fired
-//!  │ main (task 0)│ █ task 1 (producer) ·····╎··············╎▶█  │  █ poll, then what
-//!  │ producer     │ ○█ sleep until 1.000s ·· ╰▶█ sleep until 2… │    it waits on
-//!  │ consumer     │ ○█ Queue#1.get ········· ╭▶█ Queue#1.get ··  │  ▼ wake (above █)
-//!  └──────────────┴──────────────────────────────────────────────┘
-//!                 0.0 s       1.0 s       2.0 s ...                  time axis
+//!  ┌──────────────┬───────────────────────────────────────────────┐
+//!  │ loop         │ ░░░░░░░clock jump░░░░░░╭◆░░░░░░clock jump░░░░░ │ ◆ timer fired
+//!  │ main (task 0)│ █ waits on task 1 (pr… ╎ ······················ │ █ poll, then
+//!  │ producer     │ █ waits on sleep until ╰▶█ waits on sleep unt… │   what it
+//!  │ consumer     │ █ waits on Queue#1.get ╰▶█ waits on Queue#1.g… │   waits on
+//!  └──────────────┴───────────────────────────────────────────────┘
+//!                 0.0 s                   1.0 s                     time axis
 //! ```
 //!
 //! Each lane is a row of [`ROW_HEIGHT`] px in three bands: wakes (and timer
 //! marks on the loop row) on top, pointing down at the bars they cause;
 //! bars, and between them what the task waits on, in the middle; a task's
 //! life (spawn, notes, finished, cancelled, panicked) underneath, so a mark
-//! never hides a bar. Arrows run from whoever woke a task to the poll that
-//! followed (`arrows.rs`).
+//! never hides a bar (the diagram leaves out the wake triangles above each
+//! bar, and the spawn circles below the first). Arrows run from whoever
+//! woke a task to the poll that followed (`arrows.rs`): above, dashed from
+//! the timer's diamond to the producer, solid from the producer's poll to
+//! the consumer's.
 //!
 //! **Scale.** Time maps linearly onto the plot's width. A poll lasts
 //! microseconds and a workshop program runs for seconds, so at true scale a
