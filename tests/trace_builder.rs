@@ -165,3 +165,65 @@ fn notes_from_primitives_land_on_the_noting_task_lane_numbered_per_runtime() {
     assert_eq!(events, again);
     std::fs::remove_file(&path).unwrap();
 }
+
+/// A flow arrow ends at the poll its wake caused. A task that wakes itself
+/// does so *during* a poll (`yield_now`, or `Event::set` for an event it
+/// also waits on, as in `examples/04_event`), so its arrow ends at the
+/// poll after that one; and an arrow already waiting for that running poll
+/// (here: the timer's) still ends there, not lost.
+#[test]
+fn a_self_wake_arrow_ends_at_the_next_poll_and_the_timer_arrow_is_kept() {
+    let path = temp_path("self-wake");
+    let runtime = Runtime::builder()
+        .virtual_time(true)
+        .trace(&path)
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        spindle::sleep(std::time::Duration::from_secs(1)).await; // timer → poll 2
+        yield_now().await; // itself, during poll 2 → poll 3
+        yield_now().await; // itself, during poll 3 → poll 4
+    });
+    drop(runtime);
+    let json: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    let events = json["traceEvents"].as_array().unwrap();
+
+    // Each poll of main, by its index in the file; each flow's two ends.
+    let polls: Vec<usize> = (0..events.len())
+        .filter(|&i| events[i]["name"] == "poll" && events[i]["tid"] == 1)
+        .collect();
+    assert_eq!(polls.len(), 4, "{events:#?}");
+    let find = |phase: &str, id: u64| -> Vec<usize> {
+        (0..events.len())
+            .filter(|&i| events[i]["ph"] == phase && events[i]["id"] == id)
+            .collect()
+    };
+    let flows: Vec<u64> = events
+        .iter()
+        .filter(|e| e["ph"] == "s")
+        .map(|e| e["id"].as_u64().unwrap())
+        .collect();
+    assert_eq!(flows.len(), 3, "a timer wake and two self-wakes");
+    let mut entered = Vec::new();
+    for id in flows {
+        let (starts, ends) = (find("s", id), find("f", id));
+        assert_eq!((starts.len(), ends.len()), (1, 1), "flow {id}");
+        let (start, end) = (starts[0], ends[0]);
+        assert!(start < end, "flow {id} ends before it starts");
+        // The end sits right before the poll it enters (`bp: e`).
+        let poll = polls.iter().position(|&p| p == end + 1);
+        entered.push(poll.unwrap_or_else(|| panic!("flow {id} enters no poll")));
+    }
+    // Timer → poll 2 (index 1); itself during poll 2 → poll 3; during 3 → 4.
+    assert_eq!(entered, [1, 2, 3]);
+    // A self-wake's start lies inside the poll it happened in: after the
+    // poll before it returned, before that poll's own record.
+    let starts: Vec<usize> = (0..events.len())
+        .filter(|&i| events[i]["ph"] == "s")
+        .collect();
+    assert!(
+        polls[0] < starts[1] && starts[1] < polls[1],
+        "{starts:?} {polls:?}"
+    );
+}

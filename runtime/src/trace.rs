@@ -79,6 +79,10 @@ pub(crate) struct Tracer {
     lanes: RefCell<BTreeMap<u64, String>>,
     /// The flow arrow waiting for each woken task's next poll, by lane.
     flows: RefCell<BTreeMap<u64, u64>>,
+    /// The flow arrow of a task that woke itself during its poll, by lane:
+    /// it ends at the poll *after* the one running, so `poll` moves it into
+    /// `flows` only once it has ended the running poll's own arrow.
+    after_poll: RefCell<BTreeMap<u64, u64>>,
     /// The number of the last flow arrow.
     last_flow: std::cell::Cell<u64>,
 }
@@ -93,6 +97,7 @@ impl Tracer {
             records: RefCell::new(Vec::new()),
             lanes: RefCell::new(lanes),
             flows: RefCell::new(BTreeMap::new()),
+            after_poll: RefCell::new(BTreeMap::new()),
             last_flow: std::cell::Cell::new(0),
         }
     }
@@ -163,7 +168,10 @@ impl Tracer {
     /// `task` was woken, by the task `by` during its poll, or by the loop
     /// (`None`: a timer, I/O, another thread, a callback): a `wake` instant
     /// on the woken lane, as `task_event` records, and a flow arrow from
-    /// the waker's lane to the woken task's next poll.
+    /// the waker's lane to the woken task's next poll. A task that wakes
+    /// itself is running (transition 4 in `task/mod.rs`): its next poll is
+    /// the one after the running one, which `poll` records only when the
+    /// running one returns.
     pub(crate) fn wake(
         &self,
         task: TaskName<'_>,
@@ -175,7 +183,13 @@ impl Tracer {
         let from = by.map_or(LOOP_LANE, |by| self.lane(by));
         let flow = self.last_flow.get() + 1;
         self.last_flow.set(flow);
-        self.flows.borrow_mut().insert(lane, flow);
+        let itself = by.is_some_and(|(id, _)| id == task.0);
+        let pending = if itself {
+            &self.after_poll
+        } else {
+            &self.flows
+        };
+        pending.borrow_mut().insert(lane, flow);
         let by = by.map_or("null".to_string(), |(id, _)| id.to_string());
         let args = format!(r#""origin":"{}","by":{by}"#, origin.as_str());
         self.push(lane, "wake", now, Shape::Instant, args);
@@ -202,8 +216,12 @@ impl Tracer {
             took
         };
         let lane = self.lane(task);
-        if let Some(flow) = self.flows.borrow_mut().remove(&lane) {
+        let mut flows = self.flows.borrow_mut();
+        if let Some(flow) = flows.remove(&lane) {
             self.push(lane, "wake", at, Shape::FlowEnd(flow), String::new());
+        }
+        if let Some(flow) = self.after_poll.borrow_mut().remove(&lane) {
+            flows.insert(lane, flow);
         }
         self.push(lane, "poll", at, Shape::Span(took), String::new());
     }

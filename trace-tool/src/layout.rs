@@ -17,6 +17,12 @@
 //! poll *returns* (`runtime/src/trace.rs`), so a poll's column is where it
 //! ended, and whatever was recorded during it (a wake, a spawn) stands in a
 //! column before it. The file does not say where a poll began.
+//!
+//! Only marks and spans get a column. A `waits` instant is not an event to
+//! point at but the start of an idle stretch (`reasons.rs`), and a flow's
+//! two ends are where an arrow attaches (`arrows.rs`): a flow's start goes
+//! in the column of the event recorded just before it, the `wake` it
+//! belongs to ([`Layout::point_x`]).
 
 use crate::axis;
 use crate::trace::{Mark, Span, Trace};
@@ -126,6 +132,55 @@ impl Layout {
                     label: format!("#{}", column + 1),
                 })
                 .collect(),
+        }
+    }
+
+    /// The plot's left and right edges, px.
+    pub(crate) fn edges(&self) -> (f64, f64) {
+        match self {
+            Layout::Time { left, right, .. } | Layout::Steps { left, right, .. } => (*left, *right),
+        }
+    }
+
+    /// Whether each event of one instant has a column of its own (the step
+    /// layout), so that nothing drawn there can overlap.
+    pub(crate) fn is_steps(&self) -> bool {
+        matches!(self, Layout::Steps { .. })
+    }
+
+    /// Where the time `at_us` lies relative to what is shown: before it
+    /// (`Less`), in it (`Equal`), or after it (`Greater`).
+    pub(crate) fn compare(&self, at_us: f64) -> std::cmp::Ordering {
+        use std::cmp::Ordering;
+        let (from, to) = match self {
+            Layout::Time { from_us, to_us, .. } => (*from_us, *to_us),
+            Layout::Steps { at_us, .. } => (*at_us - SAME_INSTANT_US, *at_us + SAME_INSTANT_US),
+        };
+        if at_us < from {
+            Ordering::Less
+        } else if at_us > to {
+            Ordering::Greater
+        } else {
+            Ordering::Equal
+        }
+    }
+
+    /// Where a point that is not itself a column goes (a flow's start): on
+    /// a time axis, at its time; in the step layout, in the column of the
+    /// last event recorded before it at that instant (for a wake's flow,
+    /// the `wake` mark written just before it). `None` if not shown.
+    pub(crate) fn point_x(&self, at_us: f64, seq: usize) -> Option<f64> {
+        if self.compare(at_us) != std::cmp::Ordering::Equal {
+            return None;
+        }
+        match self {
+            Layout::Time { .. } => Some(self.time_x(at_us)),
+            Layout::Steps { left, columns, .. } => {
+                match columns.partition_point(|&column| column <= seq) {
+                    0 => Some(*left),
+                    after => Some(self.column_x(after - 1)),
+                }
+            }
         }
     }
 

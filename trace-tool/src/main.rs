@@ -24,7 +24,8 @@ const USAGE: &str = "usage: spindle-trace <trace.json> <timeline.svg> \
 const HELP: &str = "\
 Draws a spindle trace (written with SPINDLE_TRACE=trace.json) as an SVG timeline:
 one row per lane (loop, main, tasks), bars for polls and reactor waits, marks
-for wakes, spawns, ends of tasks and timers, and a time axis.
+for wakes, spawns, ends of tasks, timers and primitives' notes, what each idle
+task waits on, an arrow from each waker to the poll it caused, and a time axis.
 
 options:
   --from TIME   start the picture at TIME (like 1s, 999.9ms, 250us)

@@ -1,30 +1,34 @@
-//! What each event looks like: the colours, the shape of every mark, and
-//! the legend that says which is which.
+//! What each event looks like: the colours and the shape of every mark.
 //!
-//! This is the picture's vocabulary, kept apart from the layout in
-//! `svg.rs` so that changing a colour never means reading coordinate
-//! arithmetic. Two rules shaped it:
+//! This is the picture's vocabulary, kept apart from the placing in
+//! `scene.rs` and the writing in `svg.rs` so that changing a colour never
+//! means reading coordinate arithmetic. Two rules shaped it:
 //!
 //! - **Shapes, not only colours.** A wake is a triangle, a spawn a circle,
-//!   a finish a square, a cancel or panic a cross, a timer a diamond; colour
-//!   adds the detail (who woke the task, cancel or panic). The picture still
-//!   reads when printed in grey or seen by someone who cannot tell green
-//!   from orange.
+//!   a finish a square, a cancel or panic a cross, a timer a diamond, a
+//!   primitive's note a flag with its words; colour adds the detail (who
+//!   woke the task, cancel or panic). An arrow is dashed when the loop woke
+//!   the task, solid when a task did. The picture still reads when printed
+//!   in grey or seen by someone who cannot tell green from orange.
 //! - **Related things share a colour.** Timer wakes on a task's row are the
-//!   orange of the `timer fired` diamonds on the loop row, so the eye joins
-//!   a timer to the task it woke. Polls are the one dark, saturated colour:
-//!   they are the work; reactor waits are a pale wash of the same blue,
-//!   because waiting is the background of the picture. Waits and clock
-//!   jumps often follow each other without a gap (the loop waits again at
-//!   once), so they get a white outline: each one shows where it ends.
+//!   orange of the `timer fired` diamonds on the loop row, and so is the
+//!   arrow that joins a diamond to the poll it caused: every arrow has the
+//!   colour of its wake's triangle. Polls are the one dark, saturated
+//!   colour: they are the work; reactor waits are a pale wash of the same
+//!   blue, because waiting is the background of the picture. Waits and
+//!   clock jumps often follow each other without a gap (the loop waits
+//!   again at once), so they get a white outline: each one shows where it
+//!   ends. What a task waits on is grey italic text: it explains the
+//!   picture, it is not an event in it.
 //!
 //! Colours live in one `<style>` block, so each element carries only a class
-//! (which is also what the tests count). Legend swatches carry the extra
-//! class `swatch`, so counting `class="poll"` counts only the plot's polls.
+//! (which is also what the tests count). Legend swatches (`legend.rs`) carry
+//! the extra class `swatch`, so counting `class="poll"` counts only the
+//! plot's polls.
 
 use std::fmt::Write as _;
 
-use crate::trace::{MarkKind, Trace, WakeOrigin};
+use crate::trace::MarkKind;
 
 /// The stylesheet of the picture: every colour and font in one place.
 pub(crate) const STYLE: &str = "
@@ -50,82 +54,21 @@ text { font-family: 'DejaVu Sans', Helvetica, Arial, sans-serif; fill: #212529; 
 .panicked { stroke: #e03131; stroke-width: 2.5; }
 .timer-fired { fill: #f08c00; }
 .timer-cancelled { fill: #ffffff; stroke: #f08c00; stroke-width: 1.5; }
+.note { fill: #7048e8; } .note-stem { stroke: #7048e8; stroke-width: 1.2; }
+.note-text { font-size: 9px; fill: #5f3dc4; }
 .other { fill: #adb5bd; }
+.count { font-size: 9px; font-weight: bold; fill: #1c4f8c; }
+.reason { font-size: 10px; font-style: italic; fill: #495057; }
+.reason-line { stroke: #adb5bd; stroke-width: 1; stroke-dasharray: 1 2; }
+.arrow { fill: none; stroke-width: 1.4; }
+.from-loop { stroke-dasharray: 4 2; }
+.arrow-local { stroke: #2f9e44; } .arrow-remote { stroke: #9c36b5; }
+.arrow-timer { stroke: #f08c00; } .arrow-io { stroke: #0c8599; }
+.arrow-unknown { stroke: #868e96; }
+.head-local { fill: #2f9e44; } .head-remote { fill: #9c36b5; }
+.head-timer { fill: #f08c00; } .head-io { fill: #0c8599; }
+.head-unknown { fill: #868e96; }
 ";
-
-/// Legend text is 11 px sans-serif, whose lowercase letters average under
-/// 0.55 em: 6 px a character leaves a little air between entries.
-const LEGEND_CHAR_PX: f64 = 6.0;
-
-/// Writes the legend, one entry per kind of bar and mark, from (`left`,
-/// `top`), wrapping onto more lines before `right`; returns where it ends.
-/// An unknown wake origin only gets an entry when the trace has one.
-pub(crate) fn legend(out: &mut String, trace: &Trace, left: f64, right: f64, top: f64) -> f64 {
-    let has_unknown = trace
-        .lanes
-        .iter()
-        .flat_map(|lane| &lane.marks)
-        .any(|mark| mark.kind == MarkKind::Wake(WakeOrigin::Unknown));
-    let mut entries: Vec<(Swatch, String)> = vec![
-        (Swatch::Bar("poll"), "poll".to_string()),
-        (Swatch::Bar("wait"), "reactor wait".to_string()),
-        (Swatch::Bar("jump"), "clock jump (virtual time)".to_string()),
-    ];
-    for origin in WakeOrigin::ALL {
-        if origin != WakeOrigin::Unknown || has_unknown {
-            let label = format!("wake: {}", origin.as_str());
-            entries.push((Swatch::Mark(MarkKind::Wake(origin)), label));
-        }
-    }
-    for (kind, label) in [
-        (MarkKind::Spawn, "spawn"),
-        (MarkKind::Finished, "finished"),
-        (MarkKind::Cancelled, "cancelled"),
-        (MarkKind::Panicked, "panicked"),
-        (MarkKind::TimerFired, "timer fired"),
-        (MarkKind::TimerCancelled, "timer cancelled"),
-    ] {
-        entries.push((Swatch::Mark(kind), label.to_string()));
-    }
-
-    let line_height = 20.0;
-    let mut x = left;
-    let mut y = top;
-    for (swatch, label) in entries {
-        let entry_width = 18.0 + label.chars().count() as f64 * LEGEND_CHAR_PX + 16.0;
-        if x + entry_width > right && x > left {
-            x = left;
-            y += line_height;
-        }
-        match swatch {
-            Swatch::Bar(class) => {
-                let _ = write!(
-                    out,
-                    r#"<rect class="{class} swatch" x="{x:.1}" y="{:.1}" width="12" height="10"/>"#,
-                    y - 5.0
-                );
-            }
-            Swatch::Mark(kind) => mark_shape(out, &kind, x + 6.0, y, None),
-        }
-        let _ = writeln!(
-            out,
-            r#"<text class="legend" x="{:.1}" y="{:.1}">{}</text>"#,
-            x + 18.0,
-            y + 4.0,
-            escape(&label)
-        );
-        x += entry_width;
-    }
-    y + 18.0
-}
-
-/// What a legend entry shows beside its label.
-enum Swatch {
-    /// A bar of this CSS class.
-    Bar(&'static str),
-    /// The shape of this mark.
-    Mark(MarkKind),
-}
 
 /// How a mark is called in tooltips.
 pub(crate) fn mark_name(kind: &MarkKind) -> String {
@@ -137,20 +80,23 @@ pub(crate) fn mark_name(kind: &MarkKind) -> String {
         MarkKind::Panicked => "panicked".to_string(),
         MarkKind::TimerFired => "timer fired".to_string(),
         MarkKind::TimerCancelled => "timer cancelled".to_string(),
+        MarkKind::Note { object, what } => format!("{object} {what}"),
         MarkKind::Other(name) => name.clone(),
     }
 }
 
 /// Draws a mark's shape centred on (`x`, `y`): with its tooltip `title` in
 /// the plot, or with `None` as a legend swatch (classed `swatch` as well, so
-/// that counting a class counts only what the plot shows). Shapes differ, not only colours, so the picture still
-/// reads in black and white:
+/// that counting a class counts only what the plot shows). Shapes differ,
+/// not only colours, so the picture still reads in black and white:
 ///
 /// - wake: a triangle pointing down at the poll it leads to, coloured by
 ///   origin;
 /// - spawn: an open circle; finished: a filled square;
 ///   cancelled and panicked: a cross (grey, red);
-/// - timer fired: a filled diamond; timer cancelled: an open one.
+/// - timer fired: a filled diamond; timer cancelled: an open one;
+/// - a primitive's note: a small flag (its words are drawn beside it by
+///   `svg.rs`, which knows how much room they have).
 pub(crate) fn mark_shape(out: &mut String, kind: &MarkKind, x: f64, y: f64, title: Option<&str>) {
     let (tooltip, swatch) = match title {
         Some(title) => (format!("<title>{}</title>", escape(title)), ""),
@@ -211,6 +157,16 @@ pub(crate) fn mark_shape(out: &mut String, kind: &MarkKind, x: f64, y: f64, titl
                 x - 5.0
             )
         }
+        MarkKind::Note { .. } => write!(
+            out,
+            r#"<g class="note{swatch}"><path class="note-stem" d="M{x:.2},{:.1} L{x:.2},{:.1}"/><polygon points="{x:.2},{:.1} {:.2},{:.1} {x:.2},{:.1}"/>{tooltip}</g>"#,
+            y - 5.0,
+            y + 5.0,
+            y - 5.0,
+            x + 5.0,
+            y - 2.5,
+            y
+        ),
         MarkKind::Other(_) => write!(
             out,
             r#"<circle class="other{swatch}" cx="{x:.2}" cy="{y:.1}" r="3">{tooltip}</circle>"#
@@ -237,14 +193,7 @@ pub(crate) fn escape(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::trace::Clock;
-
-    fn empty() -> Trace {
-        Trace {
-            lanes: Vec::new(),
-            clock: Clock::Real,
-        }
-    }
+    use crate::trace::WakeOrigin;
 
     /// Every kind of mark, for checking that each looks different.
     fn all_kinds() -> Vec<MarkKind> {
@@ -256,6 +205,10 @@ mod tests {
             MarkKind::Panicked,
             MarkKind::TimerFired,
             MarkKind::TimerCancelled,
+            MarkKind::Note {
+                object: "Mutex#1".to_string(),
+                what: "acquired".to_string(),
+            },
             MarkKind::Other("x".to_string()),
         ]);
         kinds
@@ -277,23 +230,6 @@ mod tests {
         unique.sort();
         unique.dedup();
         assert_eq!(unique.len(), classes.len(), "{classes:?}");
-    }
-
-    #[test]
-    fn swatches_are_classed_apart_from_the_plot() {
-        let mut out = String::new();
-        legend(&mut out, &empty(), 0.0, 2000.0, 10.0);
-        assert!(!out.contains(r#"class="poll""#), "{out}");
-        assert!(out.contains(r#"class="poll swatch""#), "{out}");
-        assert!(!out.contains("wake-unknown"), "no unknown wakes, no entry");
-    }
-
-    #[test]
-    fn a_narrow_legend_wraps() {
-        let mut out = String::new();
-        let one_line = legend(&mut out, &empty(), 0.0, 5000.0, 10.0);
-        let wrapped = legend(&mut out, &empty(), 0.0, 300.0, 10.0);
-        assert!(wrapped > one_line);
     }
 
     #[test]

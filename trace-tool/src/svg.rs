@@ -5,43 +5,57 @@
 //!
 //! ```text
 //!  title: file name — total duration
-//!  legend: what each bar and mark means
-//!  ┌──────────────┬──────────────────────────────────────────────┐
-//!  │ loop         │ ░░░░░░░reactor wait░░░░░░◆░░░░░░░░░░░░░◆░░░░ │  ◆ timer fired
-//!  │ main (task 0)│ ▼█                                        ▼█  │  ▼ wake, █ poll
-//!  │ task 1       │ ○▼█                      ▼█                   │  ○ spawn
-//!  │ ...          │                                               │
-//!  └──────────────┴──────────────────────────────────────────────┘
-//!                 0.0 s       1.0 s       2.0 s ...                  time axis
+//!  legend: what each bar, mark and arrow in this picture means
+//!  ┌──────────────┬───────────────────────────────────────────────┐
+//!  │ loop         │ ░░░░░░░clock jump░░░░░░╭◆░░░░░░clock jump░░░░░ │ ◆ timer fired
+//!  │ main (task 0)│ █ waits on task 1 (pr… ╎ ······················ │ █ poll, then
+//!  │ producer     │ █ waits on sleep until ╰▶█ waits on sleep unt… │   what it
+//!  │ consumer     │ █ waits on Queue#1.get ╰▶█ waits on Queue#1.g… │   waits on
+//!  └──────────────┴───────────────────────────────────────────────┘
+//!                 0.0 s                   1.0 s                     time axis
 //! ```
 //!
 //! Each lane is a row of [`ROW_HEIGHT`] px in three bands: wakes (and timer
 //! marks on the loop row) on top, pointing down at the bars they cause;
-//! bars in the middle; a task's life (spawn, finished, cancelled, panicked)
-//! underneath, so a mark never hides a bar.
+//! bars, and between them what the task waits on, in the middle; a task's
+//! life (spawn, notes, finished, cancelled, panicked) underneath, so a mark
+//! never hides a bar (the diagram leaves out the wake triangles above each
+//! bar, and the spawn circles below the first). Arrows run from whoever
+//! woke a task to the poll that followed (`arrows.rs`): above, dashed from
+//! the timer's diamond to the producer, solid from the producer's poll to
+//! the consumer's.
 //!
 //! **Scale.** Time maps linearly onto the plot's width. A poll lasts
 //! microseconds and a workshop program runs for seconds, so at true scale a
 //! poll would be a millionth of the width: invisible. Every poll is drawn at
 //! least [`MIN_POLL_PX`] wide instead, which overstates its length but shows
-//! *that* and *when* it ran, and therefore the hand-offs between tasks. In
-//! real time, [`View::Window`] (`--from`/`--to` on the command line) zooms in
-//! until polls have their true width and their order within a turn shows.
-//! Under virtual time a turn takes no time at all, and [`View::Instant`]
-//! (`--at`) spreads one instant's events out in the order they were
-//! recorded instead (`layout.rs`).
+//! *that* and *when* it ran, and therefore the hand-offs between tasks;
+//! polls closer than a pixel are merged into one bar marked `×n`, and marks
+//! at one pixel stand side by side (`scene.rs`). In real time,
+//! [`View::Window`] (`--from`/`--to` on the command line) zooms in until
+//! polls have their true width and their order within a turn shows. Under
+//! virtual time a turn takes no time at all, and [`View::Instant`] (`--at`)
+//! spreads one instant's events out in the order they were recorded instead
+//! (`layout.rs`).
 //!
-//! What each bar and mark looks like, and the legend, are in `marks.rs`;
-//! where each goes across the plot is in `layout.rs`; this file lays out the
-//! rows and writes the SVG. Each element has a `<title>` that a browser
-//! shows as a tooltip with exact times.
+//! Where each thing goes is decided first, in `scene.rs` (with
+//! `layout.rs`, `reasons.rs` and `arrows.rs`); what it looks like is in
+//! `marks.rs`, the legend in `legend.rs`; this file stacks the rows and
+//! writes the SVG. Each element has a `<title>` that a browser shows as a
+//! tooltip with exact times.
 
 use std::fmt::Write as _;
 
+use crate::arrows::Arrow;
 use crate::axis::{format_duration, format_instant};
 use crate::layout::Layout;
-use crate::marks::{self, escape, mark_name, mark_shape, STYLE};
-use crate::trace::{Clock, Lane, MarkKind, SpanKind, Trace};
+use crate::legend;
+use crate::marks::{escape, mark_shape, STYLE};
+use crate::reasons::Stretch;
+use crate::scene::{self, Band, Bar, Placed, Row, BAR_HEIGHT, BAR_TOP, NOTE_TEXT_OFFSET};
+use crate::trace::{Clock, Lane, MarkKind, Trace};
+
+pub use crate::scene::{MIN_POLL_PX, ROW_HEIGHT};
 
 /// How to draw.
 #[derive(Clone, Debug, PartialEq)]
@@ -83,21 +97,6 @@ impl Default for Options {
 
 /// Space around the picture's edges, px.
 const MARGIN: f64 = 16.0;
-/// Height of one lane's row, px: three bands (see the module doc) of about
-/// 12 px each, the smallest at which a mark's shape can still be told apart.
-pub const ROW_HEIGHT: f64 = 40.0;
-/// Where a row's bar band starts and how tall it is, px from the row's top.
-const BAR_TOP: f64 = 13.0;
-const BAR_HEIGHT: f64 = 14.0;
-/// Centres of the mark bands, px from the row's top.
-const TOP_MARK_Y: f64 = 7.0;
-const LIFE_MARK_Y: f64 = 33.0;
-/// The narrowest a poll is drawn, px: two is the least that still shows
-/// as a bar rather than a hairline when the picture is scaled down.
-pub const MIN_POLL_PX: f64 = 2.0;
-/// The narrowest a reactor wait is drawn: waits are usually long, and a
-/// short one is less news than a short poll.
-const MIN_WAIT_PX: f64 = 1.0;
 /// Lane names are set in a monospace font of 12 px, whose glyphs are 0.6 em
 /// wide (DejaVu Sans Mono, Menlo and Consolas all are): this lets us size the
 /// name column without measuring text.
@@ -133,12 +132,14 @@ pub fn render(trace: &Trace, options: &Options) -> String {
             Layout::time(left, right, from_us, to_us)
         }
     };
+    let scene = scene::build(trace, &layout);
 
     let mut body = String::new();
-    let rows_top = header(&mut body, trace, options, width, &layout);
+    let rows_top = header(&mut body, trace, options, width, &layout, &scene);
     let rows_bottom = rows_top + ROW_HEIGHT * trace.lanes.len() as f64;
 
-    // Row stripes first, then grid lines over them, then each lane's content.
+    // Row stripes first, then grid lines over them, then each lane's bars
+    // and reasons, then the arrows between lanes, then every mark on top.
     for (row, _) in trace.lanes.iter().enumerate() {
         let y = rows_top + ROW_HEIGHT * row as f64;
         let class = if row % 2 == 0 { "row-even" } else { "row-odd" };
@@ -156,9 +157,17 @@ pub fn render(trace: &Trace, options: &Options) -> String {
             r#"<line class="grid" x1="{x:.2}" y1="{rows_top:.1}" x2="{x:.2}" y2="{rows_bottom:.1}"/>"#
         );
     }
-    for (row, lane) in trace.lanes.iter().enumerate() {
-        let top = rows_top + ROW_HEIGHT * row as f64;
-        draw_lane(&mut body, lane, top, &layout, trace.clock);
+    let rows = trace.lanes.iter().zip(&scene.rows).enumerate();
+    for (i, (lane, row)) in rows.clone() {
+        draw_lane(&mut body, lane, row, rows_top + ROW_HEIGHT * i as f64);
+    }
+    body.push_str("<g class=\"arrows\">\n");
+    for arrow in &scene.arrows {
+        draw_arrow(&mut body, arrow, rows_top);
+    }
+    body.push_str("</g>\n");
+    for (i, (lane, row)) in rows {
+        draw_marks(&mut body, lane, row, rows_top + ROW_HEIGHT * i as f64);
     }
 
     // The axis: a baseline under the rows, a tick and a label per step.
@@ -209,7 +218,14 @@ fn window(trace: &Trace, view: View) -> (f64, f64) {
 }
 
 /// Writes the title, subtitle and legend; returns where the rows start.
-fn header(out: &mut String, trace: &Trace, options: &Options, width: f64, layout: &Layout) -> f64 {
+fn header(
+    out: &mut String,
+    trace: &Trace,
+    options: &Options,
+    width: f64,
+    layout: &Layout,
+    scene: &scene::Scene,
+) -> f64 {
     let total = format_duration(trace.end_us() - trace.start_us());
     let title = match options.view {
         View::Whole => format!("{} — {total}", options.title),
@@ -264,7 +280,8 @@ fn header(out: &mut String, trace: &Trace, options: &Options, width: f64, layout
         escape(&subtitle)
     );
 
-    marks::legend(out, trace, MARGIN, width - MARGIN, 68.0)
+    let entries = legend::entries(scene);
+    legend::draw(out, &entries, MARGIN, width - MARGIN, 68.0)
 }
 
 /// The lane's name as drawn: cut to [`MAX_NAME_CHARS`].
@@ -277,8 +294,8 @@ fn shown_name(lane: &Lane) -> String {
     }
 }
 
-/// Draws one lane's row contents: its name, bars, then marks.
-fn draw_lane(out: &mut String, lane: &Lane, top: f64, layout: &Layout, clock: Clock) {
+/// Draws one lane's name, bars and wait reasons, in a group of its own.
+fn draw_lane(out: &mut String, lane: &Lane, row: &Row, top: f64) {
     let _ = writeln!(out, r#"<g class="lane" data-lane="{}">"#, lane.id);
     let _ = writeln!(
         out,
@@ -288,48 +305,106 @@ fn draw_lane(out: &mut String, lane: &Lane, top: f64, layout: &Layout, clock: Cl
         escape(&shown_name(lane)),
         escape(&lane.name)
     );
-    for span in &lane.spans {
-        let Some((x, end)) = layout.span_x(span) else {
-            continue;
-        };
-        let (class, min_px, what) = match &span.kind {
-            SpanKind::Poll => ("poll", MIN_POLL_PX, "poll"),
-            SpanKind::ReactorWait => ("wait", MIN_WAIT_PX, "reactor wait"),
-            SpanKind::ClockJump => ("jump", MIN_WAIT_PX, "clock jump (virtual time)"),
-            SpanKind::Other(name) => ("span", MIN_WAIT_PX, name.as_str()),
-        };
-        let width = (end - x).max(min_px);
-        // Under virtual time only a clock jump has a duration on the clock
-        // (`trace.rs`); saying "0.00 µs" of anything else would mislead.
-        let took = match (clock, &span.kind) {
-            (Clock::Virtual, kind) if *kind != SpanKind::ClockJump => String::new(),
-            _ => format!(" {}", format_duration(span.dur_us)),
-        };
-        let _ = writeln!(
-            out,
-            r#"<rect class="{class}" x="{x:.2}" y="{:.1}" width="{width:.2}" height="{BAR_HEIGHT}"><title>{}{took} at {}</title></rect>"#,
-            top + BAR_TOP,
-            escape(what),
-            format_instant(span.start_us)
-        );
+    for bar in &row.bars {
+        draw_bar(out, bar, top);
     }
-    for mark in &lane.marks {
-        let Some(x) = layout.mark_x(mark) else {
-            continue;
-        };
-        let band = match mark.kind {
-            MarkKind::Wake(_) | MarkKind::TimerFired | MarkKind::TimerCancelled => TOP_MARK_Y,
-            _ => LIFE_MARK_Y,
-        };
-        let title = format!(
-            "{} at {}",
-            mark_name(&mark.kind),
-            format_instant(mark.at_us)
-        );
-        mark_shape(out, &mark.kind, x, top + band, Some(&title));
-        out.push('\n');
+    for stretch in &row.stretches {
+        draw_stretch(out, stretch, top);
     }
     out.push_str("</g>\n");
+}
+
+/// A bar, and for merged polls the `×n` beside it.
+fn draw_bar(out: &mut String, bar: &Bar, top: f64) {
+    let _ = writeln!(
+        out,
+        r#"<rect class="{}" x="{:.2}" y="{:.1}" width="{:.2}" height="{BAR_HEIGHT}"><title>{}</title></rect>"#,
+        bar.class,
+        bar.x,
+        top + BAR_TOP,
+        bar.width,
+        escape(&bar.title)
+    );
+    if bar.count > 1 {
+        let _ = writeln!(
+            out,
+            r#"<text class="count" x="{:.2}" y="{:.1}">×{}<title>{}</title></text>"#,
+            bar.x + bar.width + 2.0,
+            top + Band::Bar.y() + 3.0,
+            bar.count,
+            escape(&bar.title)
+        );
+    }
+}
+
+/// What the task waits on: a dotted line along the stretch at the foot of
+/// the bar band, and the reason above it.
+fn draw_stretch(out: &mut String, stretch: &Stretch, top: f64) {
+    let line_y = top + BAR_TOP + BAR_HEIGHT - 1.0;
+    let _ = write!(
+        out,
+        r#"<g class="waits"><title>{}</title><line class="reason-line" x1="{:.2}" y1="{line_y:.1}" x2="{:.2}" y2="{line_y:.1}"/>"#,
+        escape(&stretch.title),
+        stretch.x0,
+        stretch.x1
+    );
+    if let Some(text) = &stretch.text {
+        let _ = write!(
+            out,
+            r#"<text class="reason" x="{:.2}" y="{:.1}">{}</text>"#,
+            stretch.x0,
+            line_y - 3.0,
+            escape(text)
+        );
+    }
+    out.push_str("</g>\n");
+}
+
+/// One arrow: the curve, its head, and a dot at its start unless it starts
+/// at a timer's diamond.
+fn draw_arrow(out: &mut String, arrow: &Arrow, rows_top: f64) {
+    let origin = arrow.origin.as_str();
+    let dash = if arrow.from_loop { " from-loop" } else { "" };
+    let _ = write!(
+        out,
+        r#"<g class="flow"><title>{}</title><path class="arrow arrow-{origin}{dash}" d="{}"/><polygon class="head-{origin}" points="{}"/>"#,
+        escape(&arrow.title),
+        arrow.path(rows_top),
+        arrow.head(rows_top)
+    );
+    if !arrow.from_timer {
+        let _ = write!(
+            out,
+            r#"<circle class="head-{origin}" cx="{:.2}" cy="{:.1}" r="2"/>"#,
+            arrow.from.x,
+            rows_top + arrow.from.row as f64 * ROW_HEIGHT + arrow.from.y
+        );
+    }
+    out.push_str("</g>\n");
+}
+
+/// One lane's marks, over everything else, and the words of its notes.
+fn draw_marks(out: &mut String, lane: &Lane, row: &Row, top: f64) {
+    let _ = writeln!(out, r#"<g class="marks" data-lane="{}">"#, lane.id);
+    for mark in &row.marks {
+        draw_mark(out, mark, top);
+    }
+    out.push_str("</g>\n");
+}
+
+fn draw_mark(out: &mut String, mark: &Placed, top: f64) {
+    let y = top + mark.band.y();
+    mark_shape(out, &mark.kind, mark.x, y, Some(&mark.title));
+    if let (MarkKind::Note { .. }, Some(label)) = (&mark.kind, &mark.label) {
+        let _ = write!(
+            out,
+            r#"<text class="note-text" x="{:.2}" y="{:.1}">{}</text>"#,
+            mark.x + NOTE_TEXT_OFFSET,
+            y + 3.5,
+            escape(label)
+        );
+    }
+    out.push('\n');
 }
 
 #[cfg(test)]
@@ -438,6 +513,7 @@ mod tests {
             name: "x".repeat(40),
             spans: Vec::new(),
             marks: Vec::new(),
+            waits: Vec::new(),
         };
         assert_eq!(shown_name(&lane).chars().count(), MAX_NAME_CHARS);
         assert!(shown_name(&lane).ends_with('…'));

@@ -3,15 +3,24 @@
 //!
 //! spindle writes its trace (`SPINDLE_TRACE=trace.json`, see
 //! `runtime/src/trace.rs`) in the Chrome Trace Event format:
-//! `{"displayTimeUnit":"ms","traceEvents":[ ... ]}`. Three kinds of event
+//! `{"displayTimeUnit":"ms","traceEvents":[ ... ]}`. Four kinds of event
 //! matter here, told apart by their phase, `ph`:
 //!
 //! - **metadata** (`ph: "M"`): `thread_name` gives a lane its name.
 //! - **spans** (`ph: "X"`): something that took time, from `ts` for `dur`.
 //!   spindle writes `poll` on task lanes and `reactor wait` on the loop lane.
 //! - **instants** (`ph: "i"`): something that happened at `ts`. We call them
-//!   *marks*: `spawn`, `wake`, `finished`, `cancelled`, `panicked` on task
-//!   lanes, `timer fired` and `timer cancelled` on the loop lane.
+//!   *marks*: `spawn` (with `args.parent` and the source line `args.at`),
+//!   `wake` (`args.origin`, and `args.by`, the waking task),
+//!   `finished`, `cancelled`, `panicked` on task lanes, `timer fired` and
+//!   `timer cancelled` on the loop lane, and the notes primitives make
+//!   (`Mutex#1 acquired`, with `args.object`) on the lane of the task that
+//!   made them. One instant is not a mark: `waits` (`args.on`, like
+//!   `Queue#1.get`), written after a poll that returned `Pending`, says
+//!   what the task waits on until its next poll; it becomes a [`Wait`].
+//! - **flows** (`ph: "s"` and `ph: "f"`, paired by `id`): an arrow from
+//!   whoever woke a task to the poll that wake caused; [`crate::flows`]
+//!   pairs them.
 //!
 //! The vocabulary:
 //!
@@ -50,10 +59,12 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
+pub use crate::flows::{Flow, FlowEnd, Point};
+
 /// The loop's own lane number; a task's lane is its id + 1.
 pub const LOOP_LANE: u64 = 0;
 
-/// A parsed trace: its lanes in drawing order.
+/// A parsed trace: its lanes in drawing order, and who woke whom.
 ///
 /// # Examples
 ///
@@ -72,6 +83,9 @@ pub struct Trace {
     pub lanes: Vec<Lane>,
     /// The clock the timestamps are on.
     pub clock: Clock,
+    /// Every wake whose flow arrow the file starts and ends, in file order
+    /// of their starts (see [`crate::flows`]).
+    pub flows: Vec<Flow>,
 }
 
 /// The clock a trace's timestamps are on (`SPINDLE_CLOCK`).
@@ -117,6 +131,22 @@ pub struct Lane {
     pub spans: Vec<Span>,
     /// Marks on this lane, sorted by time.
     pub marks: Vec<Mark>,
+    /// What the task waited on after each poll that returned `Pending`,
+    /// sorted by time.
+    pub waits: Vec<Wait>,
+}
+
+/// What a task waits on from the end of one poll to the start of its next:
+/// a `waits` instant.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Wait {
+    /// The reason, as the runtime wrote it: `Queue#1.get`,
+    /// `sleep until 2.000s`, `task 1 (producer)`.
+    pub on: String,
+    /// When the wait began (the end of the poll), in µs.
+    pub at_us: f64,
+    /// Its place in the file (the module doc's sequence number).
+    pub seq: usize,
 }
 
 /// Something that took time on a lane.
@@ -164,6 +194,11 @@ pub struct Mark {
     pub at_us: f64,
     /// Its place in the file (the module doc's sequence number).
     pub seq: usize,
+    /// The task behind it: for a wake the task that woke this one (`None`:
+    /// the loop did), for a spawn its parent (`None`: no task spawned it).
+    pub by: Option<u64>,
+    /// Where in the source a spawn happened (`examples/03_queue.rs:43`).
+    pub source: Option<String>,
 }
 
 /// What a [`Mark`] records.
@@ -183,6 +218,14 @@ pub enum MarkKind {
     TimerFired,
     /// A timer was dropped before its deadline (loop lane).
     TimerCancelled,
+    /// A primitive said what it did (`Mutex#1 acquired`): the `object`
+    /// (`Mutex#1`) and `what` it did (`acquired`).
+    Note {
+        /// The primitive's label, `args.object`.
+        object: String,
+        /// The rest of the instant's name.
+        what: String,
+    },
     /// An instant spindle does not write today, kept by name.
     Other(String),
 }
@@ -281,8 +324,9 @@ impl Trace {
         let clock = Clock::of(&root, events);
         // A BTreeMap keeps lanes sorted by number, which is the drawing order.
         let mut lanes: BTreeMap<u64, Lane> = BTreeMap::new();
+        let mut flow_ends = Vec::new();
         for (index, event) in events.iter().enumerate() {
-            parse_event(index, event, clock, &mut lanes)?;
+            parse_event(index, event, clock, &mut lanes, &mut flow_ends)?;
         }
 
         let mut lanes: Vec<Lane> = lanes.into_values().collect();
@@ -291,8 +335,14 @@ impl Trace {
             // runtime recorded them in.
             lane.spans.sort_by(|a, b| a.start_us.total_cmp(&b.start_us));
             lane.marks.sort_by(|a, b| a.at_us.total_cmp(&b.at_us));
+            lane.waits.sort_by(|a, b| a.at_us.total_cmp(&b.at_us));
         }
-        Ok(Trace { lanes, clock })
+        let flows = crate::flows::pair(&lanes, flow_ends);
+        Ok(Trace {
+            lanes,
+            clock,
+            flows,
+        })
     }
 
     /// The lane with number `id`, if the trace has it.
@@ -329,18 +379,20 @@ impl Trace {
     }
 }
 
-/// Adds one event to its lane, or explains why it cannot.
+/// Adds one event to its lane (or, for a flow's end, to `flow_ends`), or
+/// explains why it cannot.
 fn parse_event(
     index: usize,
     event: &Value,
     clock: Clock,
     lanes: &mut BTreeMap<u64, Lane>,
+    flow_ends: &mut Vec<FlowEnd>,
 ) -> Result<(), ParseError> {
     let Value::Object(event) = event else {
         return Err(error(format!("event {index}: not an object")));
     };
     let phase = event.get("ph").and_then(Value::as_str).unwrap_or("");
-    if !matches!(phase, "M" | "X" | "i" | "I") {
+    if !matches!(phase, "M" | "X" | "i" | "I" | "s" | "f") {
         return Ok(()); // a phase spindle does not write: nothing to draw
     }
     let name = event.get("name").and_then(Value::as_str).unwrap_or("");
@@ -370,7 +422,28 @@ fn parse_event(
     }
 
     let ts = number(event, "ts", &what)?;
-    if phase == "X" {
+    let args = event.get("args");
+    let arg = |key: &str| args.and_then(|args| args.get(key));
+    if phase == "s" || phase == "f" {
+        let id = match event.get("id") {
+            Some(id) => id
+                .as_u64()
+                .ok_or_else(|| error(format!("{what}: flow `id` is not a number: {id}")))?,
+            None => return Err(error(format!("{what}: a flow without an `id`"))),
+        };
+        let at = Point {
+            lane: lane_id,
+            at_us: ts,
+            seq: index,
+        };
+        flow_ends.push(FlowEnd {
+            id,
+            starts: phase == "s",
+            at,
+        });
+        // A flow's end is drawn on its lane, which therefore exists.
+        lane_entry(lanes, lane_id);
+    } else if phase == "X" {
         let dur = number(event, "dur", &what)?;
         if dur < 0.0 {
             return Err(error(format!("{what}: negative `dur` {dur}")));
@@ -393,27 +466,45 @@ fn parse_event(
             dur_us,
             seq: index,
         });
+    } else if name == "waits" {
+        // A reason the runtime could not put in words still opens a wait.
+        let on = arg("on").and_then(Value::as_str).unwrap_or("?");
+        lane_entry(lanes, lane_id).waits.push(Wait {
+            on: on.to_string(),
+            at_us: ts,
+            seq: index,
+        });
     } else {
-        let kind = match name {
-            "spawn" => MarkKind::Spawn,
-            "wake" => MarkKind::Wake(WakeOrigin::from_str(
-                event
-                    .get("args")
-                    .and_then(|args| args.get("origin"))
-                    .and_then(Value::as_str)
-                    .unwrap_or(""),
+        let object = arg("object").and_then(Value::as_str);
+        let kind = match (name, object) {
+            ("spawn", _) => MarkKind::Spawn,
+            ("wake", _) => MarkKind::Wake(WakeOrigin::from_str(
+                arg("origin").and_then(Value::as_str).unwrap_or(""),
             )),
-            "finished" => MarkKind::Finished,
-            "cancelled" => MarkKind::Cancelled,
-            "panicked" => MarkKind::Panicked,
-            "timer fired" => MarkKind::TimerFired,
-            "timer cancelled" => MarkKind::TimerCancelled,
-            other => MarkKind::Other(other.to_string()),
+            ("finished", _) => MarkKind::Finished,
+            ("cancelled", _) => MarkKind::Cancelled,
+            ("panicked", _) => MarkKind::Panicked,
+            ("timer fired", _) => MarkKind::TimerFired,
+            ("timer cancelled", _) => MarkKind::TimerCancelled,
+            (name, Some(object)) => MarkKind::Note {
+                object: object.to_string(),
+                what: name
+                    .strip_prefix(object)
+                    .unwrap_or(name)
+                    .trim_start()
+                    .to_string(),
+            },
+            (other, None) => MarkKind::Other(other.to_string()),
         };
+        // `by` for a wake, `parent` for a spawn: a task id, or null.
+        let by = arg("by").or_else(|| arg("parent")).and_then(Value::as_u64);
+        let source = arg("at").and_then(Value::as_str).map(str::to_string);
         lane_entry(lanes, lane_id).marks.push(Mark {
             kind,
             at_us: ts,
             seq: index,
+            by,
+            source,
         });
     }
     Ok(())
@@ -429,6 +520,7 @@ fn lane_entry(lanes: &mut BTreeMap<u64, Lane>, id: u64) -> &mut Lane {
         },
         spans: Vec::new(),
         marks: Vec::new(),
+        waits: Vec::new(),
     })
 }
 

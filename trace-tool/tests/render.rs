@@ -89,16 +89,23 @@ fn rendering_draws_a_row_per_lane_a_rect_per_poll_and_an_axis() {
         svg.contains("small.json — 2.00 s"),
         "the title names file and length"
     );
+    // The legend lists what the picture draws, and only that.
     for legend in [
+        "poll",
+        "reactor wait",
         "wake: local",
-        "wake: remote",
         "wake: timer",
-        "wake: io",
         "spawn",
     ] {
         assert!(
             svg.contains(&format!(">{legend}<")),
             "no legend entry {legend}"
+        );
+    }
+    for absent in ["wake: remote", "wake: io", "clock jump", "cancelled"] {
+        assert!(
+            !svg.contains(&format!(">{absent}")),
+            "a legend entry for {absent}"
         );
     }
 }
@@ -226,6 +233,47 @@ fn the_queue_example_in_real_time_shows_five_hand_offs() {
         count(&svg, r#"<rect class="wait""#) >= 5,
         "the loop sleeps between"
     );
+    // Real time: no clock jumps, so no legend entry for them.
+    assert!(svg.contains(">reactor wait<"));
+    assert!(!svg.contains(">clock jump"));
+    assert_eq!(count(&svg, r#"class="arrow arrow-timer from-loop""#), 5);
+}
+
+/// What `docs/03_queue.svg` must say without a caption: after each poll
+/// the consumer *waits on Queue#1.get*, and what ends each wait is an
+/// arrow from the producer (its `put`) to the consumer's next poll; the
+/// producer's own waits end with an arrow from a timer's diamond.
+#[test]
+fn the_queue_picture_says_what_the_consumer_waits_on_and_who_woke_it() {
+    let svg = render(&Trace::parse(VIRTUAL).unwrap(), &Options::default());
+    // One consumer row with five stretches 0–1 s, ..., 4–5 s (at 5 s it
+    // waits again, and is cancelled at once: no room, nothing drawn).
+    assert_eq!(count(&svg, ">waits on Queue#1.get<"), 5, "{svg}");
+    for second in 1..=5 {
+        let put = format!(
+            "<title>consumer (task 2) woken by producer (task 1) at {second}.000000 s; \
+             its next poll at {second}.000000 s</title>"
+        );
+        assert_eq!(count(&svg, &put), 1, "no arrow for the put at {second} s");
+        let timer = format!("<title>producer (task 1) woken by a timer at {second}.000000 s");
+        assert_eq!(
+            count(&svg, &timer),
+            1,
+            "no arrow for the timer at {second} s"
+        );
+        let sleep = format!(">waits on sleep until {second}.000s<");
+        assert_eq!(count(&svg, &sleep), 1, "{sleep}");
+    }
+    // Task arrows are solid and green, timer arrows dashed and orange.
+    assert_eq!(count(&svg, r#"class="arrow arrow-local""#), 6);
+    assert_eq!(count(&svg, r#"class="arrow arrow-timer from-loop""#), 5);
+    assert!(svg.contains(">waits on task 1 (producer)<"));
+    assert!(svg.contains("main (task 0) woken by producer (task 1) at 5.000000 s"));
+    // The tooltips carry the full story.
+    assert!(svg.contains("<title>waits on Queue#1.get from 1.000000 s to 2.000000 s</title>"));
+    assert!(svg.contains("spawn at 0.000000 s, by main (task 0), examples/03_queue.rs:"));
+    assert!(svg.contains(">woken by a task, to its next poll<"));
+    assert!(svg.contains(">woken by the loop (timer)<"));
 }
 
 /// The binary on bad input: a message, the usage line, exit code 2, and no
