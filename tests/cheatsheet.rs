@@ -47,7 +47,7 @@ fn every_cheatsheet_program_prints_what_cpython_prints() {
 
 #[test]
 fn every_program_beyond_the_cheatsheet_prints_what_cpython_prints() {
-    prints_what_cpython_prints("beyond", programs("beyond").len()); // FIXME(14): 6 once all six land
+    prints_what_cpython_prints("beyond", 6);
 }
 
 fn prints_what_cpython_prints(set: &str, count: usize) {

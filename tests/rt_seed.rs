@@ -391,7 +391,7 @@ fn the_lost_update_lesson_finds_its_bug_replays_it_and_the_mutex_fixes_it() {
     );
     let replay_out = String::from_utf8_lossy(&replay.stdout);
     let replay_err = String::from_utf8_lossy(&replay.stderr);
-    let failure = line.split(": ").nth(1).unwrap();
+    let failure = line.split("of the range): ").nth(1).unwrap();
     assert!(
         replay_err.contains(failure.trim()),
         "{replay_err}\nvs {line}"
