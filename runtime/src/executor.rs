@@ -119,8 +119,9 @@ pub(crate) struct Core {
     /// queued, entry for entry, for the schedule-latency histogram. Empty
     /// otherwise.
     ready_since: RefCell<VecDeque<std::time::Instant>>,
-    /// The `ready_since` entry of the task being started.
-    popped_since: Cell<Option<std::time::Instant>>,
+    /// Tracing or histograms are on: each poll is measured (`probe_start`,
+    /// `probe_end`). Fixed when the runtime is built.
+    probed: bool,
     /// Every task that is not `DONE`, so shutdown can cancel them.
     tasks: TaskList,
     mailbox: Receiver<Remote>,
@@ -188,7 +189,7 @@ impl Core {
             shared,
             ready: RefCell::new(VecDeque::with_capacity(64)),
             ready_since: RefCell::new(VecDeque::new()),
-            popped_since: Cell::new(None),
+            probed: tracer.is_some() || histograms,
             tasks: TaskList::default(),
             mailbox,
             started: clock.now(),
@@ -285,10 +286,16 @@ impl Core {
         ready.push_back(task);
         self.metrics.note_ready_len(ready.len());
         if self.metrics.histograms.is_some() {
-            self.ready_since
-                .borrow_mut()
-                .push_back(std::time::Instant::now());
+            self.note_queued();
         }
+    }
+
+    /// With histograms on: when the task just queued was queued.
+    #[cold]
+    fn note_queued(&self) {
+        self.ready_since
+            .borrow_mut()
+            .push_back(std::time::Instant::now());
     }
 
     /// Runs `f` with wakes attributed to `origin`.
@@ -341,9 +348,6 @@ impl Core {
             let Some(task) = self.next_ready(batch - polled) else {
                 break;
             };
-            if self.metrics.histograms.is_some() {
-                self.pop_ready_since();
-            }
             if self.run_task(task, poll_main) {
                 return Turn::MainDone;
             }
@@ -375,20 +379,15 @@ impl Core {
         ready.pop_front()
     }
 
-    /// With histograms on: when the task just popped was queued
-    /// (`ready_since` moves in step with `ready`), for `run_task`.
-    #[cold]
-    fn pop_ready_since(&self) {
-        self.popped_since
-            .set(self.ready_since.borrow_mut().pop_front());
-    }
-
     /// Polls one popped task (transitions 2, 4, 5, 6); returns `true` if it
     /// was the `block_on` future and that finished.
     fn run_task(&self, task: TaskRef, poll_main: &mut dyn FnMut(&mut Context<'_>) -> bool) -> bool {
         let state = task.lifecycle();
         if state & lifecycle::DONE != 0 {
             // Woken during its last poll, or cancelled while queued.
+            if self.probed {
+                self.ready_since.borrow_mut().pop_front();
+            }
             task.set_lifecycle(lifecycle::DONE);
             task.release_owner_if_idle();
             return false;
@@ -396,16 +395,12 @@ impl Core {
         task.set_lifecycle((state & !lifecycle::SCHEDULED) | lifecycle::RUNNING);
         Metrics::count(&self.metrics.polls);
         self.polls_since_io.set(self.polls_since_io.get() + 1);
-        let started = self.trace_poll_start();
-        // With histograms on, one reading ends the wait in the queue and
-        // starts the poll.
-        let timed = self.metrics.histograms.as_ref().map(|histograms| {
-            let now = std::time::Instant::now();
-            if let Some(since) = self.popped_since.take() {
-                Histograms::record(&histograms.schedule_latency, now - since);
-            }
-            now
-        });
+        // Tracing and histograms: one test here and one after the poll.
+        let probe = if self.probed {
+            self.probe_start()
+        } else {
+            None
+        };
         task.header().clear_wait();
         self.running.set(Some(task));
         let is_main = task == self.main;
@@ -427,10 +422,9 @@ impl Core {
             }
         });
         self.running.set(None);
-        if let (Some(histograms), Some(timed)) = (&self.metrics.histograms, timed) {
-            Histograms::record(&histograms.poll_duration, timed.elapsed());
+        if let Some(probe) = probe {
+            self.probe_end(task, probe, poll.is_pending());
         }
-        self.trace_poll_end(task, started, poll.is_pending());
         let state = task.lifecycle() & !lifecycle::RUNNING;
         if is_main {
             task.set_lifecycle(state & !lifecycle::CANCEL_AFTER_POLL);
@@ -768,23 +762,38 @@ impl Core {
         }
     }
 
-    /// The (clock, real) instants a poll starts at, when tracing.
-    #[inline]
-    fn trace_poll_start(&self) -> Option<(std::time::Instant, std::time::Instant)> {
-        self.tracer
-            .as_ref()
-            .map(|_| (self.clock.now(), std::time::Instant::now()))
+    /// Tracing or histograms are on: the (clock, real) instants the poll
+    /// starts at, the schedule latency counted (one reading ends the wait
+    /// in the queue and starts the poll).
+    #[cold]
+    #[inline(never)]
+    fn probe_start(&self) -> Option<(std::time::Instant, std::time::Instant)> {
+        let real = std::time::Instant::now();
+        if let Some(histograms) = &self.metrics.histograms {
+            if let Some(since) = self.ready_since.borrow_mut().pop_front() {
+                Histograms::record(&histograms.schedule_latency, real - since);
+            }
+        }
+        Some((self.clock.now(), real))
     }
 
-    #[inline]
-    fn trace_poll_end(
+    /// Tracing or histograms are on: the poll that `probe_start` began
+    /// ended; record its duration, and in the trace what the task now waits
+    /// on.
+    #[cold]
+    #[inline(never)]
+    fn probe_end(
         &self,
         task: TaskRef,
-        started: Option<(std::time::Instant, std::time::Instant)>,
+        (at, real): (std::time::Instant, std::time::Instant),
         pending: bool,
     ) {
-        if let (Some(tracer), Some((at, real))) = (&self.tracer, started) {
-            tracer.poll(task.trace_name(), at, real.elapsed());
+        let took = real.elapsed();
+        if let Some(histograms) = &self.metrics.histograms {
+            Histograms::record(&histograms.poll_duration, took);
+        }
+        if let Some(tracer) = &self.tracer {
+            tracer.poll(task.trace_name(), at, took);
             if let Some(record) = task.header().wait_record().filter(|_| pending) {
                 let on = describe(record, |id| self.task_name(id));
                 tracer.waits(task.trace_name(), &on, self.clock.now());
