@@ -184,3 +184,40 @@ fn loom_condition_notification_taken_by_a_dropped_wait_passes_on() {
         assert_eq!(shared.0.waiter_count(), 0);
     });
 }
+
+/// (h) A releaser overtaken: the lock is held and a `lock()` parks behind
+/// it; the holder unlocks while another thread drops the parked one, and
+/// two more threads lock, add one and unlock. In some interleavings the
+/// holder's hand-off runs late, after the line emptied, one locker took the
+/// lock on the fast path, the other parked, and the first gave it back —
+/// so the holder hands on a permit *another thread* released, and the
+/// parked locker must see that thread's write (the hand-off's `Acquire`).
+#[test]
+fn loom_mutex_hand_off_of_a_permit_another_thread_released() {
+    // Five threads: two preemptions are enough for this interleaving (the
+    // holder stopped before its hand-off, the first locker before its
+    // own), and three would take many minutes.
+    let mut builder = loom::model::Builder::new();
+    builder.preemption_bound = Some(2);
+    builder.check(|| {
+        let mutex = Arc::new(Mutex::new(0usize));
+        let guard = mutex.try_lock().unwrap();
+        let cancelled = parked({
+            let mutex = mutex.clone();
+            async move { *mutex.lock().await += 100 }
+        });
+        let canceller = thread::spawn(move || drop(cancelled));
+        let lockers: Vec<_> = (0..2)
+            .map(|_| {
+                let mutex = mutex.clone();
+                thread::spawn(move || *block_on(mutex.lock()) += 1)
+            })
+            .collect();
+        drop(guard);
+        canceller.join().unwrap();
+        for locker in lockers {
+            locker.join().unwrap();
+        }
+        assert_eq!(*mutex.try_lock().expect("unlocked at the end"), 2);
+    });
+}
