@@ -689,7 +689,10 @@ impl Future for YieldNow {
         self.yielded = true;
         // Going to the back of the ready queue is all it takes: FIFO order
         // means every task ahead of us runs first.
-        // No wait reason: the task is ready, and the dump says so.
+        // No wait reason: a task that yielded is ready, not waiting, and the
+        // dump's state column says so. (Recording "yield_now" here cost the
+        // yield benchmark 6% more instructions per yield: 196 → 208 under
+        // callgrind, `hot_paths yield`.)
         cx.waker().wake_by_ref();
         Poll::Pending
     }
