@@ -11,7 +11,7 @@
 //!   id  name      state    waits on         awaited by  spawned at
 //!    0  main      waiting  task 1 (worker)  -           src/main.rs:9
 //!    1  worker    waiting  Queue#1.get      0           src/main.rs:5
-//!    2  -         ready    yield_now        -           src/main.rs:7
+//!    2  -         ready    -                -           src/main.rs:7
 //! ```
 //!
 //! and [`TaskDump::tree`] turns the "waits on a task" records (a
