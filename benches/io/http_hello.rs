@@ -36,7 +36,7 @@ use hyper::{Method, Request, Response, StatusCode};
 use spindle::net::TcpListener;
 
 #[path = "hyper_rt.rs"]
-mod hyper_rt;
+pub mod hyper_rt;
 
 use hyper_rt::{FuturesIo, SpindleTimer};
 
