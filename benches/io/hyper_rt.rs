@@ -22,12 +22,15 @@
 //!
 //! # The timer: `spindle::time::Sleep` → `hyper::rt::Sleep`
 //!
-//! hyper arms a timer per request head when a header read timeout is set
-//! (and that is how it closes a client that sends half a request and
-//! stalls). Its `Sleep` must be `Send + Sync + Future<Output = ()>`;
-//! spindle's [`spindle::time::Sleep`] is all three, so it is boxed as is.
-//! `reset` moves the deadline of the same timer in place instead of
-//! dropping it and arming a new one.
+//! With a header read timeout set (that is how hyper closes a client that
+//! sends half a request and stalls), hyper 1.12 asks for a `sleep_until`
+//! each time it starts reading a request head, polls it (which arms it on
+//! spindle's wheel) whenever the head has not fully arrived, and drops it
+//! once the head is parsed: one boxed timer per request, so a keep-alive
+//! load exercises the timer too. Its `Sleep` must be
+//! `Send + Sync + Future<Output = ()>`; spindle's [`spindle::time::Sleep`]
+//! is all three, so it is wrapped as is. `reset`, for a timer hyper keeps,
+//! moves the deadline of that same timer in place.
 
 use std::future::Future;
 use std::io;

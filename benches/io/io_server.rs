@@ -17,8 +17,9 @@
 //!   as spindle (async-io speaks `futures-io` too) and a `Timer` on
 //!   `async_io::Timer`.
 //!
-//! Every HTTP server sets the same 30 s header read timeout, so each arms
-//! and resets one timer per request, as a real server does. `TokioIo`
+//! Every HTTP server sets the same 30 s header read timeout, so each makes
+//! one timer per request (and arms it when a head has not fully arrived),
+//! as a real server does. `TokioIo`
 //! reads through a scratch buffer and copies, as `FuturesIo` does
 //! (hyper-util's `TokioIo` reads into hyper's buffer directly with
 //! `unsafe`): the comparison is of runtimes, not of adapters.
