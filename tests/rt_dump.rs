@@ -326,3 +326,51 @@ fn two_mutexes_taken_in_opposite_order_are_reported() {
     assert!(row(&report, "b").contains("Mutex#2.lock"), "{report}");
     assert!(row(&report, "main").contains("task 1 (a)"), "{report}");
 }
+
+/// Sockets say what they wait on, with their descriptor: an accept, and a
+/// read on the accepted stream.
+#[test]
+fn a_task_waiting_on_a_socket_names_it_and_its_descriptor() {
+    let runtime = Runtime::new().unwrap();
+    runtime.block_on(async {
+        let mut listener = spindle::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .unwrap(); // FIXME(17): &self accept
+        let addr = listener.local_addr().unwrap();
+        let server = spawn_named("server", async move {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            let mut buf = [0; 1];
+            stream.read(&mut buf).await.unwrap()
+        });
+        yield_now().await; // the server parks in accept
+        let dump = Handle::current().dump();
+        let waits = dump.task(1).unwrap().waits_on().unwrap().to_string();
+        assert!(
+            waits.starts_with("TcpListener fd ") && waits.ends_with(" accept"),
+            "{dump}"
+        );
+        let mut client = spindle::net::TcpStream::connect(addr).await.unwrap();
+        // Let the server accept and park in its read.
+        while !Handle::current()
+            .dump()
+            .task(1)
+            .unwrap()
+            .waits_on()
+            .unwrap()
+            .ends_with(" read")
+        {
+            sleep(Duration::from_millis(1)).await;
+        }
+        let dump = Handle::current().dump();
+        assert!(
+            dump.task(1)
+                .unwrap()
+                .waits_on()
+                .unwrap()
+                .starts_with("TcpStream fd "),
+            "{dump}"
+        );
+        client.write_all(b"x").await.unwrap();
+        assert_eq!(server.await.unwrap(), 1);
+    });
+}

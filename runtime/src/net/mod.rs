@@ -173,7 +173,8 @@ use std::net::{SocketAddr, ToSocketAddrs};
 pub use tcp::{TcpListener, TcpStream};
 
 use crate::context;
-use crate::reactor::Registration;
+use crate::reactor::{Direction, Registration};
+use crate::wait::WaitOn;
 pub use udp::UdpSocket;
 
 /// Resolves `addr` with std's blocking resolver (module doc).
@@ -184,6 +185,40 @@ pub use udp::UdpSocket;
 ///
 /// Outside of a runtime (message contains `outside of a spindle runtime`).
 #[track_caller]
+/// [`Registration::poll_io`], and when it returns `Pending`, a wait reason
+/// for the task (`TcpStream fd 7 read`: `wait.rs`).
+fn poll_io_on<T: std::os::fd::AsFd, R>(
+    reg: &Registration<T>,
+    on: &'static WaitOn,
+    direction: Direction,
+    cx: &mut std::task::Context<'_>,
+    op: impl FnMut(&T) -> io::Result<R>,
+) -> std::task::Poll<io::Result<R>> {
+    let poll = reg.poll_io(direction, cx, op);
+    if poll.is_pending() {
+        use std::os::fd::AsRawFd;
+        let fd = reg.get_ref().as_fd().as_raw_fd();
+        context::with_core(|core| {
+            if let Some(core) = core {
+                crate::observe::record(core, on, fd as u64);
+            }
+        });
+    }
+    poll
+}
+
+/// What a task waiting on a socket waits on.
+mod waits {
+    use crate::wait::{Arg, WaitOn};
+
+    pub(super) static ACCEPT: WaitOn = WaitOn::new("TcpListener", "accept", Arg::Fd);
+    pub(super) static CONNECT: WaitOn = WaitOn::new("TcpStream", "connect", Arg::Fd);
+    pub(super) static READ: WaitOn = WaitOn::new("TcpStream", "read", Arg::Fd);
+    pub(super) static WRITE: WaitOn = WaitOn::new("TcpStream", "write", Arg::Fd);
+    pub(super) static SEND: WaitOn = WaitOn::new("UdpSocket", "send", Arg::Fd);
+    pub(super) static RECV: WaitOn = WaitOn::new("UdpSocket", "recv", Arg::Fd);
+}
+
 fn register<T: std::os::fd::AsFd>(io: T) -> io::Result<Registration<T>> {
     let reactor = context::expect_core("creating a spindle I/O object", |core| {
         core.shared.reactor.clone()

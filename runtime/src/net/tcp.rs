@@ -27,6 +27,7 @@ use std::task::{Context, Poll};
 use futures_io::{AsyncRead, AsyncWrite};
 use socket2::{Domain, Protocol, Socket, Type};
 
+use super::waits;
 use super::{each_addr, resolve};
 use crate::reactor::{Direction, Registration};
 
@@ -148,8 +149,9 @@ impl TcpListener {
     /// queue for the next `accept`.
     pub async fn accept(&mut self) -> io::Result<(TcpStream, SocketAddr)> {
         let (stream, peer) = poll_fn(|cx| {
-            self.reg
-                .poll_io(Direction::Read, cx, |listener| listener.accept())
+            super::poll_io_on(&self.reg, &waits::ACCEPT, Direction::Read, cx, |listener| {
+                listener.accept()
+            })
         })
         .await?;
         // std's accept leaves the new socket blocking; one ioctl makes it
@@ -288,7 +290,16 @@ impl TcpStream {
             reg: super::register(std::net::TcpStream::from(socket))?,
         };
         // Writable means the handshake is over; `connected` tells how it went.
-        poll_fn(|cx| stream.reg.poll_io(Direction::Write, cx, connected)).await?;
+        poll_fn(|cx| {
+            super::poll_io_on(
+                &stream.reg,
+                &waits::CONNECT,
+                Direction::Write,
+                cx,
+                connected,
+            )
+        })
+        .await?;
         Ok(stream)
     }
 
@@ -473,13 +484,23 @@ impl TcpStream {
     // `&std::net::TcpStream` implements Read and Write (the socket needs no
     // exclusive access); the `mut` binds the reference, as those traits want.
     fn poll_read_priv(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        self.reg
-            .poll_io(Direction::Read, cx, |mut stream| stream.read(buf))
+        super::poll_io_on(
+            &self.reg,
+            &waits::READ,
+            Direction::Read,
+            cx,
+            |mut stream| stream.read(buf),
+        )
     }
 
     fn poll_write_priv(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        self.reg
-            .poll_io(Direction::Write, cx, |mut stream| stream.write(buf))
+        super::poll_io_on(
+            &self.reg,
+            &waits::WRITE,
+            Direction::Write,
+            cx,
+            |mut stream| stream.write(buf),
+        )
     }
 }
 
@@ -538,9 +559,13 @@ impl AsyncWrite for TcpStream {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        self.reg.poll_io(Direction::Write, cx, |mut stream| {
-            stream.write_vectored(bufs)
-        })
+        super::poll_io_on(
+            &self.reg,
+            &waits::WRITE,
+            Direction::Write,
+            cx,
+            |mut stream| stream.write_vectored(bufs),
+        )
     }
 
     fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {

@@ -14,6 +14,7 @@ use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
 
 use super::resolve;
+use super::waits;
 use crate::reactor::{Direction, Registration};
 
 /// A UDP socket.
@@ -102,8 +103,9 @@ impl UdpSocket {
             }
         };
         poll_fn(|cx| {
-            self.reg
-                .poll_io(Direction::Write, cx, |socket| socket.send_to(buf, target))
+            super::poll_io_on(&self.reg, &waits::SEND, Direction::Write, cx, |socket| {
+                socket.send_to(buf, target)
+            })
         })
         .await
     }
@@ -126,8 +128,9 @@ impl UdpSocket {
     /// the future loses nothing.
     pub async fn recv_from(&mut self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
         poll_fn(|cx| {
-            self.reg
-                .poll_io(Direction::Read, cx, |socket| socket.recv_from(buf))
+            super::poll_io_on(&self.reg, &waits::RECV, Direction::Read, cx, |socket| {
+                socket.recv_from(buf)
+            })
         })
         .await
     }
