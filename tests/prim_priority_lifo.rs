@@ -388,24 +388,8 @@ fn a_woken_put_dropped_before_it_ran_put_nothing_and_passes_its_slot_on() {
     assert_eq!(q.task_done(), Err(TaskDoneError));
 }
 
-#[test]
-fn retrying_a_lifo_put_that_lost_a_select_puts_the_item_once() {
-    use futures_util::future::{select, Either};
-    let q = LifoQueue::bounded(1);
-    q.put_nowait("old").unwrap();
-    let (waker, _) = counting_waker();
-    let timeout = prim_util::Gate::new();
-    let mut attempt = Box::pin(select(timeout.wait(()), q.put("job")));
-    assert!(poll_once(attempt.as_mut(), &waker).is_pending());
-    assert_eq!(q.get_nowait(), Ok("old")); // the put's slot comes free...
-    timeout.open(); // ...as its timeout fires: both are ready
-    let Poll::Ready(Either::Left(((), losing_put))) = poll_once(attempt.as_mut(), &waker) else {
-        panic!("the timeout is polled first, so it wins");
-    };
-    drop(losing_put);
-    assert_eq!(poll_once(pin!(q.put("job")), &waker), Poll::Ready(()));
-    assert_eq!(drain(&q), ["job"], "put once, not twice");
-}
+// (A put that lost a `select`, retried, puts once: `prim_queue.rs`, for
+// all three orders.)
 
 // ---- task_done and join ----
 

@@ -275,10 +275,12 @@ fn a_put_dropped_after_it_was_woken_frees_its_slot_when_no_put_waits() {
     assert_eq!(q.len(), 1);
 }
 
-#[test]
-fn retrying_a_put_that_lost_a_select_puts_the_item_once() {
+/// A `put` that lost a `select` put nothing, so the caller's retry puts
+/// the item once, on every order (one protocol, `GenericQueue`).
+fn retrying_a_put_that_lost_a_select_puts_the_item_once<O: spindle::queue::Order<&'static str>>(
+    q: spindle::queue::GenericQueue<&'static str, O>,
+) {
     use futures_util::future::{select, Either};
-    let q = Queue::bounded(1);
     q.put_nowait("old").unwrap();
     let (waker, _) = counting_waker();
     // `select(timeout, put)`: the timeout is polled first and wins ties.
@@ -295,6 +297,21 @@ fn retrying_a_put_that_lost_a_select_puts_the_item_once() {
     assert_eq!(poll_once(pin!(q.put("job")), &waker), Poll::Ready(()));
     assert_eq!(q.get_nowait(), Ok("job"));
     assert_eq!(q.get_nowait(), Err(QueueEmpty), "put once, not twice");
+}
+
+#[test]
+fn retrying_a_fifo_put_that_lost_a_select_puts_the_item_once() {
+    retrying_a_put_that_lost_a_select_puts_the_item_once(Queue::bounded(1));
+}
+
+#[test]
+fn retrying_a_lifo_put_that_lost_a_select_puts_the_item_once() {
+    retrying_a_put_that_lost_a_select_puts_the_item_once(spindle::LifoQueue::bounded(1));
+}
+
+#[test]
+fn retrying_a_priority_put_that_lost_a_select_puts_the_item_once() {
+    retrying_a_put_that_lost_a_select_puts_the_item_once(spindle::PriorityQueue::bounded(1));
 }
 
 #[test]
