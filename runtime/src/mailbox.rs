@@ -181,7 +181,10 @@ impl Shared {
 
 /// A `Handle` was dropped. `Release`: whatever its thread sent before
 /// (a wake in the mailbox) is visible to a loop that sees the count drop
-/// ([`nobody_else_can_send`]).
+/// ([`nobody_else_can_send`]). (Every send already ends in the doorbell's
+/// `SeqCst` fence, which orders it before this decrement too: loom passes
+/// with a `Relaxed` decrement. The `Release` states the intent and does not
+/// lean on how `send` happens to be written.)
 #[inline]
 pub(crate) fn drop_handle(handles: &AtomicUsize) {
     handles.fetch_sub(1, Ordering::Release);
@@ -193,7 +196,7 @@ pub(crate) fn drop_handle(handles: &AtomicUsize) {
 /// last `Handle` was dropped after its thread sent a message, that message's
 /// `mail += 1` happened before the drop, so the second load sees it — the
 /// loom model `a_message_sent_before_the_last_handle_drops_is_seen` checks
-/// exactly this, and fails with a `Relaxed` drop or read. Wakers carried to
+/// exactly this, and fails with a `Relaxed` read. Wakers carried to
 /// another thread by other means (an `Event` clone in a `std::thread`) are
 /// not counted: such a thread must hold a `Handle` while it may wake a task
 /// (`Builder::virtual_time` says so).

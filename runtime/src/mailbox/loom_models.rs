@@ -15,9 +15,9 @@
 //! can read the value from before the merged wake, and the loop then sleeps
 //! with no wake left to come. Dropping either `SeqCst` fence of the doorbell
 //! makes `loom_a_message_sent_while_the_loop_goes_to_sleep_wakes_it` fail.
-//! Making `drop_handle` or the count's read in `nobody_else_can_send`
-//! `Relaxed` makes `loom_a_message_sent_before_the_last_handle_drops_is_seen`
-//! fail: the loop would report a deadlock with a wake in its mailbox.
+//! Making the count's read in `nobody_else_can_send` `Relaxed` makes
+//! `loom_a_message_sent_before_the_last_handle_drops_is_seen` fail: the
+//! loop would report a deadlock with a wake in its mailbox.
 
 use std::collections::VecDeque;
 
