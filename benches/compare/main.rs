@@ -99,6 +99,12 @@ fn main() {
     compare!(c, "tcp_echo", ECHOES, |p| timed(
         || p.block_on(tcp_echo::<P>())
     ));
+    compare!(c, "run_per_message", MESSAGES, |_p| timed(
+        run_per_message::<P>
+    ));
+    compare!(c, "block_on_per_message", MESSAGES, |p| timed(|| {
+        block_on_per_message::<P>(p)
+    }));
     c.final_summary();
 
     let lateness = report::measure_lateness();

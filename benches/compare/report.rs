@@ -13,7 +13,7 @@ use crate::workloads;
 const RUNTIMES: [&str; 3] = ["spindle", "tokio", "smol"];
 
 /// (group, operations per iteration, what one operation is, target ratio).
-const GROUPS: [(&str, u64, &str, f64); 9] = [
+const GROUPS: [(&str, u64, &str, f64); 11] = [
     (
         "spawn_many",
         workloads::SPAWN_MANY,
@@ -66,6 +66,18 @@ const GROUPS: [(&str, u64, &str, f64); 9] = [
         "tcp_echo",
         workloads::ECHOES,
         "one 64-byte echo round trip over loopback",
+        1.0,
+    ),
+    (
+        "run_per_message",
+        workloads::MESSAGES,
+        "one message in a fresh runtime (`run`)",
+        1.0,
+    ),
+    (
+        "block_on_per_message",
+        workloads::MESSAGES,
+        "one message in a `block_on` of a reused runtime",
         1.0,
     ),
 ];
@@ -200,6 +212,16 @@ pub fn write(lateness: &Lateness) {
             cell(per_op[0]),
             cell(per_op[1]),
             cell(per_op[2])
+        );
+    }
+    let fresh = median_ns("run_per_message", "spindle");
+    let reused = median_ns("block_on_per_message", "spindle");
+    if let (Some(fresh), Some(reused)) = (fresh, reused) {
+        let _ = writeln!(
+            out,
+            "\nA fresh spindle runtime per message costs {:.2} × a reused one \
+             (`run_per_message` / `block_on_per_message`; target ≤ 2).",
+            fresh / reused
         );
     }
     let _ = writeln!(out, "\n## Sleep lateness\n");

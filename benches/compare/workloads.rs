@@ -173,6 +173,30 @@ pub async fn tcp_echo<P: Peer>() {
     P::tcp_echo(ECHOES).await;
 }
 
+/// 1 000 messages, each sent and received through the runtime's channel
+/// inside a runtime of its own (`Peer::run`), as a test suite that calls
+/// `spindle::run` per test or per message does (async-channel's tests do).
+pub const MESSAGES: u64 = 1_000;
+pub fn run_per_message<P: Peer>() {
+    for i in 0..MESSAGES {
+        assert_eq!(P::run(one_message::<P>(i)), i);
+    }
+}
+
+/// The same 1 000 messages, each in its own `block_on` of one reused
+/// runtime: the baseline of `run_per_message`.
+pub fn block_on_per_message<P: Peer>(peer: &P) {
+    for i in 0..MESSAGES {
+        assert_eq!(peer.block_on(one_message::<P>(i)), i);
+    }
+}
+
+async fn one_message<P: Peer>(value: u64) -> u64 {
+    let (sender, mut receiver) = P::channel();
+    P::send(&sender, value).await;
+    P::recv(&mut receiver).await
+}
+
 /// Lateness (wake − deadline) of `count` sequential sleeps of `duration`.
 pub async fn lateness<P: Peer>(duration: Duration, count: usize) -> Vec<Duration> {
     let mut late = Vec::with_capacity(count);

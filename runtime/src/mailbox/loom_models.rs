@@ -1,36 +1,43 @@
 //! loom models of the mailbox's two protocols (module doc of `mailbox.rs`):
 //! merging remote wakes with `remote_queued`, and the doorbell that lets the
-//! loop block without missing a message.
+//! loop block without missing a message, with the reactor's poller created
+//! lazily.
 //!
 //! Run with `RUSTFLAGS="--cfg loom" cargo test -p spindle-runtime --release
 //! --lib loom` (README, "Reliability"). The models use the real
-//! [`claim_remote_wake`], [`take_remote_wake`] and [`Doorbell`]; the channel
-//! is a locked deque, the reactor's sticky notification is loom's `Notify`,
-//! and "polling the task" is reading what the waker wrote before it woke.
-//! A lost wake shows as the loop blocked forever, which loom reports as a
-//! deadlock.
+//! [`claim_remote_wake`], [`take_remote_wake`], [`Doorbell`] and
+//! [`Reactor`]: in loom builds the reactor's poller is the condition-variable
+//! parker (`reactor/parker.rs`) on loom's primitives, created on first need
+//! exactly as epoll is, with a sticky notification. The channel is a locked
+//! deque, and "polling the task" is reading what the waker wrote before it
+//! woke. A lost wake shows as the loop blocked forever, which loom reports
+//! as a deadlock.
 //!
 //! Reintroducing the old bug — `take_remote_wake` as a `store(false,
 //! Release)` — makes `loom_a_merged_wake_is_seen_by_the_poll` fail: the poll
 //! can read the value from before the merged wake, and the loop then sleeps
 //! with no wake left to come. Dropping either `SeqCst` fence of the doorbell
-//! makes `loom_a_message_sent_while_the_loop_goes_to_sleep_wakes_it` fail.
+//! makes `loom_a_message_sent_while_the_loop_goes_to_sleep_wakes_it` fail,
+//! and so does creating the poller after the loop announces its sleep
+//! (moving `reactor.poller()` in `Doorbell::sleep` below the fence, or
+//! leaving it to `Reactor::wait`): a sender then finds no poller to notify.
 
 use std::collections::VecDeque;
 
 use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use loom::sync::{Arc, Mutex, Notify};
+use loom::sync::{Arc, Mutex};
 use loom::thread;
 
 use super::{claim_remote_wake, take_remote_wake, Doorbell};
+use crate::reactor::Reactor;
 
 /// What both sides share: the task's flag, the channel, the doorbell, the
-/// reactor's notification, and the value the task is waiting to see.
+/// reactor (with no poller yet), and the value the task is waiting to see.
 struct World {
     remote_queued: AtomicBool,
     channel: Mutex<VecDeque<()>>,
     doorbell: Doorbell,
-    reactor: Notify,
+    reactor: Reactor,
     /// Written by the waking thread before each wake, with `Relaxed`: only
     /// the wake protocol may make it visible to the poll.
     value: AtomicUsize,
@@ -42,7 +49,7 @@ impl World {
             remote_queued: AtomicBool::new(false),
             channel: Mutex::new(VecDeque::new()),
             doorbell: Doorbell::default(),
-            reactor: Notify::new(),
+            reactor: Reactor::new(),
             value: AtomicUsize::new(0),
         })
     }
@@ -51,9 +58,7 @@ impl World {
     fn wake_remote(&self) {
         if claim_remote_wake(&self.remote_queued) {
             self.channel.lock().unwrap().push_back(());
-            if self.doorbell.ring() {
-                self.reactor.notify();
-            }
+            self.doorbell.ring(&self.reactor);
         }
     }
 
@@ -76,10 +81,11 @@ impl World {
                 }
                 continue;
             }
-            if self.doorbell.prepare_to_sleep() {
-                self.reactor.wait();
-            }
-            self.doorbell.awake();
+            self.doorbell
+                .sleep(&self.reactor, || {
+                    self.reactor.wait(None);
+                })
+                .expect("the stand-in poller cannot fail");
         }
     }
 }

@@ -1,15 +1,25 @@
-//! A stand-in for `polling::Poller` under Miri, which cannot emulate the
-//! timerfd `polling` creates: a mutex-and-condvar parker with the same
-//! `wait`/`notify` shape and no I/O at all (registering a source fails with
-//! `Unsupported`). Only compiled under `cfg(miri)`.
+//! A stand-in for `polling::Poller` where epoll cannot be used: a
+//! mutex-and-condvar parker with the same `wait`/`notify` shape and no I/O
+//! at all (registering a source fails with `Unsupported`).
+//!
+//! Two builds use it. **Miri** cannot emulate the timerfd that `polling`
+//! creates; with this parker, waits and notifications work, which is all
+//! the executor's `unsafe` code needs. **loom** must see every way a thread
+//! can block, and a thread asleep in `epoll_wait` is invisible to it; on
+//! loom's mutex and condition variable (`sync.rs`), a notification that
+//! never comes shows up as a deadlock, which is how the models of
+//! `mailbox/loom_models.rs` catch a lost wake. Its notification is sticky,
+//! like `polling`'s: a `notify` before `wait` makes that `wait` return at
+//! once.
 
 use std::io;
-use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 
-pub(crate) use polling::Event;
+use crate::sync::{Condvar, Mutex};
 
-/// The events buffer: always empty, there is no I/O under Miri.
+pub(crate) use polling::{Event, PollMode};
+
+/// The events buffer: always empty, there is no I/O here.
 #[derive(Default)]
 pub(crate) struct Events;
 
@@ -53,6 +63,7 @@ impl Poller {
         let mut notified = self.notified.lock().unwrap();
         if !*notified {
             notified = match timeout {
+                Some(Duration::ZERO) => notified,
                 Some(timeout) => self.condvar.wait_timeout(notified, timeout).unwrap().0,
                 None => self.condvar.wait(notified).unwrap(),
             };
@@ -64,15 +75,16 @@ impl Poller {
     /// # Safety
     ///
     /// None needed: nothing is registered. `unsafe` only to match `polling`.
-    pub(crate) unsafe fn add(&self, _fd: std::os::fd::RawFd, _event: Event) -> io::Result<()> {
+    pub(crate) unsafe fn add_with_mode(
+        &self,
+        _fd: std::os::fd::RawFd,
+        _event: Event,
+        _mode: PollMode,
+    ) -> io::Result<()> {
         Err(io::Error::new(
             io::ErrorKind::Unsupported,
             "sockets are not available under Miri",
         ))
-    }
-
-    pub(crate) fn modify(&self, _fd: std::os::fd::BorrowedFd<'_>, _event: Event) -> io::Result<()> {
-        Ok(())
     }
 
     pub(crate) fn delete(&self, _fd: std::os::fd::BorrowedFd<'_>) -> io::Result<()> {
