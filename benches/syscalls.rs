@@ -16,15 +16,21 @@
 //! - `echo`: `tcp_echo`, one 64-byte round trip over loopback with both ends
 //!   on one loop, per operation;
 //! - `run`: a fresh runtime per operation that runs one empty future, as a
-//!   test suite that calls `spindle::run` per test does (`Peer::run`).
+//!   test suite that calls `spindle::run` per test does (`Peer::run`);
+//! - `fresh` and `reused`: `thread_ping_pong` of `compare`, round trips to
+//!   a partner thread with a fresh runtime per message on both sides, or
+//!   one runtime per thread (in whole rounds of 1 000).
 //!
 //! Per operation = (count at N − count at 0) / N, so what setting up the
 //! runtime and the connection costs drops out (instructions likewise, from
 //! two callgrind runs).
 
 #[path = "compare/peers.rs"]
-#[allow(dead_code)] // this program uses two of the trait's many methods
+#[allow(dead_code)] // this program uses a few of the trait's many methods
 mod peers;
+#[path = "compare/workloads.rs"]
+#[allow(dead_code)] // and a few of the workloads
+mod workloads;
 
 use peers::{Peer, Smol, Spindle, Tokio};
 
@@ -44,12 +50,19 @@ fn main() {
     }
 }
 
-fn one<P: Peer>(workload: &str, ops: u64) {
+fn one<P: Peer + 'static>(workload: &str, ops: u64) {
+    let peer = P::new();
     match workload {
-        "echo" => P::new().block_on(P::tcp_echo(ops)),
+        "echo" => peer.block_on(P::tcp_echo(ops)),
         "run" => {
             for _ in 0..ops {
                 P::run(async {});
+            }
+        }
+        "fresh" | "reused" => {
+            // Whole rounds of `workloads::MESSAGES` round trips.
+            for _ in 0..ops.div_ceil(workloads::MESSAGES) {
+                workloads::thread_ping_pong(&peer, workload == "fresh");
             }
         }
         _ => usage(),
@@ -57,6 +70,6 @@ fn one<P: Peer>(workload: &str, ops: u64) {
 }
 
 fn usage() -> ! {
-    eprintln!("usage: syscalls spindle|tokio|smol echo|run [operations]");
+    eprintln!("usage: syscalls spindle|tokio|smol echo|run|fresh|reused [operations]");
     std::process::exit(2)
 }

@@ -696,11 +696,12 @@ fn accept_at_the_descriptor_limit() {
 
 /// Row: no descriptor left for the poller. A runtime creates its poller
 /// (epoll, an eventfd, a timerfd) only when it first needs one, so with the
-/// descriptor table full a runtime still builds and runs ready work. A
-/// socket that cannot get a poller returns the error; a `block_on` that
-/// must wait and cannot get one panics, saying why; and once descriptors
-/// are free the same runtime waits and serves sockets normally. In a
-/// process of its own: it fills the descriptor table.
+/// descriptor table full a runtime still builds, runs ready work and waits
+/// for another thread (on a condition variable). A socket that cannot get
+/// a poller returns the error; a `block_on` that must wait for a timer and
+/// cannot get one panics, saying why; and once descriptors are free the
+/// same runtime waits and serves sockets normally. In a process of its
+/// own: it fills the descriptor table.
 #[test]
 fn a_runtime_at_the_descriptor_limit() {
     let test = "a_runtime_at_the_descriptor_limit";
@@ -716,6 +717,8 @@ fn a_runtime_at_the_descriptor_limit() {
             task.await.unwrap() + 1
         });
         assert_eq!(ran, 42, "ready work runs without a poller");
+        let from_thread = runtime.block_on(async { to_thread(|| 7).await.unwrap() });
+        assert_eq!(from_thread, 7, "waiting for another thread needs no poller");
 
         // One descriptor free: the socket takes it, the poller finds none.
         filler.pop();

@@ -99,11 +99,11 @@ fn main() {
     compare!(c, "tcp_echo", ECHOES, |p| timed(
         || p.block_on(tcp_echo::<P>())
     ));
-    compare!(c, "run_per_message", MESSAGES, |_p| timed(
-        run_per_message::<P>
-    ));
+    compare!(c, "run_per_message", MESSAGES, |p| timed(|| {
+        thread_ping_pong::<P>(p, true)
+    }));
     compare!(c, "block_on_per_message", MESSAGES, |p| timed(|| {
-        block_on_per_message::<P>(p)
+        thread_ping_pong::<P>(p, false)
     }));
     c.final_summary();
 

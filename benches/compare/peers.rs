@@ -34,8 +34,8 @@ pub trait Peer {
     fn timeout<F: Future>(duration: Duration, future: F)
         -> impl Future<Output = Option<F::Output>>;
 
-    type Sender: Clone + 'static;
-    type Receiver: 'static;
+    type Sender: Clone + Send + 'static;
+    type Receiver: Send + 'static;
     fn channel() -> (Self::Sender, Self::Receiver);
     fn send(sender: &Self::Sender, value: u64) -> impl Future<Output = ()>;
     fn recv(receiver: &mut Self::Receiver) -> impl Future<Output = u64>;

@@ -71,13 +71,13 @@ const GROUPS: [(&str, u64, &str, f64); 11] = [
     (
         "run_per_message",
         workloads::MESSAGES,
-        "one message in a fresh runtime (`run`)",
+        "one round trip to another thread, a fresh runtime per message on each side",
         1.0,
     ),
     (
         "block_on_per_message",
         workloads::MESSAGES,
-        "one message in a `block_on` of a reused runtime",
+        "the same, one reused runtime per thread",
         1.0,
     ),
 ];

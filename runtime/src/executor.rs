@@ -461,11 +461,15 @@ impl Core {
     /// message in the mailbox, and `still_needed()` — and only then block in
     /// the reactor for up to `timeout`.
     fn park_blocking(&self, timeout: Option<Duration>, still_needed: impl Fn() -> bool) {
-        let slept = self.shared.doorbell.sleep(&self.shared.reactor, || {
-            if still_needed() {
-                self.poll_reactor(timeout);
-            }
-        });
+        let deadline = timeout.is_some();
+        let slept = self
+            .shared
+            .doorbell
+            .sleep(&self.shared.reactor, deadline, || {
+                if still_needed() {
+                    self.poll_reactor(timeout);
+                }
+            });
         if let Err(error) = slept {
             panic!("spindle: the loop must wait but cannot create its poller: {error}");
         }

@@ -42,35 +42,39 @@
 //! ```text
 //!   sender                              loop  (Doorbell::sleep)
 //!   ──────                              ────
-//!   send the message                    create the poller, if not yet
+//!   send the message                    a deadline? create the poller
 //!   mail += 1                           sleeping = true
 //!   fence(SeqCst)                       fence(SeqCst)
-//!   if sleeping: notify the poller      if mail == 0: block in the reactor
+//!   if sleeping: notify the reactor     if mail == 0: block in the reactor
 //!                                       sleeping = false
 //! ```
 //!
 //! The two fences are ordered one way or the other. If the sender's comes
 //! first, the loop's read of `mail` sees the message and it does not block;
 //! if the loop's comes first, the sender sees `sleeping` and notifies the
-//! poller, whose notification is sticky (`Poller::notify` before `wait`
+//! reactor, whose notification is sticky (`Reactor::notify` before `wait`
 //! makes `wait` return at once). Either way no message is missed; and while
 //! the loop is busy (`sleeping` false) sending costs no syscall at all. The
 //! loom model `a_message_sent_while_the_loop_goes_to_sleep_wakes_it` checks
 //! this in every interleaving.
 //!
-//! **The poller is created lazily** (module doc of `reactor`): a runtime
-//! that never blocks never makes one. A sender that finds no poller skips
-//! the notification ([`Reactor::notify`]), so the loop must create it
-//! *before* it sets `sleeping`. Then the fence argument covers the poller
-//! too: if the loop's fence comes first, everything the loop did before it —
-//! creating the poller included — is visible to the sender after its own
-//! fence, so a sender that sees `sleeping` also sees a poller to notify.
+//! **The poller is created lazily** (module doc of `reactor`): until a
+//! socket registers or the loop waits with a deadline, the loop waits on a
+//! parker instead, and [`Reactor::notify`] notifies whichever the loop
+//! waits on — the poller if it exists, the parker if not. So when the loop
+//! needs the poller for this wait, it must create it *before* it sets
+//! `sleeping`. Then the fence argument covers the poller too: if the loop's
+//! fence comes first, everything the loop did before it — creating the
+//! poller included — is visible to the sender after its own fence, so a
+//! sender that sees `sleeping` also sees the poller the loop waits in.
 //! Created after `sleeping` (say, inside the wait), a sender could see the
-//! announcement, find no poller, skip the notification, and leave the loop
-//! asleep on a message it has already missed; the loom model fails if the
-//! order is swapped. (Both sides creating it, with a `OnceLock`, would also
-//! be correct, but would make other threads pay for, and report errors of,
-//! a poller only the loop needs.)
+//! announcement, find no poller, notify the parker, and leave the loop
+//! asleep in the poller on a message it has already missed; the loom model
+//! `a_message_reaches_a_loop_that_waits_with_a_deadline` fails if the order
+//! is swapped. (Both sides creating it, with a `OnceLock`, would also be
+//! correct, but would make other threads pay for, and report errors of, a
+//! poller only the loop needs, and a runtime waiting for another thread
+//! would need one at all.)
 
 use std::io;
 use std::sync::atomic::AtomicU64;
@@ -242,16 +246,25 @@ impl Doorbell {
     }
 
     /// Loop: the whole of its half of the handshake (module doc). Makes
-    /// sure `reactor` has a poller, announces the sleep, and calls `block`
-    /// (which waits in `reactor`) only if no mail arrived meanwhile.
+    /// sure `reactor` has a poller if the wait has a `deadline`, announces
+    /// the sleep, and calls `block` (which waits in `reactor`) only if no
+    /// mail arrived meanwhile.
     ///
     /// # Errors
     ///
     /// If the poller cannot be created; then the loop has not blocked.
-    pub(crate) fn sleep(&self, reactor: &Reactor, block: impl FnOnce()) -> io::Result<()> {
-        // First the poller: a sender that sees `sleeping` notifies it only if it
-        // exists, so it must exist before `sleeping` can be seen.
-        reactor.poller()?;
+    pub(crate) fn sleep(
+        &self,
+        reactor: &Reactor,
+        deadline: bool,
+        block: impl FnOnce(),
+    ) -> io::Result<()> {
+        // First the poller: a sender that sees `sleeping` notifies the poller if it
+        // exists and the parker if not, so it must exist before `sleeping` can be
+        // seen.
+        if deadline {
+            reactor.poller()?;
+        }
         self.sleeping.store(true, Ordering::Relaxed);
         fence(Ordering::SeqCst);
         if self.mail.load(Ordering::Relaxed) == 0 {

@@ -34,11 +34,12 @@ use futures_task::{FutureObj, LocalFutureObj, SpawnError};
 /// environment the runtime uses virtual time ([`Builder::virtual_time`]);
 /// with `SPINDLE_TRACE=path.json` it writes a trace ([`Builder::trace`]).
 ///
-/// A runtime is cheap: nothing is created for I/O until something needs it
-/// (a socket registers, or the loop has to wait for a timer or another
-/// thread), so `spindle::run(async {})` makes no syscall and takes a few
-/// microseconds. Calling `run` once per test or per message costs little
-/// more than reusing one [`Runtime`].
+/// A runtime is cheap: its poller is created only when something needs it
+/// (a socket registers, or the loop has to wait for a timer), and waiting
+/// for another thread parks on a condition variable, so
+/// `spindle::run(async {})` makes no syscall and takes a few microseconds.
+/// Calling `run` once per test or per message costs little more than
+/// reusing one [`Runtime`].
 ///
 /// # Examples
 ///
@@ -52,7 +53,8 @@ use futures_task::{FutureObj, LocalFutureObj, SpawnError};
 /// If called from inside a runtime (message: `cannot start a runtime from
 /// within a runtime`), if `SPINDLE_CLOCK` or `SPINDLE_SEED` holds a value
 /// spindle does not accept, if `future` panics, or if the loop has to wait
-/// and the operating system refuses it a poller (no file descriptor left).
+/// for a timer and the operating system refuses it a poller (no file
+/// descriptor left).
 #[track_caller]
 pub fn run<F: Future>(future: F) -> F::Output {
     // A `match`, not `unwrap_or_else`: a panic inside a closure would name
@@ -86,8 +88,8 @@ impl Runtime {
     ///
     /// None today: the runtime's poller is created when first needed, not
     /// here. Then a socket that cannot get one returns the error (too many
-    /// open files), and a loop that must wait and cannot get one panics
-    /// (see [`block_on`](Runtime::block_on)).
+    /// open files), and a loop that must wait for a timer and cannot get one
+    /// panics (see [`block_on`](Runtime::block_on)).
     pub fn new() -> io::Result<Runtime> {
         Builder::default().build()
     }
@@ -106,9 +108,9 @@ impl Runtime {
     ///
     /// If this thread is already running a runtime (the message contains
     /// `cannot start a runtime from within a runtime`), if `future` panics,
-    /// or if the loop has to wait (for a timer, I/O or another thread) and
-    /// the operating system refuses to create its poller (no file
-    /// descriptor left); the message then says so.
+    /// or if the loop has to wait for a timer and the operating system
+    /// refuses to create its poller (no file descriptor left); the message
+    /// then says so.
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         self.block_on_naming_the_seed(future, true)

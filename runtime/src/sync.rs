@@ -8,9 +8,9 @@
 //! the code that uses them, and report a data race on an [`UnsafeCell`] or a
 //! wake that never comes. Only the protocols that other threads take part
 //! in go through this module: the task's state word and join waker
-//! (`task/state.rs`), the mailbox handshake with the reactor's lazily
-//! created poller (`mailbox.rs`), and a source's readiness and waiters
-//! (`reactor/source.rs`). Everything owner-thread-only stays on plain
+//! (`task/state.rs`), the mailbox handshake with the reactor's parker and
+//! lazily created poller (`mailbox.rs`, `reactor/parker.rs`), and a
+//! source's readiness and waiters (`reactor/source.rs`). Everything owner-thread-only stays on plain
 //! `Cell`s.
 //!
 //! [`OnceLock`] is std's; loom has none, so under loom it is a small
@@ -40,11 +40,7 @@ pub(crate) use loom_once::OnceLock;
 pub(crate) use std::sync::atomic::{fence, AtomicBool, AtomicUsize, Ordering};
 
 #[cfg(not(all(test, loom)))]
-pub(crate) use std::sync::{Mutex, MutexGuard, OnceLock};
-
-// Only the stand-in poller waits on a condition variable (`reactor/parker.rs`).
-#[cfg(all(miri, not(all(test, loom))))]
-pub(crate) use std::sync::Condvar;
+pub(crate) use std::sync::{Condvar, Mutex, MutexGuard, OnceLock};
 
 /// `std::cell::UnsafeCell` with loom's access-by-closure interface.
 #[cfg(not(all(test, loom)))]

@@ -23,19 +23,31 @@
 //!
 //! # Created when needed
 //!
-//! A runtime that never touches a socket and never has to wait never needs
-//! a poller, and on Linux creating one costs ten syscalls (an epoll, an
-//! eventfd for notifications and a timerfd for deadlines, their
-//! registrations, and their closing), more than the rest of a
-//! `spindle::run(async {})` put together. So the poller is made on first
-//! need: when the first socket registers ([`Registration::new`]), or when
-//! the loop is about to block ([`Reactor::poller`], from the sleep
-//! handshake). Both happen on the loop's thread; other threads only ever
-//! *notify*, and a notification with no poller yet is dropped, which is
-//! right only because of the order the handshake keeps: the loop creates
-//! the poller *before* it announces that it will sleep, so a thread that
-//! sees the announcement also sees the poller (`mailbox.rs` has the
-//! argument, and its loom model fails if the order is swapped).
+//! On Linux a poller costs ten syscalls (an epoll, an eventfd for
+//! notifications and a timerfd for deadlines, their registrations, and
+//! their closing), far more than the rest of a `spindle::run(async {})`
+//! put together, and a runtime that never touches a socket and never waits
+//! for a deadline does not need one. So the poller is made on first need,
+//! always on the loop's thread:
+//!
+//! - when the first socket registers ([`Registration::new`]);
+//! - when the loop is about to wait with a deadline (a timer in real time):
+//!   the timerfd is exact, where a condition variable's timeout would be
+//!   late by up to Linux's default timer slack of 50 µs.
+//!
+//! Until then, a wait with no deadline — only another thread can end it: a
+//! `to_thread` job, a wake or a spawn through a `Handle` — parks on a
+//! condition variable ([`Parker`], `parker.rs`): a futex wait and a futex
+//! wake, against the five syscalls of a `Poller::wait` plus the eventfd
+//! write that notifies it. Once the poller exists, every wait is in the
+//! poller.
+//!
+//! Other threads only ever *notify* ([`Reactor::notify`]): the poller if
+//! there is one, the parker if not. That choice is right only because of
+//! an order the sleep handshake keeps: the loop creates the poller
+//! *before* it announces that it will sleep, so a thread that sees the
+//! announcement also sees the poller the loop will wait in (`mailbox.rs`
+//! has the argument, and its loom models fail if the order is swapped).
 //!
 //! # Keys and stale events
 //!
@@ -71,7 +83,6 @@
 //! `react()` does): a waker may run arbitrary code, including code that
 //! locks the same source.
 
-#[cfg(any(miri, all(test, loom)))]
 mod parker;
 mod source;
 
@@ -86,10 +97,11 @@ use crate::slab::{Key, Slab};
 use crate::sync::OnceLock;
 
 #[cfg(any(miri, all(test, loom)))]
-use parker::{Event, Events, PollMode, Poller};
+use parker::stand_in::{Event, Events, PollMode, Poller};
 #[cfg(not(any(miri, all(test, loom))))]
 use polling::{Event, Events, PollMode, Poller};
 
+use parker::Parker;
 use source::Source;
 pub(crate) use source::{Direction, Registration};
 
@@ -100,6 +112,9 @@ pub(crate) struct Reactor {
     /// the buffer its waits receive events in; made on first need (module
     /// doc, "Created when needed").
     driver: OnceLock<Driver>,
+    /// Where the loop waits while it has no poller, for another thread to
+    /// notify it (module doc).
+    parker: Parker,
     /// Every registered source, by key; events name them by
     /// [`encode_key`]'s packing of that key.
     sources: Mutex<Slab<Arc<Source>>>,
@@ -171,6 +186,7 @@ impl Reactor {
     pub(crate) fn new() -> Reactor {
         Reactor {
             driver: OnceLock::new(),
+            parker: Parker::new(),
             sources: Mutex::new(Slab::with_limits(MAX_INDEX, MAX_GENERATION)),
             waiters: AtomicUsize::new(0),
         }
@@ -178,7 +194,9 @@ impl Reactor {
 
     /// The poller, created now if this is its first use (module doc).
     /// Called on the loop's thread only: by a registering socket, and by the
-    /// sleep handshake before it announces a sleep.
+    /// sleep handshake before it announces a sleep with a deadline. (That
+    /// only the loop creates it is what lets a notifier trust what it sees:
+    /// the poller cannot appear while the loop is asleep.)
     ///
     /// # Errors
     ///
@@ -210,15 +228,17 @@ impl Reactor {
         self.driver.get().map(|driver| &driver.poller)
     }
 
-    /// Rouses a `wait` in progress (or makes the next one return at once).
-    /// With no poller yet there is nothing to rouse: the loop creates it
-    /// before it announces a sleep, and a caller only notifies after seeing
-    /// that announcement (module doc, `mailbox.rs`).
+    /// Rouses a `wait` in progress (or makes the next one return at once):
+    /// the poller's if there is one, the parker's if not. The loop waits in
+    /// the poller whenever one exists, and creates it before it announces a
+    /// sleep, which a caller only notifies after seeing (module doc,
+    /// `mailbox.rs`): so both sides choose the same.
     pub(crate) fn notify(&self) {
-        if let Some(poller) = self.created_poller() {
+        match self.created_poller() {
             // An error here means the eventfd is broken; the loop will still wake at
             // its next deadline, and there is nobody to report it to on this thread.
-            let _ = poller.notify();
+            Some(poller) => drop(poller.notify()),
+            None => self.parker.unpark(),
         }
     }
 
@@ -228,20 +248,20 @@ impl Reactor {
 
     /// Blocks until I/O readiness, a notification or the timeout, then wakes
     /// the tasks waiting on the ready sources. Returns the number of events.
+    /// Without a poller it waits on the parker, for a notification only.
     ///
     /// # Panics
     ///
-    /// If the poller cannot be created or fails: the loop cannot wait, and
-    /// spinning instead would hide it.
+    /// If the poller fails: the loop cannot wait, and spinning instead would
+    /// hide it.
     pub(crate) fn wait(&self, timeout: Option<Duration>) -> usize {
-        if timeout == Some(Duration::ZERO) && self.driver.get().is_none() {
-            return 0; // no poller: nothing was ever registered, nothing to look at
-        }
-        let driver = match self.driver() {
-            Ok(driver) => driver,
-            Err(error) => {
-                panic!("spindle: the loop must wait but cannot create its poller: {error}")
-            }
+        let Some(driver) = self.driver.get() else {
+            // No poller: no socket was ever registered, so there is no I/O to look
+            // at, only a notification to wait for. (The handshake creates the
+            // poller before a wait with a deadline, so `timeout` is `None` or zero
+            // here; a deadline would still be kept, only less exactly.)
+            self.parker.park(timeout);
+            return 0;
         };
         let mut dispatch = driver.dispatch.lock().unwrap_or_else(|e| e.into_inner());
         let Dispatch { events, wakers } = &mut *dispatch;
