@@ -4,8 +4,9 @@
 //! (just look), the time until the next timer deadline when none are, or
 //! forever when there is nothing else to wait for. `polling` puts the thread
 //! to sleep in `epoll_wait` (kqueue, IOCP, ... elsewhere) and arms a timerfd
-//! on Linux for the exact deadline, so sub-millisecond waits work. Two things
-//! end a wait early:
+//! on Linux for the exact deadline, so sub-millisecond waits work; until the
+//! poller is needed, the loop sleeps on a condition variable instead
+//! ("Created when needed", below). Two things end a wait early:
 //!
 //! - **I/O readiness** of a registered [`Source`]: its waiting tasks are woken;
 //! - **a notification** from another thread ([`Reactor::notify`]): a wake or a
