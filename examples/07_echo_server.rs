@@ -31,7 +31,7 @@ fn main() -> std::io::Result<()> {
 
 async fn serve(port: u16) -> std::io::Result<()> {
     // server = await asyncio.start_server(handle, "127.0.0.1", port)
-    let mut listener = TcpListener::bind(("127.0.0.1", port)).await?;
+    let listener = TcpListener::bind(("127.0.0.1", port)).await?;
     // server.sockets[0].getsockname()
     println!("echo server listening on {}", listener.local_addr()?);
     // await server.serve_forever(): start_server runs this accept loop for you.

@@ -12,10 +12,20 @@
 //! ```
 //!
 //! Arguments: the workload (`spawn`, `yield`, `pingpong`, `queue`, `lock`,
-//! `handoff` or `group`), how many
-//! operations per run (default 100 000), and how many runs (default 1).
-//! Steady-state instructions per operation are (total of 3 runs − total of
-//! 2 runs) / operations. It also prints the fastest run's ns per operation.
+//! `handoff`, `group`, `echo` or `run`), how many operations per run
+//! (default 100 000), and how many runs (default 1). Steady-state
+//! instructions per operation are (total of 3 runs − total of 2 runs) /
+//! operations. It also prints the fastest run's ns per operation.
+//!
+//! Two workloads are there for `strace -c -f`, which counts syscalls as
+//! exactly as callgrind counts instructions: `echo` is `tcp_echo` (one 64-byte
+//! round trip over loopback, both ends on one loop) and `run` is one whole
+//! `spindle::run(async {})`, runtime created and dropped, per operation:
+//!
+//! ```text
+//! strace -c -f target/release/examples/hot_paths echo 30000
+//! strace -c -f target/release/examples/hot_paths run 10000
+//! ```
 
 use std::time::Instant;
 
@@ -28,8 +38,20 @@ fn main() {
     let runs: u32 = args
         .next()
         .map_or(1, |n| n.parse().unwrap_or_else(|_| usage()));
-    let runtime = spindle::Runtime::new().expect("a runtime");
     let mut best = f64::INFINITY;
+    if workload == "run" {
+        // No runtime of our own here: each operation builds and drops one.
+        for _ in 0..runs {
+            let started = Instant::now();
+            for _ in 0..ops {
+                spindle::run(async {});
+            }
+            best = best.min(started.elapsed().as_nanos() as f64 / ops as f64);
+        }
+        println!("{workload}: {best:.1} ns per operation (fastest of {runs})");
+        return;
+    }
+    let runtime = spindle::Runtime::new().expect("a runtime");
     for _ in 0..runs {
         let started = Instant::now();
         match workload.as_str() {
@@ -40,6 +62,7 @@ fn main() {
             "lock" => runtime.block_on(lock(ops)),
             "handoff" => runtime.block_on(handoff(ops)),
             "group" => runtime.block_on(task_groups(ops)),
+            "echo" => runtime.block_on(echo(ops)),
             _ => usage(),
         }
         best = best.min(started.elapsed().as_nanos() as f64 / ops as f64);
@@ -48,7 +71,9 @@ fn main() {
 }
 
 fn usage() -> ! {
-    eprintln!("usage: hot_paths spawn|yield|pingpong|queue|lock|handoff|group [operations] [runs]");
+    eprintln!(
+        "usage: hot_paths spawn|yield|pingpong|queue|lock|handoff|group|echo|run [operations] [runs]"
+    );
     std::process::exit(2)
 }
 
@@ -166,4 +191,36 @@ async fn task_groups(ops: u64) {
         .await
         .unwrap();
     }
+}
+
+/// `tcp_echo`: a client and a server task in this runtime, one loopback
+/// connection, 64 bytes there and back per operation.
+async fn echo(ops: u64) {
+    use spindle::net::{TcpListener, TcpStream};
+    async fn read_exact(stream: &mut TcpStream, mut buf: &mut [u8]) {
+        while !buf.is_empty() {
+            let n = stream.read(buf).await.expect("read");
+            assert!(n > 0, "peer closed early");
+            buf = &mut buf[n..];
+        }
+    }
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let address = listener.local_addr().expect("local_addr");
+    let server = spindle::spawn(async move {
+        let (mut stream, _) = listener.accept().await.expect("accept");
+        stream.set_nodelay(true).expect("nodelay");
+        let mut buf = [0u8; 64];
+        for _ in 0..ops {
+            read_exact(&mut stream, &mut buf).await;
+            stream.write_all(&buf).await.expect("write");
+        }
+    });
+    let mut client = TcpStream::connect(address).await.expect("connect");
+    client.set_nodelay(true).expect("nodelay");
+    let mut buf = [7u8; 64];
+    for _ in 0..ops {
+        client.write_all(&buf).await.expect("write");
+        read_exact(&mut client, &mut buf).await;
+    }
+    server.await.unwrap();
 }

@@ -64,7 +64,7 @@ pub mod observe {
     pub use spindle_runtime::observe::*;
 }
 
-/// TCP and UDP on the reactor.
+/// TCP, UDP and Unix domain sockets on the reactor.
 pub mod net {
     pub use spindle_runtime::net::*;
 }

@@ -18,7 +18,7 @@ fn emfile_from_accept_is_returned_and_the_connection_survives() {
         return;
     }
     spindle::run(async {
-        let mut listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
         // Let the handshake finish, so the connection is queued on the listener.
         spindle::sleep(Duration::from_millis(20)).await;

@@ -60,7 +60,7 @@ fn addresses_that_resolve_to_nothing_are_errors() {
             let none: &[std::net::SocketAddr] = &[];
             let error = TcpStream::connect(none).await.unwrap_err();
             assert_eq!(error.kind(), ErrorKind::InvalidInput, "{error}");
-            let mut socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+            let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
             let error = socket.send_to(b"x", none).await.unwrap_err();
             assert_eq!(error.kind(), ErrorKind::InvalidInput, "{error}");
         });
@@ -72,7 +72,7 @@ fn connect_tries_each_address_in_order() {
     within(LIMIT, || {
         let closed = closed_port();
         spindle::run(async move {
-            let mut listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
             let open = listener.local_addr().unwrap();
             // The first address refuses; the second is taken.
             let stream = TcpStream::connect(&[closed, open][..]).await.unwrap();
@@ -86,7 +86,7 @@ fn connect_tries_each_address_in_order() {
 fn a_peer_reset_is_connection_reset() {
     within(LIMIT, || {
         spindle::run(async {
-            let mut listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
             let addr = listener.local_addr().unwrap();
             let client = thread::spawn(move || {
                 let stream = std::net::TcpStream::connect(addr).unwrap();

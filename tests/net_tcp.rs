@@ -18,7 +18,7 @@ use spindle::net::{TcpListener, TcpStream};
 use support::{within, LIMIT};
 
 /// Accepts forever, echoing each connection in its own task.
-async fn echo_server(mut listener: TcpListener) -> std::io::Result<()> {
+async fn echo_server(listener: TcpListener) -> std::io::Result<()> {
     loop {
         let (mut stream, _) = listener.accept().await?;
         spindle::spawn(async move {
@@ -108,7 +108,7 @@ fn hundred_connections_hundred_round_trips_each() {
 fn peer_closing_during_a_read_gives_end_of_stream() {
     within(LIMIT, || {
         spindle::run(async {
-            let mut listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
             let addr = listener.local_addr().unwrap();
             let client = thread::spawn(move || {
                 let mut stream = std::net::TcpStream::connect(addr).unwrap();
@@ -269,7 +269,7 @@ fn echoes_for_the_system_nc() {
 fn cancelling_a_task_blocked_in_accept_releases_the_port() {
     within(LIMIT, || {
         spindle::run(async {
-            let mut listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
             let addr = listener.local_addr().unwrap();
             let server = spindle::spawn(async move {
                 let _ = listener.accept().await;
@@ -282,7 +282,7 @@ fn cancelling_a_task_blocked_in_accept_releases_the_port() {
             assert!(server.await.unwrap_err().is_cancelled());
             // The listener and its registration are gone: the same port binds again,
             // and the new listener works.
-            let mut again = TcpListener::bind(addr).await.unwrap();
+            let again = TcpListener::bind(addr).await.unwrap();
             assert_eq!(again.local_addr().unwrap(), addr);
             let client = thread::spawn(move || std::net::TcpStream::connect(addr).map(drop));
             again.accept().await.unwrap();
@@ -295,7 +295,7 @@ fn cancelling_a_task_blocked_in_accept_releases_the_port() {
 fn handle_spawn_from_another_thread_wakes_a_loop_blocked_in_the_poller() {
     within(LIMIT, || {
         spindle::run(async {
-            let mut listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
             let addr = listener.local_addr().unwrap();
             let handle = spindle::Handle::current();
             let spawned_at = Arc::new(Mutex::new(None));
@@ -329,4 +329,35 @@ fn the_net_types_are_send_and_sync() {
     send_sync::<TcpListener>();
     send_sync::<TcpStream>();
     send_sync::<spindle::net::UdpSocket>();
+    send_sync::<spindle::net::UnixListener>();
+    send_sync::<spindle::net::UnixStream>();
+    send_sync::<spindle::net::ReadHalf<'static, std::net::TcpStream>>();
+    send_sync::<spindle::net::WriteHalf<'static, std::net::TcpStream>>();
+    send_sync::<spindle::net::OwnedReadHalf<std::net::TcpStream>>();
+    send_sync::<spindle::net::OwnedWriteHalf<std::os::unix::net::UnixStream>>();
+}
+
+/// The reactor learns of the peer's FIN by an edge that looks like data
+/// (`polling` reports no `EPOLLRDHUP`): when data and FIN are both queued
+/// before the read, a short read takes the data and must not mark the
+/// socket "not ready", or the end of stream behind it is never seen.
+#[test]
+fn end_of_stream_right_behind_the_data_is_seen() {
+    within(LIMIT, || {
+        spindle::run(async {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            let addr = listener.local_addr().unwrap();
+            let mut stream = TcpStream::connect(addr).await.unwrap();
+            let (mut peer, _) = listener.accept().unwrap();
+            peer.write_all(b"last words").unwrap();
+            drop(peer); // FIN right behind the data
+                        // Let both arrive and their events be handled before the first read.
+            spindle::sleep(Duration::from_millis(20)).await;
+            let mut buf = [0; 64];
+            let n = stream.read(&mut buf).await.unwrap();
+            assert_eq!(&buf[..n], b"last words", "a short read");
+            let eof = spindle::timeout(Duration::from_secs(5), stream.read(&mut buf)).await;
+            assert_eq!(eof.expect("the end of stream was lost").unwrap(), 0);
+        });
+    });
 }

@@ -13,7 +13,7 @@ use support::{within, LIMIT};
 fn round_trip_with_a_std_peer() {
     within(LIMIT, || {
         spindle::run(async {
-            let mut socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+            let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
             let addr = socket.local_addr().unwrap();
             assert_ne!(addr.port(), 0);
             let peer = thread::spawn(move || {
@@ -42,7 +42,7 @@ fn round_trip_with_a_std_peer() {
 fn many_datagrams_between_two_spindle_sockets() {
     within(LIMIT, || {
         spindle::run(async {
-            let mut server = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+            let server = UdpSocket::bind("127.0.0.1:0").await.unwrap();
             let server_addr = server.local_addr().unwrap();
             spindle::spawn(async move {
                 let mut buf = [0; 64];
@@ -51,7 +51,7 @@ fn many_datagrams_between_two_spindle_sockets() {
                     server.send_to(&buf[..n], from).await.unwrap();
                 }
             });
-            let mut client = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+            let client = UdpSocket::bind("127.0.0.1:0").await.unwrap();
             let mut buf = [0; 64];
             // One datagram in flight at a time, so none can be dropped for want
             // of buffer space; each comes back whole and from the server.
@@ -68,8 +68,8 @@ fn many_datagrams_between_two_spindle_sockets() {
 fn a_datagram_longer_than_the_buffer_is_cut() {
     within(LIMIT, || {
         spindle::run(async {
-            let mut a = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-            let mut b = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+            let a = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+            let b = UdpSocket::bind("127.0.0.1:0").await.unwrap();
             // The target as a string: anything ToSocketAddrs.
             let target = b.local_addr().unwrap().to_string();
             a.send_to(b"0123456789", target.as_str()).await.unwrap();

@@ -196,9 +196,9 @@ fn a_dump_asked_from_another_thread_is_answered_by_the_loop() {
 fn waits_on_the_outside_world_are_not_reported() {
     // A socket: the peer writes after a real delay.
     let got = virtual_runtime().block_on(async {
-        let mut listener = spindle::net::TcpListener::bind("127.0.0.1:0")
+        let listener = spindle::net::TcpListener::bind("127.0.0.1:0")
             .await
-            .unwrap(); // FIXME(17): &self accept
+            .unwrap();
         let addr = listener.local_addr().unwrap();
         let peer = std::thread::spawn(move || {
             let mut stream = std::net::TcpStream::connect(addr).unwrap();
@@ -333,9 +333,9 @@ fn two_mutexes_taken_in_opposite_order_are_reported() {
 fn a_task_waiting_on_a_socket_names_it_and_its_descriptor() {
     let runtime = Runtime::new().unwrap();
     runtime.block_on(async {
-        let mut listener = spindle::net::TcpListener::bind("127.0.0.1:0")
+        let listener = spindle::net::TcpListener::bind("127.0.0.1:0")
             .await
-            .unwrap(); // FIXME(17): &self accept
+            .unwrap();
         let addr = listener.local_addr().unwrap();
         let server = spawn_named("server", async move {
             let (mut stream, _) = listener.accept().await.unwrap();

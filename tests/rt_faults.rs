@@ -642,7 +642,7 @@ fn accept_at_the_descriptor_limit() {
         }
         within(LIMIT, || {
             real(async {
-                let mut listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+                let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
                 let addr = listener.local_addr().unwrap();
                 let acceptor = spawn(async move {
                     let result = listener.accept().await.map(|(_, peer)| peer);
@@ -653,7 +653,7 @@ fn accept_at_the_descriptor_limit() {
                 let mut filler = support::fill_descriptor_table();
                 filler.pop(); // one descriptor, for the client
                 let mut client = std::net::TcpStream::connect(addr).unwrap();
-                let (mut listener, result) = timeout(Duration::from_secs(5), acceptor)
+                let (listener, result) = timeout(Duration::from_secs(5), acceptor)
                     .await
                     .expect("a waiting accept hung at the descriptor limit")
                     .unwrap();
@@ -690,6 +690,66 @@ fn accept_at_the_descriptor_limit() {
                 accepted.read_exact(&mut buf).await.unwrap();
                 assert_eq!(&buf, b"fresh");
             });
+        });
+    });
+}
+
+/// Row: no descriptor left for the poller. A runtime creates its poller
+/// (epoll, an eventfd, a timerfd) only when it first needs one, so with the
+/// descriptor table full a runtime still builds, runs ready work and waits
+/// for another thread (on a condition variable). A socket that cannot get
+/// a poller returns the error; a `block_on` that must wait for a timer and
+/// cannot get one panics, saying why; and once descriptors are free the
+/// same runtime waits and serves sockets normally. In a process of its
+/// own: it fills the descriptor table.
+#[test]
+fn a_runtime_at_the_descriptor_limit() {
+    let test = "a_runtime_at_the_descriptor_limit";
+    isolated(test, || {
+        if !support::descriptor_table_fillable() {
+            return;
+        }
+        let mut filler = support::fill_descriptor_table();
+        let runtime = Runtime::new().expect("building a runtime takes no descriptor");
+        let ran = runtime.block_on(async {
+            let task = spawn(async { 41 });
+            yield_now().await;
+            task.await.unwrap() + 1
+        });
+        assert_eq!(ran, 42, "ready work runs without a poller");
+        let from_thread = runtime.block_on(async { to_thread(|| 7).await.unwrap() });
+        assert_eq!(from_thread, 7, "waiting for another thread needs no poller");
+
+        // One descriptor free: the socket takes it, the poller finds none.
+        filler.pop();
+        let error = runtime
+            .block_on(TcpListener::bind("127.0.0.1:0"))
+            .expect_err("no descriptor for the poller");
+        assert!(support::is_emfile(&error), "{error}");
+
+        // Still one free (the socket was closed): epoll fits, its eventfd does not.
+        let waited = catch_unwind(AssertUnwindSafe(|| runtime.block_on(sleep(MS))));
+        let payload = waited.expect_err("a loop that must wait without a poller");
+        assert!(
+            message(&*payload).contains("cannot create its poller"),
+            "{}",
+            message(&*payload)
+        );
+
+        drop(filler);
+        runtime.block_on(async {
+            sleep(MS).await;
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let mut client = TcpStream::connect(listener.local_addr().unwrap())
+                .await
+                .unwrap();
+            let (mut server, _) = listener.accept().await.unwrap();
+            futures_lite::AsyncWriteExt::write_all(&mut client, b"back")
+                .await
+                .unwrap();
+            let mut buf = [0; 4];
+            server.read_exact(&mut buf).await.unwrap();
+            assert_eq!(&buf, b"back");
         });
     });
 }

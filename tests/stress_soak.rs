@@ -315,7 +315,7 @@ async fn echo(mut stream: TcpStream) {
 }
 
 /// Accepts forever, each connection echoed by a task of its own.
-async fn echo_server(mut listener: TcpListener) {
+async fn echo_server(listener: TcpListener) {
     loop {
         let (stream, _) = listener.accept().await.unwrap();
         drop(spawn(echo(stream)));

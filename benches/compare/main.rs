@@ -111,6 +111,12 @@ fn main() {
     compare!(c, "task_group", GROUP_CHILDREN, |p| timed(
         || p.block_on(task_group::<P>())
     ));
+    compare!(c, "run_per_message", MESSAGES, |p| timed(|| {
+        thread_ping_pong::<P>(p, true)
+    }));
+    compare!(c, "block_on_per_message", MESSAGES, |p| timed(|| {
+        thread_ping_pong::<P>(p, false)
+    }));
     c.final_summary();
 
     let lateness = report::measure_lateness();

@@ -25,6 +25,9 @@ pub trait Peer {
     const NAME: &'static str;
     fn new() -> Self;
     fn block_on<F: Future>(&self, future: F) -> F::Output;
+    /// A fresh runtime for this one future, dropped afterwards: what a test
+    /// suite that calls `spindle::run` (or `smol::block_on`) per test pays.
+    fn run<F: Future>(future: F) -> F::Output;
     fn spawn<F: Future + 'static>(future: F) -> impl Future<Output = F::Output> + 'static
     where
         F::Output: 'static;
@@ -34,8 +37,8 @@ pub trait Peer {
     fn timeout<F: Future>(duration: Duration, future: F)
         -> impl Future<Output = Option<F::Output>>;
 
-    type Sender: Clone + 'static;
-    type Receiver: 'static;
+    type Sender: Clone + Send + 'static;
+    type Receiver: Send + 'static;
     fn channel() -> (Self::Sender, Self::Receiver);
     fn send(sender: &Self::Sender, value: u64) -> impl Future<Output = ()>;
     fn recv(receiver: &mut Self::Receiver) -> impl Future<Output = u64>;
@@ -89,6 +92,9 @@ impl Peer for Spindle {
     fn block_on<F: Future>(&self, future: F) -> F::Output {
         self.0.block_on(future)
     }
+    fn run<F: Future>(future: F) -> F::Output {
+        spindle::run(future)
+    }
     fn spawn<F: Future + 'static>(future: F) -> impl Future<Output = F::Output> + 'static
     where
         F::Output: 'static,
@@ -140,7 +146,7 @@ impl Peer for Spindle {
                 buf = &mut buf[n..];
             }
         }
-        let mut listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
         let server = Self::spawn(async move {
             let (mut stream, _) = listener.accept().await.unwrap();
@@ -212,6 +218,9 @@ impl Peer for Tokio {
     fn block_on<F: Future>(&self, future: F) -> F::Output {
         let local = tokio::task::LocalSet::new();
         self.0.block_on(local.run_until(future))
+    }
+    fn run<F: Future>(future: F) -> F::Output {
+        Tokio::new().block_on(future)
     }
     fn spawn<F: Future + 'static>(future: F) -> impl Future<Output = F::Output> + 'static
     where
@@ -328,6 +337,11 @@ impl Peer for Smol {
     }
     fn block_on<F: Future>(&self, future: F) -> F::Output {
         SMOL.with(|executor| async_io::block_on(executor.run(future)))
+    }
+    fn run<F: Future>(future: F) -> F::Output {
+        // smol's reactor is global and lives for the process; what a fresh
+        // "runtime" costs there is an executor and `block_on`'s parker.
+        async_io::block_on(async_executor::LocalExecutor::new().run(future))
     }
     fn spawn<F: Future + 'static>(future: F) -> impl Future<Output = F::Output> + 'static
     where

@@ -92,6 +92,18 @@ const GROUPS: &[(&str, u64, &str, f64)] = &[
         "one empty child of a group of 1 000 (start + run + join)",
         0.7,
     ),
+    (
+        "run_per_message",
+        workloads::MESSAGES,
+        "one round trip to another thread, a fresh runtime per message on each side",
+        1.0,
+    ),
+    (
+        "block_on_per_message",
+        workloads::MESSAGES,
+        "the same, one reused runtime per thread",
+        1.0,
+    ),
 ];
 
 const SLEEPS: [Duration; 3] = [
@@ -224,6 +236,16 @@ pub fn write(lateness: &Lateness) {
             cell(per_op[0]),
             cell(per_op[1]),
             cell(per_op[2])
+        );
+    }
+    let fresh = median_ns("run_per_message", "spindle");
+    let reused = median_ns("block_on_per_message", "spindle");
+    if let (Some(fresh), Some(reused)) = (fresh, reused) {
+        let _ = writeln!(
+            out,
+            "\nA fresh spindle runtime per message costs {:.2} × a reused one \
+             (`run_per_message` / `block_on_per_message`; target ≤ 2).",
+            fresh / reused
         );
     }
     let _ = writeln!(out, "\n## Sleep lateness\n");

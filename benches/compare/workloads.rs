@@ -217,6 +217,47 @@ pub async fn tcp_echo<P: Peer>() {
     P::tcp_echo(ECHOES).await;
 }
 
+/// 1 000 round trips between two threads through the runtime's own
+/// channel: this thread sends a number and waits for it to come back; a
+/// partner thread receives it and sends it back, so every message makes
+/// both threads wait for the other. With `fresh`, each message is a
+/// `Peer::run` of its own on both threads — a test suite that calls
+/// `spindle::run` per message, as async-channel's tests call `block_on` per
+/// message against a partner thread; without, each thread keeps one
+/// runtime and makes one `block_on` per message. The ratio of the two is
+/// what a runtime costs to make and drop.
+pub const MESSAGES: u64 = 1_000;
+pub fn thread_ping_pong<P: Peer + 'static>(peer: &P, fresh: bool) {
+    let (to_partner, mut partner_inbox) = P::channel();
+    let (to_us, mut inbox) = P::channel();
+    let partner = std::thread::spawn(move || {
+        let runtime = (!fresh).then(P::new);
+        for _ in 0..MESSAGES {
+            let echo = async {
+                let value = P::recv(&mut partner_inbox).await;
+                P::send(&to_us, value).await;
+            };
+            match &runtime {
+                Some(runtime) => runtime.block_on(echo),
+                None => P::run(echo),
+            }
+        }
+    });
+    for i in 0..MESSAGES {
+        let round_trip = async {
+            P::send(&to_partner, i).await;
+            P::recv(&mut inbox).await
+        };
+        let got = if fresh {
+            P::run(round_trip)
+        } else {
+            peer.block_on(round_trip)
+        };
+        assert_eq!(got, i);
+    }
+    partner.join().expect("the partner thread panicked");
+}
+
 /// Lateness (wake − deadline) of `count` sequential sleeps of `duration`.
 pub async fn lateness<P: Peer>(duration: Duration, count: usize) -> Vec<Duration> {
     let mut late = Vec::with_capacity(count);

@@ -58,7 +58,7 @@ fn main() -> io::Result<()> {
 
 /// Accepts forever; each connection is served by hyper in a task of its
 /// own, and closed if a request head takes longer than `header_timeout`.
-pub async fn serve(mut listener: TcpListener, header_timeout: Duration) -> io::Result<()> {
+pub async fn serve(listener: TcpListener, header_timeout: Duration) -> io::Result<()> {
     loop {
         let stream = match listener.accept().await {
             Ok((stream, _peer)) => stream,

@@ -87,7 +87,7 @@ async fn hello(_: Request<hyper::body::Incoming>) -> Result<Response<Full<Bytes>
 
 // ---- spindle ----
 
-async fn spindle_echo(mut listener: spindle::net::TcpListener) -> io::Result<()> {
+async fn spindle_echo(listener: spindle::net::TcpListener) -> io::Result<()> {
     loop {
         let (mut stream, _) = listener.accept().await?;
         stream.set_nodelay(true)?;

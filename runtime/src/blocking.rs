@@ -37,23 +37,27 @@ pub(crate) type Job = Box<dyn FnOnce() + Send>;
 
 /// The per-runtime pool.
 pub(crate) struct BlockingPool {
-    jobs: Sender<Job>,
-    queue: Receiver<Job>,
-    threads: AtomicUsize,
-    idle: Arc<AtomicUsize>,
+    /// The job queue and the thread counts, made at the first job: a
+    /// runtime that never calls `to_thread` (most `spindle::run`s) does not
+    /// pay for a channel it never uses.
+    started: OnceLock<Started>,
     /// Jobs submitted and not yet finished (virtual time waits for these in
     /// real time before it jumps the clock).
     in_flight: AtomicUsize,
 }
 
+/// The pool once it has had a job.
+struct Started {
+    jobs: Sender<Job>,
+    queue: Receiver<Job>,
+    threads: AtomicUsize,
+    idle: Arc<AtomicUsize>,
+}
+
 impl BlockingPool {
     pub(crate) fn new() -> BlockingPool {
-        let (jobs, queue) = crossbeam_channel::unbounded();
         BlockingPool {
-            jobs,
-            queue,
-            threads: AtomicUsize::new(0),
-            idle: Arc::new(AtomicUsize::new(0)),
+            started: OnceLock::new(),
             in_flight: AtomicUsize::new(0),
         }
     }
@@ -72,15 +76,24 @@ impl BlockingPool {
     /// [`job_done`](BlockingPool::job_done).
     pub(crate) fn submit(&self, job: Job) {
         self.in_flight.fetch_add(1, Ordering::AcqRel);
-        self.jobs
+        let pool = self.started.get_or_init(|| {
+            let (jobs, queue) = crossbeam_channel::unbounded();
+            Started {
+                jobs,
+                queue,
+                threads: AtomicUsize::new(0),
+                idle: Arc::new(AtomicUsize::new(0)),
+            }
+        });
+        pool.jobs
             .send(job)
             .expect("the pool holds its own receiver");
-        if self.idle.load(Ordering::Acquire) == 0
-            && self.threads.load(Ordering::Relaxed) < max_threads()
+        if pool.idle.load(Ordering::Acquire) == 0
+            && pool.threads.load(Ordering::Relaxed) < max_threads()
         {
-            self.threads.fetch_add(1, Ordering::Relaxed);
-            let queue = self.queue.clone();
-            let idle = self.idle.clone();
+            pool.threads.fetch_add(1, Ordering::Relaxed);
+            let queue = pool.queue.clone();
+            let idle = pool.idle.clone();
             thread::Builder::new()
                 .name("spindle-to-thread".into())
                 .spawn(move || helper(queue, idle))

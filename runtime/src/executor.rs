@@ -605,10 +605,18 @@ impl Core {
     /// message in the mailbox, and `still_needed()` — and only then block in
     /// the reactor for up to `timeout`.
     fn park_blocking(&self, timeout: Option<Duration>, still_needed: impl Fn() -> bool) {
-        if self.shared.doorbell.prepare_to_sleep() && still_needed() {
-            self.poll_reactor(timeout);
+        let deadline = timeout.is_some();
+        let slept = self
+            .shared
+            .doorbell
+            .sleep(&self.shared.reactor, deadline, || {
+                if still_needed() {
+                    self.poll_reactor(timeout);
+                }
+            });
+        if let Err(error) = slept {
+            panic!("spindle: the loop must wait but cannot create its poller: {error}");
         }
-        self.shared.doorbell.awake();
     }
 
     /// Virtual time: nothing is ready, so check I/O without blocking, and if

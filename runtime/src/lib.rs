@@ -23,7 +23,7 @@
 //! 4. **The API**: `join.rs` (`JoinHandle`), `runtime.rs` (`run`, `spawn`,
 //!    `Runtime`, `Handle`), `time/` (`sleep`, `call_later`, `interval`),
 //!    `to_thread.rs`.
-//! 5. **`net/`**: TCP and UDP on the reactor.
+//! 5. **`net/`**: TCP, UDP and Unix domain sockets on the reactor.
 
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]

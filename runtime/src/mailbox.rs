@@ -40,23 +40,43 @@
 //! with two counters and two `SeqCst` fences:
 //!
 //! ```text
-//!   sender                              loop
+//!   sender                              loop  (Doorbell::sleep)
 //!   ──────                              ────
-//!   send the message                    sleeping = true
-//!   mail += 1                           fence(SeqCst)
-//!   fence(SeqCst)                       if mail == 0: block in the reactor
-//!   if sleeping: Poller::notify         sleeping = false
+//!   send the message                    a deadline? create the poller
+//!   mail += 1                           sleeping = true
+//!   fence(SeqCst)                       fence(SeqCst)
+//!   if sleeping: notify the reactor     if mail == 0: block in the reactor
+//!                                       sleeping = false
 //! ```
 //!
 //! The two fences are ordered one way or the other. If the sender's comes
 //! first, the loop's read of `mail` sees the message and it does not block;
 //! if the loop's comes first, the sender sees `sleeping` and notifies the
-//! poller, whose notification is sticky (`Poller::notify` before `wait`
+//! reactor, whose notification is sticky (`Reactor::notify` before `wait`
 //! makes `wait` return at once). Either way no message is missed; and while
 //! the loop is busy (`sleeping` false) sending costs no syscall at all. The
 //! loom model `a_message_sent_while_the_loop_goes_to_sleep_wakes_it` checks
 //! this in every interleaving.
+//!
+//! **The poller is created lazily** (module doc of `reactor`): until a
+//! socket registers or the loop waits with a deadline, the loop waits on a
+//! parker instead, and [`Reactor::notify`] notifies whichever the loop
+//! waits on — the poller if it exists, the parker if not. So when the loop
+//! needs the poller for this wait, it must create it *before* it sets
+//! `sleeping`. Then the fence argument covers the poller too: if the loop's
+//! fence comes first, everything the loop did before it — creating the
+//! poller included — is visible to the sender after its own fence, so a
+//! sender that sees `sleeping` also sees the poller the loop waits in.
+//! Created after `sleeping` (say, inside the wait), a sender could see the
+//! announcement, find no poller, notify the parker, and leave the loop
+//! asleep in the poller on a message it has already missed; the loom model
+//! `a_message_reaches_a_loop_that_waits_with_a_deadline` fails if the order
+//! is swapped. (Both sides creating it, with a `OnceLock`, would also be
+//! correct, but would make other threads pay for, and report errors of, a
+//! poller only the loop needs, and a runtime waiting for another thread
+//! would need one at all.)
 
+use std::io;
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
@@ -165,16 +185,14 @@ impl Shared {
     /// Rouses the loop if it is blocked in the reactor (the waker's half of
     /// the sleep handshake in the module doc).
     pub(crate) fn unpark(&self) {
-        if self.doorbell.loop_may_sleep() {
-            self.reactor.notify();
-        }
+        self.doorbell.unpark(&self.reactor);
     }
 
     /// Sends a message to the loop and rouses it if it sleeps. If the runtime
     /// is gone the message is dropped here, which releases what it owns.
     pub(crate) fn send(&self, message: Remote) {
-        if self.mailbox.send(message).is_ok() && self.doorbell.ring() {
-            self.reactor.notify();
+        if self.mailbox.send(message).is_ok() {
+            self.doorbell.ring(&self.reactor);
         }
     }
 }
@@ -232,20 +250,22 @@ pub(crate) struct Doorbell {
 }
 
 impl Doorbell {
-    /// Sender: a message is in the channel. Returns `true` if the loop may
-    /// be blocked and must be notified.
+    /// Sender: a message is in the channel; notify `reactor` if the loop
+    /// may be blocked in it.
     #[inline]
-    pub(crate) fn ring(&self) -> bool {
+    pub(crate) fn ring(&self, reactor: &Reactor) {
         self.mail.fetch_add(1, Ordering::Release);
-        self.loop_may_sleep()
+        self.unpark(reactor);
     }
 
     /// Someone made progress possible without a message (a `to_thread` job
-    /// ended): `true` if the loop may be blocked and must be notified.
+    /// ended): notify `reactor` if the loop may be blocked in it.
     #[inline]
-    pub(crate) fn loop_may_sleep(&self) -> bool {
+    pub(crate) fn unpark(&self, reactor: &Reactor) {
         fence(Ordering::SeqCst);
-        self.sleeping.load(Ordering::Relaxed)
+        if self.sleeping.load(Ordering::Relaxed) {
+            reactor.notify();
+        }
     }
 
     /// Loop: is there mail? One load, every turn.
@@ -259,18 +279,33 @@ impl Doorbell {
         self.mail.swap(0, Ordering::Acquire)
     }
 
-    /// Loop: announces that it is about to block. Returns `false` if mail
-    /// arrived meanwhile and it must not block. Either way, call
-    /// [`awake`](Doorbell::awake) afterwards.
-    pub(crate) fn prepare_to_sleep(&self) -> bool {
+    /// Loop: the whole of its half of the handshake (module doc). Makes
+    /// sure `reactor` has a poller if the wait has a `deadline`, announces
+    /// the sleep, and calls `block` (which waits in `reactor`) only if no
+    /// mail arrived meanwhile.
+    ///
+    /// # Errors
+    ///
+    /// If the poller cannot be created; then the loop has not blocked.
+    pub(crate) fn sleep(
+        &self,
+        reactor: &Reactor,
+        deadline: bool,
+        block: impl FnOnce(),
+    ) -> io::Result<()> {
+        // First the poller: a sender that sees `sleeping` notifies the poller if it
+        // exists and the parker if not, so it must exist before `sleeping` can be
+        // seen.
+        if deadline {
+            reactor.poller()?;
+        }
         self.sleeping.store(true, Ordering::Relaxed);
         fence(Ordering::SeqCst);
-        self.mail.load(Ordering::Relaxed) == 0
-    }
-
-    /// Loop: no longer blocked.
-    pub(crate) fn awake(&self) {
+        if self.mail.load(Ordering::Relaxed) == 0 {
+            block();
+        }
         self.sleeping.store(false, Ordering::Relaxed);
+        Ok(())
     }
 }
 

@@ -139,6 +139,18 @@ impl WaitOn {
     }
 }
 
+/// What a task waiting on a socket waits on, by direction, and how to
+/// record it. The reactor cannot see the running task (it sits below the
+/// executor), so whoever registers a socket (`net/`) hands it this: the
+/// reactor calls `record` with the direction's `WaitOn` and the descriptor
+/// when an operation returns `Pending` (`TcpStream fd 7 read`).
+#[derive(Clone, Copy)]
+pub(crate) struct SocketWaits {
+    pub(crate) read: &'static WaitOn,
+    pub(crate) write: &'static WaitOn,
+    pub(crate) record: fn(&'static WaitOn, u64),
+}
+
 /// The number a record keeps for `arg` (module doc: 32 bits).
 pub(crate) fn compact(arg: u64) -> u32 {
     arg as u32

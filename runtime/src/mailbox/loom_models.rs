@@ -1,39 +1,50 @@
 //! loom models of the mailbox's two protocols (module doc of `mailbox.rs`):
 //! merging remote wakes with `remote_queued`, and the doorbell that lets the
-//! loop block without missing a message.
+//! loop block without missing a message, with the reactor's poller created
+//! lazily.
 //!
 //! Run with `RUSTFLAGS="--cfg loom" cargo test -p spindle-runtime --release
 //! --lib loom` (README, "Reliability"). The models use the real
-//! [`claim_remote_wake`], [`take_remote_wake`] and [`Doorbell`]; the channel
-//! is a locked deque, the reactor's sticky notification is loom's `Notify`,
-//! and "polling the task" is reading what the waker wrote before it woke.
-//! A lost wake shows as the loop blocked forever, which loom reports as a
-//! deadlock.
+//! [`claim_remote_wake`], [`take_remote_wake`], [`Doorbell`] and
+//! [`Reactor`], whose parker is on loom's mutex and condition variable and
+//! whose poller, in loom builds, is a second such parker
+//! (`reactor/parker.rs`), created on first need exactly as epoll is; both
+//! notifications are sticky. The channel is a locked deque, and "polling
+//! the task" is reading what the waker wrote before it woke. A lost wake
+//! shows as the loop blocked forever, which loom reports as a deadlock.
 //!
 //! Reintroducing the old bug — `take_remote_wake` as a `store(false,
 //! Release)` — makes `loom_a_merged_wake_is_seen_by_the_poll` fail: the poll
 //! can read the value from before the merged wake, and the loop then sleeps
 //! with no wake left to come. Dropping either `SeqCst` fence of the doorbell
 //! makes `loom_a_message_sent_while_the_loop_goes_to_sleep_wakes_it` fail.
+//! Creating the poller after the loop announces its sleep (moving
+//! `reactor.poller()` in `Doorbell::sleep` below the fence) makes
+//! `loom_a_message_reaches_a_loop_that_waits_with_a_deadline` fail: a
+//! sender then notifies the parker while the loop waits in the poller; and
+//! `Reactor::notify` always choosing the parker makes
+//! `loom_a_loop_that_registered_a_socket_meanwhile_is_still_woken` fail.
 //! Making the count's read in `nobody_else_can_send` `Relaxed` makes
 //! `loom_a_message_sent_before_the_last_handle_drops_is_seen` fail: the
 //! loop would report a deadlock with a wake in its mailbox.
 
 use std::collections::VecDeque;
+use std::time::Duration;
 
 use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use loom::sync::{Arc, Mutex, Notify};
+use loom::sync::{Arc, Mutex};
 use loom::thread;
 
 use super::{claim_remote_wake, drop_handle, nobody_else_can_send, take_remote_wake, Doorbell};
+use crate::reactor::Reactor;
 
 /// What both sides share: the task's flag, the channel, the doorbell, the
-/// reactor's notification, and the value the task is waiting to see.
+/// reactor (with no poller yet), and the value the task is waiting to see.
 struct World {
     remote_queued: AtomicBool,
     channel: Mutex<VecDeque<()>>,
     doorbell: Doorbell,
-    reactor: Notify,
+    reactor: Reactor,
     /// Written by the waking thread before each wake, with `Relaxed`: only
     /// the wake protocol may make it visible to the poll.
     value: AtomicUsize,
@@ -45,7 +56,7 @@ impl World {
             remote_queued: AtomicBool::new(false),
             channel: Mutex::new(VecDeque::new()),
             doorbell: Doorbell::default(),
-            reactor: Notify::new(),
+            reactor: Reactor::new(),
             value: AtomicUsize::new(0),
         })
     }
@@ -54,16 +65,16 @@ impl World {
     fn wake_remote(&self) {
         if claim_remote_wake(&self.remote_queued) {
             self.channel.lock().unwrap().push_back(());
-            if self.doorbell.ring() {
-                self.reactor.notify();
-            }
+            self.doorbell.ring(&self.reactor);
         }
     }
 
     /// The loop, until the task has seen `goal`: drain the mailbox
     /// (`Core::drain_mail`), poll the task, and block when there is nothing
-    /// to do (`Core::park_blocking`).
-    fn run_loop(&self, goal: usize) {
+    /// to do (`Core::park_blocking`) — with a deadline (a timer pending) if
+    /// `deadline`. With `register`, the task registers a socket (which
+    /// creates the poller) once it has seen its first value.
+    fn run_loop(&self, goal: usize, deadline: bool, register: bool) {
         let mut seen = 0;
         while seen != goal {
             if self.doorbell.has_mail() {
@@ -76,13 +87,22 @@ impl World {
                     take_remote_wake(&self.remote_queued);
                     // The poll: the task reads what its wakers wrote.
                     seen = self.value.load(Ordering::Relaxed);
+                    if register && seen > 0 {
+                        self.reactor
+                            .poller()
+                            .expect("the stand-in poller cannot fail");
+                    }
                 }
                 continue;
             }
-            if self.doorbell.prepare_to_sleep() {
-                self.reactor.wait();
-            }
-            self.doorbell.awake();
+            // loom's condition variable never times out: a "deadline" wait ends
+            // only by a notification, which is the case that matters here.
+            let timeout = deadline.then_some(Duration::from_secs(1));
+            self.doorbell
+                .sleep(&self.reactor, deadline, || {
+                    self.reactor.wait(timeout);
+                })
+                .expect("the stand-in poller cannot fail");
         }
     }
 }
@@ -103,7 +123,7 @@ fn loom_a_merged_wake_is_seen_by_the_poll() {
                 }
             })
         };
-        world.run_loop(2);
+        world.run_loop(2, false, false);
         waker.join().unwrap();
     });
 }
@@ -121,7 +141,46 @@ fn loom_a_message_sent_while_the_loop_goes_to_sleep_wakes_it() {
                 world.wake_remote();
             })
         };
-        world.run_loop(1);
+        world.run_loop(1, false, false);
+        waker.join().unwrap();
+    });
+}
+
+/// As above, but the loop waits with a deadline, so it creates the poller
+/// for that wait: the sender must notify the poller, not the parker.
+#[test]
+fn loom_a_message_reaches_a_loop_that_waits_with_a_deadline() {
+    loom::model(|| {
+        let world = World::new();
+        let waker = {
+            let world = world.clone();
+            thread::spawn(move || {
+                world.value.store(1, Ordering::Relaxed);
+                world.wake_remote();
+            })
+        };
+        world.run_loop(1, true, false);
+        waker.join().unwrap();
+    });
+}
+
+/// The loop waits on the parker for a first wake, then registers a socket
+/// (creating the poller) and waits for a second wake, which must reach it
+/// in the poller.
+#[test]
+fn loom_a_loop_that_registered_a_socket_meanwhile_is_still_woken() {
+    loom::model(|| {
+        let world = World::new();
+        let waker = {
+            let world = world.clone();
+            thread::spawn(move || {
+                for value in 1..=2 {
+                    world.value.store(value, Ordering::Relaxed);
+                    world.wake_remote();
+                }
+            })
+        };
+        world.run_loop(2, false, true);
         waker.join().unwrap();
     });
 }

@@ -1,5 +1,7 @@
-//! Networking on the reactor: [`TcpListener`], [`TcpStream`] and
-//! [`UdpSocket`].
+//! Networking on the reactor: [`TcpListener`], [`TcpStream`],
+//! [`UdpSocket`], [`UnixListener`] and [`UnixStream`], and the halves a
+//! stream splits into ([`ReadHalf`], [`WriteHalf`], [`OwnedReadHalf`],
+//! [`OwnedWriteHalf`]).
 //!
 //! # An async socket is a non-blocking socket plus a registration
 //!
@@ -8,25 +10,31 @@
 //! mode — so a syscall that cannot complete at once fails with `EAGAIN`
 //! (`io::ErrorKind::WouldBlock`) instead of putting the thread to sleep —
 //! wrapped in a `Registration`, which adds its descriptor to the reactor's
-//! poller. Every operation then follows one pattern (`Registration::poll_io`):
+//! poller once, edge-triggered, for both directions. Every operation then
+//! follows one pattern (`reactor/source.rs` has it in full, races
+//! included):
 //!
 //! ```text
-//!   poll ──▶ try the syscall ──▶ done or failed? ──▶ Ready(result)
-//!                 │
-//!                 └─ WouldBlock ──▶ store the task's waker for Read/Write,
-//!                                   re-arm interest (epoll_ctl) ──▶ Pending
+//!   poll ──▶ known not ready? ──▶ store the task's waker ──▶ Pending
+//!                 │ (no syscall)
+//!                 └─ may be ready: try the syscall
+//!                      ├─ done or failed ──▶ Ready(result)
+//!                      └─ WouldBlock ──▶ note "not ready", store the
+//!                                        waker ──▶ Pending
 //!
 //!   ... the loop runs other tasks, then blocks in epoll_wait ...
 //!
-//!   socket ready ──▶ reactor takes the waker, wakes the task ──▶ poll again
+//!   an edge: the socket became readable/writable ──▶ the reactor notes
+//!   "may be ready" and wakes every task waiting on that direction
 //! ```
 //!
-//! The operation is *tried first*, before asking the reactor anything: the
-//! data is often already there, and then the read costs one syscall and no
-//! trip through the loop. Only a failed attempt registers interest, and the
-//! re-arm reports readiness that arrived in between, so no wake is lost
-//! (module doc of `reactor`). asyncio does the same in `sock_recv`: try
-//! `sock.recv`, and on `BlockingIOError` `add_reader` and wait on a future.
+//! The operation is *tried first* whenever the socket may be ready, before
+//! asking the reactor anything: the data is often already there, and then
+//! the read costs one syscall and no trip through the loop. asyncio does
+//! the same in `sock_recv`: try `sock.recv`, and on `BlockingIOError`
+//! `add_reader` and wait on a future. Only when an attempt has seen
+//! `WouldBlock` does the socket count as not ready, and then nothing is
+//! attempted until the next event says otherwise.
 //!
 //! The same pattern covers every call here: `accept` waits for *readable*,
 //! `write` and `send_to` for *writable*, and a connect in progress for
@@ -37,25 +45,31 @@
 //! A non-blocking syscall either happened or did not; it is never half-way
 //! when the future returns `Pending`. So dropping a `read`, `recv_from` or
 //! `accept` future loses nothing: whatever the kernel had is still in the
-//! kernel. (A waker left in the source by a dropped future only causes, at
-//! worst, one spurious wake.) `write_all`, a loop of writes, is the
-//! exception, and says so.
+//! kernel, and any other task waiting for it was woken by the same event.
+//! `write_all`, a loop of writes, is the exception, and says so.
 //!
-//! # One waiting task per direction, so `&mut self`
+//! # Sharing a socket
 //!
-//! The reactor stores one waker per direction of a socket. If two tasks
-//! read the same socket, the second one's waker would replace the first's,
-//! and the first would never be woken. Rather than keeping a list of
-//! waiters, spindle makes the situation impossible to write: `read`,
-//! `write`, `accept`, `send_to` and `recv_from` take `&mut self`. A read
-//! task and a write task can still share a stream after `split`ting it
-//! (`futures_lite::io::split`): the two directions have separate
-//! wakers.
+//! A listener and a datagram socket are naturally shared: each `accept`
+//! takes one whole connection, each `recv_from` one whole datagram. So
+//! [`TcpListener::accept`], [`UnixListener::accept`] and every
+//! [`UdpSocket`] method take `&self`, and any number of tasks may wait on
+//! one socket at once: the reactor keeps a list of waiters per direction
+//! and wakes them all when the direction becomes ready (why all, and not
+//! one: `reactor/source.rs`).
+//!
+//! A byte stream is not shared that way: two tasks reading one stream
+//! would each get some of the bytes, in no useful order. So a stream's
+//! `read` and `write` take `&mut self`, and the way to read in one task
+//! while another writes is to split it: [`TcpStream::split`] (borrowed
+//! halves) or [`TcpStream::into_split`] (owned ones, to spawn). The halves
+//! need no lock between them, unlike `futures::io::split`'s (`split.rs`).
 //!
 //! # Addresses, and the one call that blocks
 //!
-//! Addresses are anything `std::net::ToSocketAddrs`: `"127.0.0.1:7000"`,
-//! `("localhost", 7000)`, a `SocketAddr`, a slice of them. They are resolved
+//! Addresses of TCP and UDP sockets are anything `std::net::ToSocketAddrs`:
+//! `"127.0.0.1:7000"`, `("localhost", 7000)`, a `SocketAddr`, a slice of
+//! them (Unix domain sockets take a path instead: `unix.rs`). They are resolved
 //! by std's resolver (`getaddrinfo`), which **blocks the loop's thread** for
 //! as long as DNS takes. An IP address never touches DNS, so that costs
 //! nothing; for a host name asyncio runs `getaddrinfo` on its thread pool,
@@ -97,22 +111,22 @@
 //!
 //! One 64-byte echo round trip over loopback, client and server tasks in
 //! one runtime (`TCP_NODELAY` on both ends), as counted by `strace -c -f`
-//! over 30 000 round trips of a release build:
+//! (the count at 20 000 round trips minus the count at 0, divided by
+//! 20 000: `benches/syscalls.sh spindle echo`, and `tokio echo`, `smol echo`
+//! for the peers):
 //!
 //! ```text
 //!  1  client write_all   sendto                               data
 //!  2  client read        recvfrom -> EAGAIN                   try first
-//!  3                     epoll_ctl (re-arm read interest)     oneshot
-//!  4  loop idle: wait    timerfd_settime, epoll_ctl(timerfd)  polling
-//!  5                     epoll_wait -> server readable        wait
-//!  6                     read(eventfd) -> EAGAIN,
+//!  3  loop idle: wait    timerfd_settime, epoll_ctl(timerfd)  polling
+//!  4                     epoll_wait -> server readable        wait
+//!  5                     read(eventfd) -> EAGAIN,
 //!                        epoll_ctl(eventfd)                   polling
-//!  7  server read        recvfrom -> 64 bytes                 data
-//!  8  server write_all   sendto                               data
-//!  9  server read        recvfrom -> EAGAIN                   try first
-//! 10                     epoll_ctl (re-arm read interest)     oneshot
-//! 11  loop idle: wait    the five syscalls of 4-6             polling, wait
-//! 12  client read        recvfrom -> 64 bytes                 data
+//!  6  server read        recvfrom -> 64 bytes                 data
+//!  7  server write_all   sendto                               data
+//!  8  server read        recvfrom -> EAGAIN                   try first
+//!  9  loop idle: wait    the five syscalls of 3-5             polling, wait
+//! 10  client read        recvfrom -> 64 bytes                 data
 //! ```
 //!
 //! | per round trip | spindle | tokio (mio) | floor |
@@ -120,9 +134,12 @@
 //! | `sendto` + `recvfrom` that move data | 4 | 4 | 4 |
 //! | `epoll_wait` | 2 | 2 | 2 |
 //! | `recvfrom` that fail with `EAGAIN` (try first) | 2 | 2 | 0 |
-//! | `epoll_ctl` re-arming oneshot interest | 2 | 0 | 0 |
 //! | `polling`'s per-wait timerfd and eventfd upkeep | 8 | 0 | 0 |
-//! | **total** | **18** | **8** | **6** |
+//! | **total** | **16** | **8** | **6** |
+//!
+//! (Before the reactor went edge-triggered it was 18: two more `epoll_ctl`
+//! per round trip re-armed each socket's oneshot interest. smol, on the same
+//! `polling` crate with oneshot interest, makes 24.)
 //!
 //! **The floor is 6.** The data needs 4: each side writes once and reads
 //! once. That is all two blocking threads would pay, since each sleeps
@@ -133,24 +150,23 @@
 //! cannot cover both.
 //!
 //! **Trying first costs 2** `EAGAIN`s here, because in request-reply the
-//! reader always arrives before the reply. It pays off everywhere else — a
-//! reader that is behind finds its data without a trip through the loop —
-//! and tokio makes the same trade.
+//! reader always arrives before the reply, and a successful read leaves the
+//! socket "may be ready". It pays off everywhere else — a reader that is
+//! behind finds its data without a trip through the loop — and tokio makes
+//! the same trade. (tokio saves the `EAGAIN` after a *short* read; on
+//! `polling` that is not safe, `stream.rs` says why.)
 //!
-//! **The other 10 are the reactor's**, not this module's: 2 `epoll_ctl`s
-//! because oneshot interest is re-armed on every wait (see `reactor`), and
-//! 4 per wait inside `polling`'s `Poller::wait`, which on Linux sets its
-//! timerfd and re-arms it, then drains and re-arms its notification eventfd,
-//! on *every* call — even with no timeout and no notification. Measured on
-//! the 2-core development machine: an `epoll_ctl` costs about 0.33 µs, and
-//! `Poller::wait` with nothing ready 1.3 µs against 0.16 µs for a bare
-//! `epoll_wait`; together about 3 µs per round trip, most of the gap between
-//! spindle (15–17 µs per round trip, release build) and tokio's
-//! current-thread runtime (12–13 µs) on the same workload, which
-//! `cargo bench --bench compare -- tcp_echo` times side by side. A
-//! production reactor registers each socket once, edge-triggered, and
-//! calls `epoll_wait` with a millisecond timeout and an edge-triggered
-//! eventfd that needs no upkeep per wait (mio).
+//! **The other 8 are `polling`'s**, and no call of its API avoids them:
+//! on Linux, `Poller::wait` sets its timerfd and re-arms it, then drains and
+//! re-arms its notification eventfd, on *every* call — even with no timeout
+//! and no notification. Measured on the 2-core development machine, an
+//! `epoll_ctl` costs about 0.33 µs and `Poller::wait` with nothing ready
+//! 1.3 µs against 0.16 µs for a bare `epoll_wait`: about 2.3 µs per round
+//! trip, which `cargo bench --bench compare -- tcp_echo` shows against
+//! tokio's current-thread runtime. A production reactor calls `epoll_wait`
+//! directly, with an edge-triggered eventfd that needs no upkeep per wait
+//! (mio); the project's design keeps `polling`, which also runs on kqueue
+//! and IOCP.
 //!
 //! # Teaching simplifications
 //!
@@ -158,26 +174,27 @@
 //!   returns `Pending`, so it never yields to other tasks. tokio counts
 //!   operations per poll and forces a yield after 128; here, add a
 //!   `yield_now().await` in such a loop.
-//! - **Oneshot interest, no readiness cache.** Each wait costs an
-//!   `epoll_ctl`; tokio registers a socket once, edge-triggered, and
-//!   remembers readiness in the socket's record (see `reactor`).
 //! - **Unix only**, like the reactor: the types rest on `std::os::fd`.
 
+mod split;
+mod stream;
 mod tcp;
 mod udp;
+mod unix;
 
 use std::future::Future;
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
 
+pub use split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
 pub use tcp::{TcpListener, TcpStream};
+pub use udp::UdpSocket;
+pub use unix::{UnixListener, UnixStream};
 
 use crate::context;
-use crate::reactor::{Direction, Registration};
-use crate::wait::WaitOn;
-pub use udp::UdpSocket;
+use crate::reactor::Registration;
+use crate::wait::SocketWaits;
 
-/// Resolves `addr` with std's blocking resolver (module doc).
 /// Registers `io` with the current runtime's reactor: every socket type
 /// is built through here.
 ///
@@ -185,47 +202,49 @@ pub use udp::UdpSocket;
 ///
 /// Outside of a runtime (message contains `outside of a spindle runtime`).
 #[track_caller]
-/// [`Registration::poll_io`], and when it returns `Pending`, a wait reason
-/// for the task (`TcpStream fd 7 read`: `wait.rs`).
-fn poll_io_on<T: std::os::fd::AsFd, R>(
-    reg: &Registration<T>,
-    on: &'static WaitOn,
-    direction: Direction,
-    cx: &mut std::task::Context<'_>,
-    op: impl FnMut(&T) -> io::Result<R>,
-) -> std::task::Poll<io::Result<R>> {
-    let poll = reg.poll_io(direction, cx, op);
-    if poll.is_pending() {
-        use std::os::fd::AsRawFd;
-        let fd = reg.get_ref().as_fd().as_raw_fd();
-        context::with_core(|core| {
-            if let Some(core) = core {
-                crate::observe::record(core, on, fd as u64);
-            }
-        });
-    }
-    poll
-}
-
-/// What a task waiting on a socket waits on.
-mod waits {
-    use crate::wait::{Arg, WaitOn};
-
-    pub(super) static ACCEPT: WaitOn = WaitOn::new("TcpListener", "accept", Arg::Fd);
-    pub(super) static CONNECT: WaitOn = WaitOn::new("TcpStream", "connect", Arg::Fd);
-    pub(super) static READ: WaitOn = WaitOn::new("TcpStream", "read", Arg::Fd);
-    pub(super) static WRITE: WaitOn = WaitOn::new("TcpStream", "write", Arg::Fd);
-    pub(super) static SEND: WaitOn = WaitOn::new("UdpSocket", "send", Arg::Fd);
-    pub(super) static RECV: WaitOn = WaitOn::new("UdpSocket", "recv", Arg::Fd);
-}
-
-fn register<T: std::os::fd::AsFd>(io: T) -> io::Result<Registration<T>> {
+fn register<T: std::os::fd::AsFd>(io: T, waits: SocketWaits) -> io::Result<Registration<T>> {
     let reactor = context::expect_core("creating a spindle I/O object", |core| {
         core.shared.reactor.clone()
     });
-    Registration::new(io, reactor)
+    Registration::new(io, reactor, waits)
 }
 
+/// What a task waiting on each kind of socket waits on, per direction, for
+/// task dumps (`TcpStream fd 7 read`; `wait.rs`).
+mod waits {
+    use crate::wait::{Arg, SocketWaits, WaitOn};
+
+    /// Records for the task being polled (the reactor's hook).
+    fn record(on: &'static WaitOn, fd: u64) {
+        crate::context::with_core(|core| {
+            if let Some(core) = core {
+                crate::observe::record(core, on, fd);
+            }
+        });
+    }
+
+    macro_rules! socket {
+        ($name:ident, $kind:literal, $read:literal, $write:literal) => {
+            pub(crate) const $name: SocketWaits = {
+                static READ: WaitOn = WaitOn::new($kind, $read, Arg::Fd);
+                static WRITE: WaitOn = WaitOn::new($kind, $write, Arg::Fd);
+                SocketWaits {
+                    read: &READ,
+                    write: &WRITE,
+                    record,
+                }
+            };
+        };
+    }
+
+    socket!(TCP_LISTENER, "TcpListener", "accept", "write");
+    socket!(TCP_STREAM, "TcpStream", "read", "write");
+    socket!(UDP_SOCKET, "UdpSocket", "recv", "send");
+    socket!(UNIX_LISTENER, "UnixListener", "accept", "write");
+    socket!(UNIX_STREAM, "UnixStream", "read", "write");
+}
+
+/// Resolves `addr` with std's blocking resolver (module doc).
 fn resolve(addr: impl ToSocketAddrs) -> io::Result<Vec<SocketAddr>> {
     Ok(addr.to_socket_addrs()?.collect())
 }

@@ -19,7 +19,7 @@
 
 use std::fmt;
 use std::future::poll_fn;
-use std::io::{self, Read, Write};
+use std::io;
 use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -27,13 +27,14 @@ use std::task::{Context, Poll};
 use futures_io::{AsyncRead, AsyncWrite};
 use socket2::{Domain, Protocol, Socket, Type};
 
-use super::waits;
-use super::{each_addr, resolve};
+use super::split::{self, OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
+use super::{each_addr, resolve, stream};
 use crate::reactor::{Direction, Registration};
 
 /// A TCP socket listening for connections, like the server that asyncio's
 /// `start_server` creates (without the callback: you `accept` in a loop and
-/// spawn a task per connection).
+/// spawn a task per connection). [`accept`](TcpListener::accept) takes
+/// `&self`, so several tasks may accept on one listener at once.
 ///
 /// # Examples
 ///
@@ -43,7 +44,7 @@ use crate::reactor::{Direction, Registration};
 ///
 /// spindle::run(async {
 ///     // Port 0: the operating system picks a free port.
-///     let mut listener = TcpListener::bind("127.0.0.1:0").await?;
+///     let listener = TcpListener::bind("127.0.0.1:0").await?;
 ///     let addr = listener.local_addr()?;
 ///     let client = spindle::spawn(async move { TcpStream::connect(addr).await });
 ///     let (_stream, peer) = listener.accept().await?;
@@ -105,14 +106,16 @@ impl TcpListener {
         let listener = std::net::TcpListener::bind(&resolve(addr)?[..])?;
         listener.set_nonblocking(true)?;
         Ok(TcpListener {
-            reg: super::register(listener)?,
+            reg: super::register(listener, super::waits::TCP_LISTENER)?,
         })
     }
 
     /// Waits for the next connection and returns it with the peer's address.
     ///
-    /// Takes `&mut self`: the reactor keeps one waiting task per direction
-    /// of a socket, and the borrow makes sure there is only ever one.
+    /// Takes `&self`: any number of tasks may wait on one listener (share
+    /// it with an `Rc` or a reference). Each connection goes to one of
+    /// them; which one is not specified (every waiter is woken when a
+    /// connection arrives, and the first to run takes it).
     ///
     /// # Examples
     ///
@@ -121,7 +124,7 @@ impl TcpListener {
     /// use spindle::net::{TcpListener, TcpStream};
     ///
     /// spindle::run(async {
-    ///     let mut listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
     ///     let addr = listener.local_addr()?;
     ///     spindle::spawn(async move { TcpStream::connect(addr).await });
     ///     let (mut stream, _peer) = listener.accept().await?;
@@ -146,14 +149,13 @@ impl TcpListener {
     /// Cancel-safe: dropping the future loses no connection. `accept(2)`
     /// either took a connection, and then this future returned it in the
     /// same poll, or it did not, and the connection waits in the kernel's
-    /// queue for the next `accept`.
-    pub async fn accept(&mut self) -> io::Result<(TcpStream, SocketAddr)> {
-        let (stream, peer) = poll_fn(|cx| {
-            super::poll_io_on(&self.reg, &waits::ACCEPT, Direction::Read, cx, |listener| {
-                listener.accept()
-            })
-        })
-        .await?;
+    /// queue for the next `accept` — or for another task already waiting:
+    /// the same event woke it too.
+    pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
+        let (stream, peer) = self
+            .reg
+            .io(Direction::Read, |listener| listener.accept())
+            .await?;
         // std's accept leaves the new socket blocking; one ioctl makes it
         // non-blocking. (Linux's accept4(SOCK_NONBLOCK) would save that call; std
         // does not expose the flag.)
@@ -193,11 +195,13 @@ impl fmt::Debug for TcpListener {
 
 /// A TCP connection: asyncio's `(reader, writer)` pair in one value.
 ///
-/// Reading and writing take `&mut self` (one waiting task per direction, as
-/// the reactor requires). To read and write from two tasks at once, split
-/// it (`futures_lite::io::split`, `futures_util::AsyncReadExt::split`),
-/// which works because
-/// `TcpStream` implements [`AsyncRead`] and [`AsyncWrite`].
+/// Reading and writing take `&mut self`: one reading task and one writing
+/// task at a time is all a byte stream can serve (two readers would each
+/// get some of the bytes, in no useful order). To read in one task while
+/// another writes, [`split`](TcpStream::split) it into borrowed halves or
+/// [`into_split`](TcpStream::into_split) it into owned ones; the halves
+/// need no lock between them. `TcpStream` and its halves implement
+/// [`AsyncRead`] and [`AsyncWrite`].
 ///
 /// Dropping a `TcpStream` closes the connection.
 ///
@@ -208,7 +212,7 @@ impl fmt::Debug for TcpListener {
 /// use spindle::net::{TcpListener, TcpStream};
 ///
 /// spindle::run(async {
-///     let mut listener = TcpListener::bind("127.0.0.1:0").await?;
+///     let listener = TcpListener::bind("127.0.0.1:0").await?;
 ///     let addr = listener.local_addr()?;
 ///     // An echo server for one connection, in its own task.
 ///     spindle::spawn(async move {
@@ -287,17 +291,13 @@ impl TcpStream {
             Err(error) => return Err(error),
         }
         let stream = TcpStream {
-            reg: super::register(std::net::TcpStream::from(socket))?,
+            reg: super::register(std::net::TcpStream::from(socket), super::waits::TCP_STREAM)?,
         };
         // Writable means the handshake is over; `connected` tells how it went.
         poll_fn(|cx| {
-            super::poll_io_on(
-                &stream.reg,
-                &waits::CONNECT,
-                Direction::Write,
-                cx,
-                connected,
-            )
+            stream
+                .reg
+                .poll_io(Direction::Write, cx, stream::connected, |_| false)
         })
         .await?;
         Ok(stream)
@@ -307,7 +307,7 @@ impl TcpStream {
     fn from_connected(stream: std::net::TcpStream) -> io::Result<TcpStream> {
         stream.set_nonblocking(true)?;
         Ok(TcpStream {
-            reg: super::register(stream)?,
+            reg: super::register(stream, super::waits::TCP_STREAM)?,
         })
     }
 
@@ -330,7 +330,7 @@ impl TcpStream {
     /// future returned them in the same poll, or took none; dropping the
     /// future loses no data.
     pub async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.poll_read_priv(cx, buf)).await
+        poll_fn(|cx| stream::poll_read(&self.reg, cx, buf)).await
     }
 
     /// Writes some of `buf`, waiting until the kernel's send buffer has
@@ -364,7 +364,7 @@ impl TcpStream {
     /// Cancel-safe: the bytes were either all handed to the kernel, and the
     /// count returned in the same poll, or none were.
     pub async fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.poll_write_priv(cx, buf)).await
+        poll_fn(|cx| stream::poll_write(&self.reg, cx, buf)).await
     }
 
     /// Writes all of `buf`, waiting for room as often as needed: asyncio's
@@ -385,14 +385,8 @@ impl TcpStream {
     /// Not cancel-safe: when the future is dropped part of `buf` may have
     /// been sent already, and there is no way to know how much. Use
     /// [`write`](TcpStream::write) in a loop when that matters.
-    pub async fn write_all(&mut self, mut buf: &[u8]) -> io::Result<()> {
-        while !buf.is_empty() {
-            match self.write(buf).await? {
-                0 => return Err(io::ErrorKind::WriteZero.into()),
-                n => buf = &buf[n..],
-            }
-        }
-        Ok(())
+    pub async fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        stream::write_all(&self.reg, buf).await
     }
 
     /// Shuts down the reading side, the writing side or both.
@@ -407,7 +401,7 @@ impl TcpStream {
     /// use spindle::net::{TcpListener, TcpStream};
     ///
     /// spindle::run(async {
-    ///     let mut listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
     ///     let client = TcpStream::connect(listener.local_addr()?).await?;
     ///     let (mut server_side, _) = listener.accept().await?;
     ///     client.shutdown(Shutdown::Write)?;
@@ -481,43 +475,38 @@ impl TcpStream {
         self.reg.get_ref().set_nodelay(nodelay)
     }
 
-    // `&std::net::TcpStream` implements Read and Write (the socket needs no
-    // exclusive access); the `mut` binds the reference, as those traits want.
-    fn poll_read_priv(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        super::poll_io_on(
-            &self.reg,
-            &waits::READ,
-            Direction::Read,
-            cx,
-            |mut stream| stream.read(buf),
-        )
+    /// Splits the stream into a read half and a write half that borrow it,
+    /// so one task can read while another writes. The halves borrow the
+    /// stream, so they live in concurrent branches of one task (a `join!`)
+    /// or in tasks that end before the stream; use
+    /// [`into_split`](TcpStream::into_split) to spawn them. No lock is
+    /// involved; see [`ReadHalf`].
+    ///
+    /// # Examples
+    ///
+    /// See [`ReadHalf`].
+    pub fn split(
+        &mut self,
+    ) -> (
+        ReadHalf<'_, std::net::TcpStream>,
+        WriteHalf<'_, std::net::TcpStream>,
+    ) {
+        split::split(&self.reg)
     }
 
-    fn poll_write_priv(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        super::poll_io_on(
-            &self.reg,
-            &waits::WRITE,
-            Direction::Write,
-            cx,
-            |mut stream| stream.write(buf),
-        )
-    }
-}
-
-/// The end of a non-blocking connect, checked each time the socket is
-/// writable: `SO_ERROR` holds the failure if there was one; if not, the
-/// socket has a peer once the handshake is done (`getpeername` answers
-/// `ENOTCONN` until then, which we turn into "not yet").
-fn connected(stream: &std::net::TcpStream) -> io::Result<()> {
-    if let Some(error) = stream.take_error()? {
-        return Err(error);
-    }
-    match stream.peer_addr() {
-        Ok(_) => Ok(()),
-        Err(error) if error.kind() == io::ErrorKind::NotConnected => {
-            Err(io::ErrorKind::WouldBlock.into())
-        }
-        Err(error) => Err(error),
+    /// Splits the stream into owned halves, each of which can move into a
+    /// task of its own. The connection closes when both are dropped.
+    ///
+    /// # Examples
+    ///
+    /// See [`OwnedReadHalf`].
+    pub fn into_split(
+        self,
+    ) -> (
+        OwnedReadHalf<std::net::TcpStream>,
+        OwnedWriteHalf<std::net::TcpStream>,
+    ) {
+        split::into_split(self.reg)
     }
 }
 
@@ -537,7 +526,7 @@ impl AsyncRead for TcpStream {
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
-        self.poll_read_priv(cx, buf)
+        stream::poll_read(&self.reg, cx, buf)
     }
 }
 
@@ -551,7 +540,7 @@ impl AsyncWrite for TcpStream {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        self.poll_write_priv(cx, buf)
+        stream::poll_write(&self.reg, cx, buf)
     }
 
     fn poll_write_vectored(
@@ -559,13 +548,7 @@ impl AsyncWrite for TcpStream {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        super::poll_io_on(
-            &self.reg,
-            &waits::WRITE,
-            Direction::Write,
-            cx,
-            |mut stream| stream.write_vectored(bufs),
-        )
+        stream::poll_write_vectored(&self.reg, cx, bufs)
     }
 
     fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {

@@ -7,21 +7,24 @@
 //! kernel). Readiness works as for TCP: readable when a datagram is queued,
 //! writable when the send buffer has room — which, for UDP, is nearly
 //! always, so `send_to` almost never waits.
+//!
+//! Every operation takes `&self`, as in tokio: a datagram is delivered
+//! whole to exactly one `recv_from`, so several tasks receiving on one
+//! socket share the datagrams out between them, and several senders never
+//! interleave. Each waiting task has its own entry in the reactor's list
+//! for its direction (`reactor/source.rs`).
 
 use std::fmt;
-use std::future::poll_fn;
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
 
-use super::resolve;
-use super::waits;
+use super::{each_addr, resolve};
 use crate::reactor::{Direction, Registration};
 
 /// A UDP socket.
 ///
-/// `send_to` and `recv_from` take `&mut self`: the reactor keeps one
-/// waiting task per direction of a socket, and the borrow makes sure there
-/// is only ever one.
+/// Every method takes `&self`: share the socket (an `Rc`, a reference) and
+/// any number of tasks may send and receive on it at once.
 ///
 /// # Examples
 ///
@@ -30,8 +33,8 @@ use crate::reactor::{Direction, Registration};
 /// use spindle::net::UdpSocket;
 ///
 /// spindle::run(async {
-///     let mut a = UdpSocket::bind("127.0.0.1:0").await?;
-///     let mut b = UdpSocket::bind("127.0.0.1:0").await?;
+///     let a = UdpSocket::bind("127.0.0.1:0").await?;
+///     let b = UdpSocket::bind("127.0.0.1:0").await?;
 ///     a.send_to(b"hello", b.local_addr()?).await?;
 ///     let mut buf = [0; 64];
 ///     let (n, from) = b.recv_from(&mut buf).await?;
@@ -69,7 +72,7 @@ impl UdpSocket {
         let socket = std::net::UdpSocket::bind(&resolve(addr)?[..])?;
         socket.set_nonblocking(true)?;
         Ok(UdpSocket {
-            reg: super::register(socket)?,
+            reg: super::register(socket, super::waits::UDP_SOCKET)?,
         })
     }
 
@@ -92,7 +95,7 @@ impl UdpSocket {
     ///
     /// Cancel-safe: the datagram was either handed to the kernel whole in
     /// the poll that returned, or not at all.
-    pub async fn send_to(&mut self, buf: &[u8], target: impl ToSocketAddrs) -> io::Result<usize> {
+    pub async fn send_to(&self, buf: &[u8], target: impl ToSocketAddrs) -> io::Result<usize> {
         let target = match resolve(target)?.first() {
             Some(&target) => target,
             None => {
@@ -102,12 +105,9 @@ impl UdpSocket {
                 ))
             }
         };
-        poll_fn(|cx| {
-            super::poll_io_on(&self.reg, &waits::SEND, Direction::Write, cx, |socket| {
-                socket.send_to(buf, target)
-            })
-        })
-        .await
+        self.reg
+            .io(Direction::Write, |socket| socket.send_to(buf, target))
+            .await
     }
 
     /// Waits for a datagram and copies it into `buf`; returns its length and
@@ -125,14 +125,109 @@ impl UdpSocket {
     ///
     /// Cancel-safe: a non-blocking `recvfrom` either took a datagram, and
     /// then this future returned it in the same poll, or took none; dropping
-    /// the future loses nothing.
-    pub async fn recv_from(&mut self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        poll_fn(|cx| {
-            super::poll_io_on(&self.reg, &waits::RECV, Direction::Read, cx, |socket| {
-                socket.recv_from(buf)
-            })
-        })
-        .await
+    /// the future loses nothing. A datagram that arrives while several tasks
+    /// wait goes to one of them, even if another was dropped meanwhile (every
+    /// waiter is woken by its arrival).
+    pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        self.reg
+            .io(Direction::Read, |socket| socket.recv_from(buf))
+            .await
+    }
+
+    /// Sets the socket's default peer: [`send`](UdpSocket::send) goes there,
+    /// and [`recv`](UdpSocket::recv) (like `recv_from`) only receives
+    /// datagrams from it. Each address `addr` resolves to is tried in
+    /// order, as in std. For UDP nothing is sent: connecting never waits.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # if cfg!(miri) { return Ok(()); } // no sockets under Miri
+    /// use spindle::net::UdpSocket;
+    ///
+    /// spindle::run(async {
+    ///     let a = UdpSocket::bind("127.0.0.1:0").await?;
+    ///     let b = UdpSocket::bind("127.0.0.1:0").await?;
+    ///     a.connect(b.local_addr()?).await?;
+    ///     b.connect(a.local_addr()?).await?;
+    ///     a.send(b"ping").await?;
+    ///     let mut buf = [0; 16];
+    ///     let n = b.recv(&mut buf).await?;
+    ///     assert_eq!(&buf[..n], b"ping");
+    ///     assert_eq!(a.peer_addr()?, b.local_addr()?);
+    ///     std::io::Result::Ok(())
+    /// })?;
+    /// # std::io::Result::Ok(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` when `addr` resolves to nothing; whatever
+    /// `connect(2)` reports, for the last address tried.
+    ///
+    /// # Cancellation
+    ///
+    /// Connecting never waits: the future completes on its first poll.
+    pub async fn connect(&self, addr: impl ToSocketAddrs) -> io::Result<()> {
+        let socket = self.reg.get_ref();
+        each_addr(addr, |addr| std::future::ready(socket.connect(addr))).await
+    }
+
+    /// Sends `buf` as one datagram to the peer set by
+    /// [`connect`](UdpSocket::connect).
+    ///
+    /// # Examples
+    ///
+    /// See [`connect`](UdpSocket::connect).
+    ///
+    /// # Errors
+    ///
+    /// `NotConnected` before `connect`; `ConnectionRefused` when an earlier
+    /// datagram to the peer was answered with "port unreachable"; whatever
+    /// else `send(2)` reports.
+    ///
+    /// # Cancellation
+    ///
+    /// Cancel-safe, as [`send_to`](UdpSocket::send_to).
+    pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
+        self.reg
+            .io(Direction::Write, |socket| socket.send(buf))
+            .await
+    }
+
+    /// Waits for a datagram from the peer set by
+    /// [`connect`](UdpSocket::connect) and copies it into `buf`; returns its
+    /// length.
+    ///
+    /// # Examples
+    ///
+    /// See [`connect`](UdpSocket::connect).
+    ///
+    /// # Errors
+    ///
+    /// `ConnectionRefused` when an earlier datagram to the peer was answered
+    /// with "port unreachable"; whatever else `recv(2)` reports.
+    ///
+    /// # Cancellation
+    ///
+    /// Cancel-safe, as [`recv_from`](UdpSocket::recv_from).
+    pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.reg
+            .io(Direction::Read, |socket| socket.recv(buf))
+            .await
+    }
+
+    /// The peer set by [`connect`](UdpSocket::connect).
+    ///
+    /// # Examples
+    ///
+    /// See [`connect`](UdpSocket::connect).
+    ///
+    /// # Errors
+    ///
+    /// `NotConnected` before `connect`.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.reg.get_ref().peer_addr()
     }
 
     /// The address this socket is bound to; with port 0, the port the

@@ -4,28 +4,51 @@
 //! (just look), the time until the next timer deadline when none are, or
 //! forever when there is nothing else to wait for. `polling` puts the thread
 //! to sleep in `epoll_wait` (kqueue, IOCP, ... elsewhere) and arms a timerfd
-//! on Linux for the exact deadline, so sub-millisecond waits work. Two things
-//! end a wait early:
+//! on Linux for the exact deadline, so sub-millisecond waits work; until the
+//! poller is needed, the loop sleeps on a condition variable instead
+//! ("Created when needed", below). Two things end a wait early:
 //!
 //! - **I/O readiness** of a registered [`Source`]: its waiting tasks are woken;
 //! - **a notification** from another thread ([`Reactor::notify`]): a wake or a
 //!   spawn arrived in the mailbox. `polling` coalesces notifications, and the
 //!   executor only sends one while the loop is asleep.
 //!
-//! # Oneshot interest
+//! # Edge-triggered registration
 //!
-//! Sources are registered in `polling`'s default *oneshot* mode: an event
-//! disarms the source until interest is set again. A task that finds a
-//! socket not ready (`WouldBlock`) goes through [`Registration::poll_io`], which stores
-//! its waker and re-arms the interest with one `epoll_ctl`. Re-arming checks
-//! the current readiness (epoll is level-triggered at that moment), so a
-//! readiness change between the `WouldBlock` and the re-arm is not lost.
-//! Oneshot keeps the reactor simple to reason about: an event always belongs
-//! to a waker someone registered after their last failed attempt, so there
-//! is no stale readiness to filter on the task side. The cost is one
-//! `epoll_ctl` per wait; edge-triggered mode saves it but needs per-source
-//! readiness bookkeeping (tokio's `ScheduledIo` ticks). See `net/mod.rs` for
-//! the syscall count per round trip.
+//! Each descriptor is added once, edge-triggered, for both directions, and
+//! the poller is not told anything more until the descriptor is deleted: no
+//! `epoll_ctl` per wait. The price is bookkeeping, since an edge is reported
+//! once: each source remembers per direction whether it may be ready, and
+//! wakes every task waiting on a direction when its event comes.
+//! `source.rs` has the protocol, and the race it must settle.
+//!
+//! # Created when needed
+//!
+//! On Linux a poller costs ten syscalls (an epoll, an eventfd for
+//! notifications and a timerfd for deadlines, their registrations, and
+//! their closing), far more than the rest of a `spindle::run(async {})`
+//! put together, and a runtime that never touches a socket and never waits
+//! for a deadline does not need one. So the poller is made on first need,
+//! always on the loop's thread:
+//!
+//! - when the first socket registers ([`Registration::new`]);
+//! - when the loop is about to wait with a deadline (a timer in real time):
+//!   the timerfd is exact, where a condition variable's timeout would be
+//!   late by up to Linux's default timer slack of 50 µs.
+//!
+//! Until then, a wait with no deadline — only another thread can end it: a
+//! `to_thread` job, a wake or a spawn through a `Handle` — parks on a
+//! condition variable ([`Parker`], `parker.rs`): a futex wait and a futex
+//! wake, against the five syscalls of a `Poller::wait` plus the eventfd
+//! write that notifies it. Once the poller exists, every wait is in the
+//! poller.
+//!
+//! Other threads only ever *notify* ([`Reactor::notify`]): the poller if
+//! there is one, the parker if not. That choice is right only because of
+//! an order the sleep handshake keeps: the loop creates the poller
+//! *before* it announces that it will sleep, so a thread that sees the
+//! announcement also sees the poller the loop will wait in (`mailbox.rs`
+//! has the argument, and its loom models fail if the order is swapped).
 //!
 //! # Keys and stale events
 //!
@@ -45,12 +68,14 @@
 //! targets would key events by something that cannot run out, such as the
 //! address of the source's record, as tokio's I/O driver does.
 //!
-//! # Under Miri
+//! # Under Miri and loom
 //!
-//! Miri cannot emulate the timerfd that `polling` creates, so under
-//! `cfg(miri)` the reactor is a condition variable instead (`miri_parker.rs`):
-//! waits and notifications work, registering I/O returns `Unsupported`.
-//! That is enough for Miri to check all of the executor's `unsafe` code.
+//! Miri cannot emulate the timerfd that `polling` creates, and loom cannot
+//! see a thread asleep in `epoll_wait`, so in those builds the poller is a
+//! condition variable instead (`parker.rs`): waits and notifications work,
+//! registering I/O returns `Unsupported`. That is enough for Miri to check
+//! all of the executor's `unsafe` code, and for loom to check the sleep
+//! handshake with the real reactor.
 //!
 //! # Wakers are woken outside locks
 //!
@@ -59,8 +84,7 @@
 //! `react()` does): a waker may run arbitrary code, including code that
 //! locks the same source.
 
-#[cfg(miri)]
-mod miri_parker;
+mod parker;
 mod source;
 
 use std::io;
@@ -71,28 +95,50 @@ use std::time::Duration;
 
 use crate::report::wake_on_loop;
 use crate::slab::{Key, Slab};
+use crate::sync::OnceLock;
 
-#[cfg(miri)]
-use miri_parker::{Events, Poller};
-#[cfg(not(miri))]
-use polling::{Events, Poller};
+#[cfg(any(miri, all(test, loom)))]
+use parker::stand_in::{Event, Events, PollMode, Poller};
+#[cfg(not(any(miri, all(test, loom))))]
+use polling::{Event, Events, PollMode, Poller};
 
-pub(crate) use source::{Direction, Registration, Source};
+use parker::Parker;
+use source::Source;
+pub(crate) use source::{Direction, Registration};
 
 /// One runtime's reactor (shared with the I/O objects registered in it,
 /// which may live on other threads).
 pub(crate) struct Reactor {
-    /// `polling`'s poller: epoll, kqueue, ... (a condition variable under
-    /// Miri).
-    poller: Poller,
+    /// `polling`'s poller (a condition variable under Miri and loom) and
+    /// the buffer its waits receive events in; made on first need (module
+    /// doc, "Created when needed").
+    driver: OnceLock<Driver>,
+    /// Where the loop waits while it has no poller, for another thread to
+    /// notify it (module doc).
+    parker: Parker,
     /// Every registered source, by key; events name them by
     /// [`encode_key`]'s packing of that key.
     sources: Mutex<Slab<Arc<Source>>>,
-    /// The buffer `wait` receives events in, kept to reuse its allocation.
-    events: Mutex<Events>,
-    /// Wakers currently stored in sources, over all directions. The loop
+    /// Wakers currently parked in sources, over all directions. The loop
     /// skips the non-blocking check of the reactor when this is zero.
     waiters: AtomicUsize,
+}
+
+/// What the reactor creates on first need.
+struct Driver {
+    /// epoll, kqueue, ...
+    poller: Poller,
+    /// What `wait` works in, kept to reuse the allocations.
+    dispatch: Mutex<Dispatch>,
+}
+
+/// The buffers of one `wait`; only `wait` locks them.
+struct Dispatch {
+    /// The events the poller reports.
+    events: Events,
+    /// The wakers of the ready sources, woken once the sources' locks are
+    /// released.
+    wakers: Vec<Waker>,
 }
 
 /// Bits of an event key that hold the slab index: the low half. On 64-bit
@@ -137,20 +183,64 @@ fn decode_key(event_key: usize) -> Key {
 }
 
 impl Reactor {
-    pub(crate) fn new() -> io::Result<Reactor> {
-        Ok(Reactor {
-            poller: Poller::new()?,
+    /// A reactor with no poller yet: creating it costs no syscall.
+    pub(crate) fn new() -> Reactor {
+        Reactor {
+            driver: OnceLock::new(),
+            parker: Parker::new(),
             sources: Mutex::new(Slab::with_limits(MAX_INDEX, MAX_GENERATION)),
-            events: Mutex::new(Events::new()),
             waiters: AtomicUsize::new(0),
-        })
+        }
     }
 
-    /// Rouses a `wait` in progress (or makes the next one return at once).
+    /// The poller, created now if this is its first use (module doc).
+    /// Called on the loop's thread only: by a registering socket, and by the
+    /// sleep handshake before it announces a sleep with a deadline. (That
+    /// only the loop creates it is what lets a notifier trust what it sees:
+    /// the poller cannot appear while the loop is asleep.)
+    ///
+    /// # Errors
+    ///
+    /// When the operating system refuses it, as when the process has no
+    /// file descriptor left.
+    pub(crate) fn poller(&self) -> io::Result<&Poller> {
+        Ok(&self.driver()?.poller)
+    }
+
+    fn driver(&self) -> io::Result<&Driver> {
+        if let Some(driver) = self.driver.get() {
+            return Ok(driver);
+        }
+        let driver = Driver {
+            poller: Poller::new()?,
+            dispatch: Mutex::new(Dispatch {
+                events: Events::new(),
+                wakers: Vec::new(),
+            }),
+        };
+        // Only the loop's thread creates, so `set` cannot lose a race; if it
+        // ever did, the other driver is as good as ours, which drops here.
+        let _ = self.driver.set(driver);
+        Ok(self.driver.get().expect("the driver was just set"))
+    }
+
+    /// The poller if it was created, without creating it.
+    pub(crate) fn created_poller(&self) -> Option<&Poller> {
+        self.driver.get().map(|driver| &driver.poller)
+    }
+
+    /// Rouses a `wait` in progress (or makes the next one return at once):
+    /// the poller's if there is one, the parker's if not. The loop waits in
+    /// the poller whenever one exists, and creates it before it announces a
+    /// sleep, which a caller only notifies after seeing (module doc,
+    /// `mailbox.rs`): so both sides choose the same.
     pub(crate) fn notify(&self) {
-        // An error here means the eventfd is broken; the loop will still wake at
-        // its next deadline, and there is nobody to report it to on this thread.
-        let _ = self.poller.notify();
+        match self.created_poller() {
+            // An error here means the eventfd is broken; the loop will still wake at
+            // its next deadline, and there is nobody to report it to on this thread.
+            Some(poller) => drop(poller.notify()),
+            None => self.parker.unpark(),
+        }
     }
 
     pub(crate) fn has_waiters(&self) -> bool {
@@ -159,27 +249,42 @@ impl Reactor {
 
     /// Blocks until I/O readiness, a notification or the timeout, then wakes
     /// the tasks waiting on the ready sources. Returns the number of events.
+    /// Without a poller it waits on the parker, for a notification only.
+    ///
+    /// # Panics
+    ///
+    /// If the poller fails: the loop cannot wait, and spinning instead would
+    /// hide it.
     pub(crate) fn wait(&self, timeout: Option<Duration>) -> usize {
-        let mut events = self.events.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(driver) = self.driver.get() else {
+            // No poller: no socket was ever registered, so there is no I/O to look
+            // at, only a notification to wait for. (The handshake creates the
+            // poller before a wait with a deadline, so `timeout` is `None` or zero
+            // here; a deadline would still be kept, only less exactly.)
+            self.parker.park(timeout);
+            return 0;
+        };
+        let mut dispatch = driver.dispatch.lock().unwrap_or_else(|e| e.into_inner());
+        let Dispatch { events, wakers } = &mut *dispatch;
         events.clear();
-        if let Err(error) = self.poller.wait(&mut events, timeout) {
+        if let Err(error) = driver.poller.wait(events, timeout) {
             // A failing epoll_wait is unrecoverable for the loop; say so plainly
             // instead of spinning.
             panic!("spindle: the reactor's poller failed: {error}");
         }
         let count = events.len();
-        let mut wakers: Vec<Waker> = Vec::new();
         {
             let sources = self.sources.lock().unwrap_or_else(|e| e.into_inner());
             for event in events.iter() {
                 if let Some(source) = sources.get(decode_key(event.key)) {
-                    source.take_ready_wakers(&self.poller, event, &mut wakers);
+                    source.on_event(event.readable, event.writable, wakers);
                 }
             }
         }
-        drop(events);
         self.waiters.fetch_sub(wakers.len(), Ordering::Relaxed);
-        for waker in wakers {
+        // The sources' locks are released; `dispatch` is still held, but only
+        // `wait`, on this thread, ever takes it.
+        for waker in wakers.drain(..) {
             wake_on_loop(waker, "an I/O wait whose source became ready");
         }
         count
@@ -205,8 +310,11 @@ impl Reactor {
 
     /// Forgets the source under `event_key` (its registration was deleted).
     fn remove(&self, event_key: usize) {
-        let mut sources = self.sources.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(source) = sources.remove(decode_key(event_key)) {
+        let removed = {
+            let mut sources = self.sources.lock().unwrap_or_else(|e| e.into_inner());
+            sources.remove(decode_key(event_key))
+        };
+        if let Some(source) = removed {
             self.waiters
                 .fetch_sub(source.waiter_count(), Ordering::Relaxed);
         }

@@ -290,6 +290,11 @@ impl Timers {
     /// Removes every entry (runtime shutdown) and returns their actions for
     /// the caller to drop.
     pub(crate) fn clear(&mut self) -> Vec<Action> {
+        if self.entries.is_empty() {
+            // Nothing to drop, and rebuilding the wheel (a few KiB) would be
+            // most of what a short `spindle::run` costs.
+            return Vec::new();
+        }
         let mut old = std::mem::replace(self, Timers::new(self.origin, None));
         self.rng = old.rng.take();
         old.entries
