@@ -164,6 +164,16 @@ pub(crate) fn record(core: &crate::executor::Core, on: &'static WaitOn, number: 
     }
 }
 
+/// [`record`] on this thread's runtime, if it runs one (a no-op
+/// otherwise): for futures that do not already hold the `Core`.
+pub(crate) fn record_here(on: &'static WaitOn, number: u64) {
+    context::with_core(|core| {
+        if let Some(core) = core {
+            record(core, on, number);
+        }
+    });
+}
+
 /// [`note`] with tracing on. Out of line so that the check above is all a
 /// lock's fast path carries: inlined, the formatting made the compiler stop
 /// inlining the lock's own code around it (callgrind: 28 → 60 instructions

@@ -101,11 +101,7 @@ impl<R> Future for JobResult<R> {
             Some(result) => Poll::Ready(result),
             None => {
                 slot.waker = Some(cx.waker().clone());
-                context::with_core(|core| {
-                    if let Some(core) = core {
-                        observe::record(core, &JOB, 0);
-                    }
-                });
+                observe::record_here(&JOB, 0);
                 Poll::Pending
             }
         }

@@ -216,11 +216,7 @@ mod waits {
 
     /// Records for the task being polled (the reactor's hook).
     fn record(on: &'static WaitOn, fd: u64) {
-        crate::context::with_core(|core| {
-            if let Some(core) = core {
-                crate::observe::record(core, on, fd);
-            }
-        });
+        crate::observe::record_here(on, fd);
     }
 
     macro_rules! socket {
