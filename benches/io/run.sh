@@ -8,16 +8,20 @@
 # `io_server.rs`.
 #
 #   bash benches/io/run.sh [OUT.md]        # from anywhere; ~4 minutes
+#   ROUNDS=5 SECS=5 bash benches/io/run.sh # steadier medians, ~8 minutes
 #
 # Servers run pinned to one core (SERVER_CPU, default 0), every load
 # generator to another (CLIENT_CPU, default 1). Each cell is the median of
 # ROUNDS (3) runs of SECS (3) seconds; the runtimes take turns within a
 # round, in an order that rotates every round, so a slow spell of a shared
 # machine does not fall on one runtime alone. Server CPU per request is
-# utime + stime from /proc/PID/stat (clock ticks, usually 10 ms) before
-# and after the run, divided by the requests served. The table is printed
-# and appended to OUT.md (default: $CARGO_TARGET_DIR or target, then
-# io-bench.md); the raw runs go next to it (io-bench-raw.txt).
+# the time the server's threads spent on a CPU (the first field of each
+# /proc/PID/task/TID/schedstat, in nanoseconds) during the run, divided by
+# the requests served. The tables are printed and written to OUT.md
+# (default: benches/io/RESULTS.md, which `cargo bench --bench compare`
+# copies into BENCHMARKS.md); the script also puts them in BENCHMARKS.md
+# in place of the previous run's. The raw runs go to
+# $CARGO_TARGET_DIR/io-bench-raw.txt (default target/).
 #
 # Targets (issue 17): spindle >= the best peer's req/s and <= its CPU per
 # request for HTTP at 10 and 100 connections; echo >= the best peer at 10
@@ -32,10 +36,9 @@ SERVER_CPU=${SERVER_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
 RUNTIMES=(spindle tokio smol)
 TARGET=${CARGO_TARGET_DIR:-target}
-OUT=${1:-$TARGET/io-bench.md}
-RAW=$(dirname "$OUT")/io-bench-raw.txt
+OUT=${1:-benches/io/RESULTS.md}
+RAW=$TARGET/io-bench-raw.txt
 BIN=$TARGET/release/examples
-TICK_US=$((1000000 / $(getconf CLK_TCK)))
 
 # wrk is a Debian package; install it when missing (as root, like CI).
 if ! command -v wrk >/dev/null; then
@@ -48,7 +51,7 @@ command -v wrk >/dev/null || { HAVE_WRK=0; echo "wrk unavailable: the HTTP keep-
 echo "==> building the servers and the client (release)" >&2
 cargo build --release -q -p spindle-benches --example io_server --example io_client
 
-mkdir -p "$(dirname "$OUT")"
+mkdir -p "$(dirname "$OUT")" "$TARGET"
 : >"$RAW"
 PIDS=()
 cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; }
@@ -74,7 +77,8 @@ for rt in "${RUNTIMES[@]}"; do
 done
 for rt in "${RUNTIMES[@]}"; do wait_port "${HTTP_PORT[$rt]}"; wait_port "${ECHO_PORT[$rt]}"; done
 
-ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+# Nanoseconds the process's threads have spent on a CPU so far.
+cpu_ns() { cat /proc/"$1"/task/*/schedstat | awk '{ ns += $1 } END { printf "%.0f", ns }'; }
 
 # wrk's "50%   85.00us" → microseconds.
 to_us() {
@@ -107,10 +111,10 @@ run_client() { # io_client args...
 measure() {
   local workload=$1 conns=$2 rt=$3 round=$4 pid=$5; shift 6
   local before after rate p50 p99 reqs cpu
-  before=$(ticks "$pid")
+  before=$(cpu_ns "$pid")
   read -r rate p50 p99 reqs < <("$@")
-  after=$(ticks "$pid")
-  cpu=$(awk -v t=$((after - before)) -v us="$TICK_US" -v n="$reqs" 'BEGIN { printf "%.2f", t * us / n }')
+  after=$(cpu_ns "$pid")
+  cpu=$(awk -v t=$((after - before)) -v n="$reqs" 'BEGIN { printf "%.2f", t / 1000 / n }')
   echo "$workload $conns $rt $round $rate $p50 $p99 $cpu" | tee -a "$RAW" >&2
 }
 
@@ -176,21 +180,36 @@ table=$(
         if (!((f[1] " " f[2]) in rows)) { rows[f[1] " " f[2]] = 1; order[++nr] = f[1] " " f[2] }
       }
       print ""
-      print "| workload | conns | spindle req/s ÷ best peer | spindle CPU/req ÷ that peer | best peer |"
-      print "|---|---:|---:|---:|---|"
+      print "| workload | conns | spindle req/s ÷ best peer | spindle CPU/req ÷ that peer | best peer | target |"
+      print "|---|---:|---:|---:|---|---|"
+      target["http 10"] = target["http 100"] = "req/s ≥ 1, CPU ≤ 1"
+      target["echo 10"] = target["echo 50"] = "req/s ≥ 1"
+      target["close 1000"] = "time ≤ 1.1 (req/s ≥ 0.91)"
       for (i = 1; i <= nr; i++) {
         w = order[i]; best = ""
         if (M[w, "tokio", "r"] >= M[w, "smol", "r"]) best = "tokio"; else best = "smol"
         split(w, f, " ")
-        printf "| %s | %s | %.2f | %.2f | %s |\n", name[f[1]], f[2], M[w, "spindle", "r"] / M[w, best, "r"], M[w, "spindle", "c"] / M[w, best, "c"], best
+        printf "| %s | %s | %.2f | %.2f | %s | %s |\n", name[f[1]], f[2], M[w, "spindle", "r"] / M[w, best, "r"], M[w, "spindle", "c"] / M[w, best, "c"], best, (w in target) ? target[w] : "–"
       }
     }'
 )
 {
+  echo "## I/O under load"
   echo
-  echo "### I/O load, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, server on CPU $SERVER_CPU, load on CPU $CLIENT_CPU"
-  echo
-  echo "Medians of $ROUNDS alternating runs of ${SECS} s (the short-lived row: 1 000 connections per run, req/s = connections/s). Command: \`bash benches/io/run.sh\`."
+  echo "Written by \`ROUNDS=$ROUNDS SECS=$SECS bash benches/io/run.sh\` on $(date -u '+%Y-%m-%d %H:%M UTC') ($(nproc) cores; servers on CPU $SERVER_CPU, \`wrk\` and \`io_client\` on CPU $CLIENT_CPU). Each cell is the median of $ROUNDS alternating runs of ${SECS} s; the short-lived row makes 1 000 connections per run (req/s = connections/s). Server CPU is the time its threads spent on a CPU (schedstat) per request."
   echo
   echo "$table"
-} | tee -a "$OUT"
+} >"$OUT"
+cat "$OUT"
+
+# BENCHMARKS.md: this section replaces the previous run's (or goes before
+# "## Sleep lateness" the first time).
+if [ -f BENCHMARKS.md ] && [ "$OUT" != BENCHMARKS.md ]; then
+  awk -v file="$OUT" '
+    function put() { while ((getline line < file) > 0) print line; print ""; done = 1 }
+    /^## I\/O under load/ { skip = 1; put(); next }
+    skip && /^## / { skip = 0 }
+    !done && /^## Sleep lateness/ { put() }
+    !skip { print }' BENCHMARKS.md >BENCHMARKS.md.new && mv BENCHMARKS.md.new BENCHMARKS.md
+  echo "updated BENCHMARKS.md" >&2
+fi
