@@ -10,6 +10,30 @@
 //!
 //! Under **virtual time** the clock is `origin + offset`, and the offset only
 //! moves when the loop has nothing to run ([`Clock::advance_to`]).
+//!
+//! # Reading the clock only when a deadline might be due
+//!
+//! A real reading (`Instant::now()`, a vDSO `clock_gettime`) costs about
+//! 67 ns on the VM the benchmarks run on: as much as the rest of arming a
+//! timer. The clock keeps its latest reading ([`Clock::last_reading`]): the
+//! loop reads it every turn that has timers (step 3), and every `sleep`,
+//! `now()` and `timeout` reads it when it computes its deadline. A deadline
+//! is then checked by [`Clock::is_due`] in three bands:
+//!
+//! - **not after the latest reading**: due, no reading needed (that reading
+//!   was taken before now, so the deadline has passed);
+//! - **within [`FRESH_WINDOW`] (one tick) after it**: it might be due, so a
+//!   fresh reading decides;
+//! - **later than that**: not due, without a reading. It may in fact have
+//!   passed, if the loop has not read its clock for over a millisecond (a
+//!   long poll); the timer is then armed and fires in step 3 of this very
+//!   turn, whose reading is fresh. Never early; at worst one turn late.
+//!
+//! So `sleep(Duration::ZERO)`, `sleep_until(now())` and any deadline up to a
+//! tick past the latest reading complete on their first poll, exactly as
+//! with a fresh reading, and a `sleep(d)` polled right after it was made —
+//! the common case, whose deadline lies `d` after the reading it was made
+//! from — arms its timer without touching the clock again.
 
 use std::cell::Cell;
 use std::time::{Duration, Instant};
@@ -44,26 +68,73 @@ pub(crate) fn tick_start(origin: Instant, tick: u64) -> Option<Instant> {
     origin.checked_add(Duration::from_millis(tick))
 }
 
+/// How far past the latest reading a deadline must lie for [`Clock::is_due`]
+/// to call it not due without a fresh reading: one tick. The loop reads its
+/// clock at least once per turn that has timers, and a turn of short polls
+/// (at most 61, `executor.rs`) takes well under a millisecond, so a deadline
+/// more than a tick past the latest reading has, in practice, not passed.
+pub(crate) const FRESH_WINDOW: Duration = TICK;
+
 /// The runtime's clock: real, or virtual.
 pub(crate) struct Clock {
     origin: Instant,
     /// `Some(offset)` under virtual time: `now() == origin + offset`.
     virtual_offset: Option<Cell<Duration>>,
+    /// Real time: the latest reading [`Clock::now`] returned. Never ahead of
+    /// the real clock (`Instant` is monotonic); only ever moves forward.
+    last: Cell<Instant>,
 }
 
 impl Clock {
     pub(crate) fn new(virtual_time: bool) -> Clock {
+        let origin = Instant::now();
         Clock {
-            origin: Instant::now(),
+            origin,
             virtual_offset: virtual_time.then(|| Cell::new(Duration::ZERO)),
+            last: Cell::new(origin),
         }
     }
 
+    /// A fresh reading (virtual time: the virtual clock), remembered as the
+    /// latest.
     #[inline]
     pub(crate) fn now(&self) -> Instant {
         match &self.virtual_offset {
             Some(offset) => self.origin + offset.get(),
-            None => Instant::now(),
+            None => {
+                let now = Instant::now();
+                self.last.set(now);
+                now
+            }
+        }
+    }
+
+    /// The latest reading, without reading the clock: never after the real
+    /// time. Under virtual time it is the virtual clock itself, which only
+    /// moves between turns.
+    #[inline]
+    pub(crate) fn last_reading(&self) -> Instant {
+        match &self.virtual_offset {
+            Some(offset) => self.origin + offset.get(),
+            None => self.last.get(),
+        }
+    }
+
+    /// Whether `deadline` is due, reading the clock only when it might be
+    /// (the three bands of the module doc). `true` is always exact: the
+    /// deadline has passed. `false` is exact too unless the clock went
+    /// unread for over [`FRESH_WINDOW`]; then a deadline that passed
+    /// meanwhile is called not due, and its timer fires at the loop's next
+    /// step 3 instead — late by at most a turn, never early.
+    #[inline]
+    pub(crate) fn is_due(&self, deadline: Instant) -> bool {
+        let last = self.last_reading();
+        if deadline <= last {
+            return true;
+        }
+        match last.checked_add(FRESH_WINDOW) {
+            Some(window_end) if deadline > window_end => false,
+            _ => deadline <= self.now(),
         }
     }
 
@@ -116,6 +187,24 @@ mod tests {
             tick_start(origin, u64::MAX).is_none()
                 || tick_start(origin, u64::MAX).unwrap() > origin
         );
+    }
+
+    #[test]
+    fn is_due_reads_the_clock_only_near_the_latest_reading() {
+        let clock = Clock::new(false);
+        let last = clock.now();
+        assert_eq!(clock.last_reading(), last);
+        // Before or at the latest reading: due, no reading taken.
+        assert!(clock.is_due(last));
+        assert!(clock.is_due(last - Duration::from_micros(1)));
+        assert_eq!(clock.last_reading(), last, "no fresh reading was needed");
+        // Well beyond the window: not due, no reading taken.
+        assert!(!clock.is_due(last + FRESH_WINDOW + Duration::from_micros(1)));
+        assert_eq!(clock.last_reading(), last, "no fresh reading was needed");
+        // Within the window: a fresh reading decides, and is remembered.
+        std::thread::sleep(Duration::from_micros(200));
+        assert!(clock.is_due(last + Duration::from_micros(100)));
+        assert!(clock.last_reading() >= last + Duration::from_micros(200));
     }
 
     #[test]
