@@ -1,8 +1,10 @@
 //! The runtime's clock, and the one place where `Instant`s become ticks.
 //!
 //! The timer wheel counts in integer **ticks** of [`TICK`] since the
-//! runtime's origin; everything else speaks `Instant`. Converting a deadline
-//! to the tick of its wheel slot rounds *down* ([`tick_floor`]): a slot comes
+//! runtime's origin; everything else speaks `Instant`. The driver keeps a
+//! deadline exact as nanoseconds since the origin ([`nanos_since`]), one
+//! `u64`; converting that to the tick of its wheel slot rounds *down*
+//! ([`tick_of`]; [`tick_floor`] does both steps): a slot comes
 //! due at or before every deadline it holds, and the driver then compares
 //! the exact `Instant` before firing. Rounding down is what lets spindle
 //! fire on the exact deadline; tokio rounds up instead and so fires up to a
@@ -43,9 +45,8 @@ use std::time::{Duration, Instant};
 /// deadlines are kept exact beside the wheel, the tick only sets how coarse
 /// the wheel's buckets are, not how precise timers are.
 pub(crate) const TICK: Duration = Duration::from_millis(1);
-const TICK_NANOS: u128 = TICK.as_nanos();
-// `tick_start` relies on a tick being exactly one millisecond.
-const _: () = assert!(TICK_NANOS == 1_000_000);
+// `tick_floor` and `tick_start` rely on a tick being exactly one millisecond.
+const _: () = assert!(TICK.as_nanos() == 1_000_000);
 
 /// A point about 30 years ahead, for deadlines that `Instant` cannot
 /// represent (`now + Duration::MAX`): tokio uses the same horizon. Only
@@ -55,11 +56,31 @@ pub(crate) fn far_future(now: Instant) -> Instant {
         .unwrap_or(now)
 }
 
+/// `instant` as nanoseconds since `origin`, the driver's exact and cheap
+/// form of a deadline (one `u64` to compare instead of an `Instant`'s
+/// seconds and nanoseconds). Saturating at both ends: before the origin is
+/// 0, which only makes a deadline that has long passed due at once; beyond
+/// `u64::MAX` ns (584 years) is `u64::MAX`, which never comes.
+pub(crate) fn nanos_since(origin: Instant, instant: Instant) -> u64 {
+    let since = instant.saturating_duration_since(origin);
+    since
+        .as_secs()
+        .saturating_mul(1_000_000_000)
+        .saturating_add(u64::from(since.subsec_nanos()))
+}
+
+/// The tick whose slot holds a deadline `nanos` after the origin: rounded
+/// down.
+pub(crate) fn tick_of(nanos: u64) -> u64 {
+    nanos / TICK.as_nanos() as u64
+}
+
 /// The tick whose slot holds `deadline`: rounded down, saturating at both
-/// ends (before the origin is tick 0; beyond `u64::MAX` ticks is `u64::MAX`).
+/// ends (before the origin is tick 0; far beyond it, the tick of `u64::MAX`
+/// ns). The driver converts in two steps, as it keeps the nanoseconds.
+#[cfg_attr(not(test), allow(dead_code))] // the tests, and docs/TOUR.md's exercise (a)
 pub(crate) fn tick_floor(origin: Instant, deadline: Instant) -> u64 {
-    let nanos = deadline.saturating_duration_since(origin).as_nanos();
-    u64::try_from(nanos / TICK_NANOS).unwrap_or(u64::MAX)
+    tick_of(nanos_since(origin, deadline))
 }
 
 /// The first instant of `tick`, or `None` if `Instant` cannot represent it.
@@ -169,6 +190,20 @@ mod tests {
         assert_eq!(tick_floor(origin, origin + Duration::from_micros(2_500)), 2);
         // Before the origin: tick 0, not a panic.
         assert_eq!(tick_floor(origin + Duration::from_secs(1), origin), 0);
+        // Seconds and nanoseconds both count.
+        assert_eq!(
+            tick_floor(origin, origin + Duration::new(3_600, 999_999_999)),
+            3_600_999
+        );
+        assert_eq!(
+            nanos_since(origin, origin + Duration::new(3, 7)),
+            3_000_000_007
+        );
+        // Far beyond: saturates, no panic.
+        let far = origin.checked_add(Duration::from_secs(1 << 40));
+        if let Some(far) = far {
+            assert_eq!(nanos_since(origin, far), u64::MAX);
+        }
     }
 
     #[test]
