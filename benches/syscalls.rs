@@ -19,7 +19,11 @@
 //!   test suite that calls `spindle::run` per test does (`Peer::run`);
 //! - `fresh` and `reused`: `thread_ping_pong` of `compare`, round trips to
 //!   a partner thread with a fresh runtime per message on both sides, or
-//!   one runtime per thread (in whole rounds of 1 000).
+//!   one runtime per thread (in whole rounds of 1 000);
+//! - `timers_random`, `timers_fire`: those workloads, in whole rounds of
+//!   100 000 timers;
+//! - `timeout_reads`: that workload, in whole rounds of 90 000 reads
+//!   (9 000 connections × 10), connections made anew each round.
 //!
 //! Per operation = (count at N − count at 0) / N, so what setting up the
 //! runtime and the connection costs drops out (instructions likewise, from
@@ -65,11 +69,29 @@ fn one<P: Peer + 'static>(workload: &str, ops: u64) {
                 workloads::thread_ping_pong(&peer, workload == "fresh");
             }
         }
+        "timers_random" | "timers_fire" => {
+            for _ in 0..ops.div_ceil(workloads::TIMERS) {
+                if workload == "timers_random" {
+                    peer.block_on(workloads::timers_random::<P>());
+                } else {
+                    peer.block_on(workloads::timers_fire::<P>());
+                }
+            }
+        }
+        "timeout_reads" => {
+            let reads = workloads::CONNECTIONS * workloads::READS_EACH;
+            for _ in 0..ops.div_ceil(reads) {
+                peer.block_on(workloads::timeout_reads::<P>());
+            }
+        }
         _ => usage(),
     }
 }
 
 fn usage() -> ! {
-    eprintln!("usage: syscalls spindle|tokio|smol echo|run|fresh|reused [operations]");
+    eprintln!(
+        "usage: syscalls spindle|tokio|smol \
+         echo|run|fresh|reused|timers_random|timers_fire|timeout_reads [operations]"
+    );
     std::process::exit(2)
 }

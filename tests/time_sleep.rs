@@ -1,5 +1,6 @@
 //! `sleep`, `sleep_until` and `Sleep`: never early (10 000 random sleeps in
-//! real time), `sleep(Duration::ZERO)` done on its first poll, `Duration::MAX`
+//! real time), `sleep(Duration::ZERO)` done on its first poll, no early
+//! sleep when the runtime's latest clock reading is stale, `Duration::MAX`
 //! and far-future deadlines that neither overflow nor fire, `Sleep::reset`
 //! earlier and later, and dropping a `Sleep` cancels its timer.
 //!
@@ -115,6 +116,48 @@ fn sleep_zero_completes_on_its_first_poll() {
         assert_eq!(poll_noop(&mut sleep(Duration::ZERO)), Poll::Ready(()));
         sleep(Duration::ZERO).await;
         assert_eq!(now(), start);
+    });
+}
+
+/// The first poll reads the clock only when the deadline might be due
+/// (`runtime/src/time/clock.rs`). A task that runs for 20 ms without the
+/// runtime reading its clock leaves the latest reading 20 ms stale; then:
+/// a deadline 5 ms ahead of the real clock is armed, not early; one that
+/// passed during those 20 ms (beyond a tick from the stale reading) is armed
+/// and fires in the same turn; one within a tick of the stale reading is
+/// checked afresh and completes on its first poll.
+#[test]
+fn a_sleep_made_late_in_a_long_poll_is_never_early() {
+    fn busy(d: Duration) {
+        let start = Instant::now();
+        while start.elapsed() < d {}
+    }
+    real(async {
+        let stale = now();
+        busy(20 * MS);
+        let ahead = Instant::now() + 5 * MS;
+        let mut sleep = sleep_until(ahead);
+        assert_eq!(poll_here(&mut sleep).await, Poll::Pending);
+        sleep.await;
+        assert!(Instant::now() >= ahead, "fired before its deadline");
+
+        now();
+        busy(20 * MS);
+        let passed = Instant::now() - 10 * MS;
+        let fired_before = metrics().timers_fired;
+        let started = Instant::now();
+        sleep_until(passed).await;
+        assert_eq!(metrics().timers_fired, fired_before + 1, "it was armed");
+        assert!(
+            started.elapsed() < 5 * MS,
+            "it waited for a later turn: {:?}",
+            started.elapsed()
+        );
+
+        let stale = stale.max(now());
+        busy(20 * MS);
+        let near = stale + MS / 2;
+        assert_eq!(poll_noop(&mut sleep_until(near)), Poll::Ready(()));
     });
 }
 

@@ -23,8 +23,9 @@ use peers::{Peer, Smol, Spindle, Tokio};
 
 /// One criterion group: the same workload on each runtime, each closure
 /// returning the time one iteration took (most time the whole iteration;
-/// `timers_fire` subtracts the 50 ms the timers must wait, `event_broadcast`
-/// times only from `set` on). Inside `$body`, `P` names the runtime.
+/// `timers_fire` and `timers_random` subtract the 50 ms the timers must wait,
+/// `event_broadcast` times only from `set` on, `timeout_reads` only once the
+/// connections are made). Inside `$body`, `P` names the runtime.
 macro_rules! compare {
     ($c:expr, $name:literal, $ops:expr, |$p:ident| $body:expr) => {{
         let mut group = $c.benchmark_group($name);
@@ -88,9 +89,22 @@ fn main() {
         || p.block_on(timers_fire::<P>())
     )
     .saturating_sub(TIMER_SPREAD));
+    compare!(c, "timers_random", TIMERS, |p| timed(
+        || p.block_on(timers_random::<P>())
+    )
+    .saturating_sub(TIMER_SPREAD));
     compare!(c, "timeout_pending", TIMEOUTS, |p| timed(
         || p.block_on(timeout_pending::<P>())
     ));
+    if timeout_reads_fits() {
+        compare!(c, "timeout_reads", CONNECTIONS * READS_EACH, |p| p
+            .block_on(timeout_reads::<P>()));
+    } else {
+        eprintln!(
+            "timeout_reads skipped: it needs {} open files (`ulimit -n 20000`)",
+            2 * CONNECTIONS + 1_000
+        );
+    }
     compare!(c, "queue_throughput", QUEUE_ITEMS, |p| timed(
         || p.block_on(queue_throughput::<P>())
     ));

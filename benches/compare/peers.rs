@@ -54,6 +54,23 @@ pub trait Peer {
     /// client sends 64 bytes, the server echoes them, `round_trips` times.
     fn tcp_echo(round_trips: u64) -> impl Future<Output = ()>;
 
+    /// Spawns a task nobody awaits (smol's `Task::detach`, a dropped
+    /// tokio or spindle `JoinHandle`): the growth series keeps no handle, so
+    /// that its bytes per task are the runtime's alone.
+    #[allow(dead_code)] // `compare` awaits all its tasks; `growth.rs` uses it
+    fn spawn_detached<F: Future<Output = ()> + 'static>(future: F);
+
+    /// A connected Unix stream socket on this runtime's reactor.
+    type Conn: 'static;
+    /// `n` connected pairs (reader end, writer end): `UnixStream::pair` on
+    /// tokio and smol; spindle has no `pair`, so a listener on a temporary
+    /// path accepts `n` connections (outside the timed part).
+    fn connection_pairs(n: usize) -> impl Future<Output = Vec<(Self::Conn, Self::Conn)>>;
+    /// Reads exactly one byte, waiting for it.
+    fn read_byte(conn: &mut Self::Conn) -> impl Future<Output = ()>;
+    /// Writes one byte (the socket buffer always has room here).
+    fn write_byte(conn: &mut Self::Conn) -> impl Future<Output = ()>;
+
     /// The runtime's own async mutex around a counter (smol's is
     /// async-lock's, the crate smol re-exports as `smol::lock`).
     type Mutex: 'static;
@@ -165,6 +182,37 @@ impl Peer for Spindle {
             read_exact(&mut client, &mut buf).await;
         }
         server.await;
+    }
+
+    fn spawn_detached<F: Future<Output = ()> + 'static>(future: F) {
+        drop(spindle::spawn(future));
+    }
+
+    type Conn = spindle::net::UnixStream;
+    async fn connection_pairs(n: usize) -> Vec<(Self::Conn, Self::Conn)> {
+        use spindle::net::{UnixListener, UnixStream};
+        static MADE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let made = MADE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let path =
+            std::env::temp_dir().join(format!("spindle-bench-{}-{made}.sock", std::process::id()));
+        let listener = UnixListener::bind(&path).await.unwrap();
+        let mut pairs = Vec::with_capacity(n);
+        for _ in 0..n {
+            // A Unix connect completes into the listener's backlog, so one
+            // task can connect and then accept.
+            let client = UnixStream::connect(&path).await.unwrap();
+            let (server, _) = listener.accept().await.unwrap();
+            pairs.push((server, client));
+        }
+        std::fs::remove_file(&path).unwrap();
+        pairs
+    }
+    async fn read_byte(conn: &mut Self::Conn) {
+        let mut byte = [0u8; 1];
+        assert_eq!(conn.read(&mut byte).await.unwrap(), 1);
+    }
+    async fn write_byte(conn: &mut Self::Conn) {
+        assert_eq!(conn.write(&[1]).await.unwrap(), 1);
     }
 
     type Mutex = spindle::Mutex<u64>;
@@ -289,6 +337,26 @@ impl Peer for Tokio {
         server.await;
     }
 
+    fn spawn_detached<F: Future<Output = ()> + 'static>(future: F) {
+        drop(tokio::task::spawn_local(future));
+    }
+
+    type Conn = tokio::net::UnixStream;
+    async fn connection_pairs(n: usize) -> Vec<(Self::Conn, Self::Conn)> {
+        (0..n)
+            .map(|_| tokio::net::UnixStream::pair().unwrap())
+            .collect()
+    }
+    async fn read_byte(conn: &mut Self::Conn) {
+        use tokio::io::AsyncReadExt;
+        let mut byte = [0u8; 1];
+        assert_eq!(conn.read(&mut byte).await.unwrap(), 1);
+    }
+    async fn write_byte(conn: &mut Self::Conn) {
+        use tokio::io::AsyncWriteExt;
+        assert_eq!(conn.write(&[1]).await.unwrap(), 1);
+    }
+
     type Mutex = tokio::sync::Mutex<u64>;
     fn mutex() -> Self::Mutex {
         tokio::sync::Mutex::new(0)
@@ -411,6 +479,26 @@ impl Peer for Smol {
             client.read_exact(&mut buf).await.unwrap();
         }
         server.await;
+    }
+
+    fn spawn_detached<F: Future<Output = ()> + 'static>(future: F) {
+        SMOL.with(|executor| executor.spawn(future).detach());
+    }
+
+    type Conn = async_io::Async<std::os::unix::net::UnixStream>;
+    async fn connection_pairs(n: usize) -> Vec<(Self::Conn, Self::Conn)> {
+        (0..n)
+            .map(|_| async_io::Async::<std::os::unix::net::UnixStream>::pair().unwrap())
+            .collect()
+    }
+    async fn read_byte(conn: &mut Self::Conn) {
+        use futures_lite::AsyncReadExt;
+        let mut byte = [0u8; 1];
+        assert_eq!(conn.read(&mut byte).await.unwrap(), 1);
+    }
+    async fn write_byte(conn: &mut Self::Conn) {
+        use futures_lite::AsyncWriteExt;
+        assert_eq!(conn.write(&[1]).await.unwrap(), 1);
     }
 
     type Mutex = async_lock::Mutex<u64>;

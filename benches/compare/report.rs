@@ -45,9 +45,21 @@ const GROUPS: &[(&str, u64, &str, f64)] = &[
         0.7,
     ),
     (
+        "timers_random",
+        workloads::TIMERS,
+        "one sleep, spawned in random deadline order (wall − 50 ms) / N",
+        0.7,
+    ),
+    (
         "timeout_pending",
         workloads::TIMEOUTS,
         "one `timeout` whose future is pending once",
+        0.7,
+    ),
+    (
+        "timeout_reads",
+        workloads::CONNECTIONS * workloads::READS_EACH,
+        "one socket read under a `timeout` that never fires, 9 000 connections",
         0.7,
     ),
     (

@@ -3,6 +3,12 @@
 //! A `Sleep` is lazy: it registers a timer on its first poll (if its deadline
 //! has not passed already), remembers the key, and on drop cancels the entry
 //! in O(1). A poll after the timer fired finds the key stale and completes.
+//!
+//! `sleep(d)` reads the clock once, to compute its deadline; the first poll
+//! compares that deadline with the loop's latest reading and reads the clock
+//! again only if the deadline is within a tick of it (`Clock::is_due` in
+//! `clock.rs`): a deadline that passed is never missed when the loop's
+//! reading is under a tick old, and a timer never fires early either way.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -52,7 +58,12 @@ pub fn sleep(duration: Duration) -> Sleep {
     }
 }
 
-/// Waits until `deadline`. A deadline in the past completes on first poll.
+/// Waits until `deadline`. A deadline in the past completes on first poll,
+/// as does one up to a millisecond after the runtime's latest clock
+/// reading (`now()` is one). The exception: a deadline more than that past
+/// the latest reading, which nonetheless passed because the task ran over a
+/// millisecond without the runtime reading its clock, is armed as a timer
+/// and completes in the same turn of the loop — never early.
 ///
 /// # Examples
 ///
@@ -143,7 +154,10 @@ impl Sleep {
                 Poll::Ready(())
             }
             _ => {
-                if deadline <= core.clock.now() {
+                // The clock is read afresh only if the deadline might be
+                // due (`clock.rs`): a `sleep(d)` polled as soon as it was
+                // made arms its timer without a second reading.
+                if core.clock.is_due(deadline) {
                     return Poll::Ready(());
                 }
                 let key = core

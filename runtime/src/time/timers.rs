@@ -9,11 +9,17 @@
 //! spindle keeps O(1) buckets *and* exact deadlines:
 //!
 //! 1. An entry goes into the slot of the tick its deadline falls in
-//!    (`tick_floor`: rounded *down*), with its exact `Instant` and a sequence
-//!    number.
-//! 2. When that tick comes due, the wheel hands the entry back and it moves
-//!    into `due`, a small binary heap ordered by (exact deadline, sequence
-//!    number). Only the entries of the current tick or two live there.
+//!    (`clock::tick_of`: rounded *down*), with its exact deadline (in
+//!    nanoseconds since the driver's origin) and a sequence number.
+//! 2. When that tick comes due, the wheel hands the entry's record back and
+//!    it moves into `due`, a `Vec` sorted by (exact deadline, sequence
+//!    number), earliest last. Only the records of the current tick or two
+//!    live there. The wheel carries the whole record — deadline, sequence
+//!    number, key — so handing a tick's entries over touches the wheel's
+//!    nodes alone, never the entries themselves; and a tick's records are
+//!    sorted once, when they arrive (one `sort` that also merges them with
+//!    the records left over), rather than pushed through a heap one by one
+//!    (`benches/compare/NOTES.md` has the measurements).
 //! 3. An entry fires when its exact deadline is not after `now`. The reactor
 //!    is asked to wake at the earliest exact deadline in `due`, or at the
 //!    start of the next occupied wheel slot, whichever comes first — the
@@ -36,20 +42,20 @@
 //! `Sleep` dropped by a `select`. Entries live in a generational slab
 //! (`slab.rs`); a [`TimerKey`] names one. Cancelling an entry still in the
 //! wheel unlinks it there in O(1); one already in `due` is just removed from
-//! the slab, and the heap drops its stale record when it reaches the top (a
-//! lazy deletion).
+//! the slab, and `due` drops its stale record when it reaches the end (a
+//! lazy deletion). An entry keeps its wheel key after the wheel has handed
+//! it out: that key is stale by then, so the wheel's `remove` answers
+//! `None` and nobody needs to be told the entry has moved.
 //!
 //! The driver never sees a task: an entry's action is a `Waker` to wake or a
 //! callback to run, and both are carried out by the executor after the
 //! driver's `RefCell` borrow ends ([`Fired`]).
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 use std::panic::Location;
 use std::task::Waker;
 use std::time::Instant;
 
-use super::clock::{tick_floor, tick_start};
+use super::clock::{nanos_since, tick_of, tick_start};
 use super::wheel::Wheel;
 use crate::rng::SplitMix64;
 use crate::slab::{Key, Slab};
@@ -80,43 +86,53 @@ pub(crate) struct TimerKey(Key);
 
 /// One pending timer, as the driver keeps it in its slab.
 struct TimerEntry {
-    /// The exact deadline; the wheel only knows its tick, rounded down.
+    /// The exact deadline (also in the entry's [`Due`] record; kept here for
+    /// `cancel`, which reports it).
     deadline: Instant,
-    /// The insertion number, unique per driver: breaks ties between equal
-    /// deadlines so that they fire first in, first out.
-    seq: u64,
     /// What to do when the timer fires.
     action: Action,
-    /// The entry's key in the wheel while it waits there, `None` once the
-    /// wheel has handed it to the `due` heap.
-    in_wheel: Option<Key>,
+    /// The entry's key in the wheel. Stale once the wheel has handed the
+    /// entry to `due`, and then the wheel's `remove` ignores it.
+    in_wheel: Key,
 }
 
-/// A record in the `due` heap, which orders by deadline, then `seq`. It is
-/// stale once `key` no longer names a pending entry (cancelled or reset
-/// while due), and is dropped when it reaches the top.
-#[derive(PartialEq, Eq, PartialOrd, Ord)]
+/// A timer's record, carried by the wheel and then kept in `due`, which
+/// orders by deadline, then `seq`. It is stale once `key` no longer names a
+/// pending entry (cancelled or reset while due), and is dropped when it
+/// reaches the end of `due`.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 struct Due {
-    /// The entry's exact deadline, compared first.
-    deadline: Instant,
-    /// The entry's insertion number: unique, so the order never reaches
-    /// `key` (under a seed, a random number: two equal ones, a 2⁻⁶⁴ chance,
+    /// The entry's exact deadline as nanoseconds since the driver's origin
+    /// (`clock::nanos_since`), compared first: one `u64`, which makes the
+    /// sort of a tick's records cheap.
+    at: u64,
+    /// The entry's insertion number, unique per driver: breaks ties between
+    /// equal deadlines so that they fire first in, first out. Unique, so the
+    /// order never reaches `key` (under a seed, a random number: two equal ones, a 2⁻⁶⁴ chance,
     /// fall back on `key`, still the same order on every run).
     seq: u64,
     /// The entry this record stands for.
     key: TimerKey,
 }
 
-/// The timer driver: the wheel, the `due` heap, and the entries they name.
+/// The timer driver: the wheel, the `due` records, and the entries they name.
 pub(crate) struct Timers {
-    /// The instant of tick 0, for `tick_floor` and `tick_start`.
+    /// The instant of tick 0 and of `Due::at` 0.
     origin: Instant,
     /// Every entry whose tick has not come yet, by the tick its deadline
-    /// falls in, carrying the entry's key.
-    wheel: Wheel<TimerKey>,
-    /// Entries whose tick has come, waiting for their exact deadline; may
-    /// hold stale records (lazy deletion).
-    due: BinaryHeap<Reverse<Due>>,
+    /// falls in, carrying the entry's record.
+    wheel: Wheel<Due>,
+    /// Records of entries whose tick has come, waiting for their exact
+    /// deadline, sorted by (deadline, seq) from last to first: the next to
+    /// fire is at the end. May hold stale records (lazy deletion).
+    due: Vec<Due>,
+    /// Where `advance` collects the records the wheel hands out before they
+    /// join `due`; empty between calls, kept to reuse its allocation.
+    arrived: Vec<Due>,
+    /// The latest `now` that `advance` or `pop_expired` was given, and it in
+    /// nanoseconds since the origin: the executor pops every timer of a turn
+    /// with the same `now`, which is then converted once.
+    now: (Instant, u64),
     /// Every pending entry, in the wheel or in `due`.
     entries: Slab<TimerEntry>,
     /// The `seq` of the next insert.
@@ -133,7 +149,9 @@ impl Timers {
         Timers {
             origin,
             wheel: Wheel::new(),
-            due: BinaryHeap::new(),
+            due: Vec::new(),
+            arrived: Vec::new(),
+            now: (origin, 0),
             entries: Slab::new(),
             next_seq: 0,
             // A stream of its own (the seed scrambled once), so drawing a
@@ -165,10 +183,10 @@ impl Timers {
                 .vacant_key()
                 .expect("more than 2^32 timers at once"),
         );
-        let in_wheel = Some(self.wheel.insert(tick_floor(self.origin, deadline), key));
+        let at = nanos_since(self.origin, deadline);
+        let in_wheel = self.wheel.insert(tick_of(at), Due { at, seq, key });
         let inserted = self.entries.insert(TimerEntry {
             deadline,
-            seq,
             action,
             in_wheel,
         });
@@ -200,13 +218,13 @@ impl Timers {
     /// cancelled.
     pub(crate) fn cancel(&mut self, key: TimerKey) -> Option<(Action, Instant)> {
         let entry = self.entries.remove(key.0)?;
-        if let Some(wheel_key) = entry.in_wheel {
-            let removed = self.wheel.remove(wheel_key);
-            debug_assert!(
-                removed == Some(key),
-                "wheel and slab disagree about a timer"
-            );
-        }
+        // `None` if the wheel already handed the entry to `due`, whose
+        // record is now stale.
+        let removed = self.wheel.remove(entry.in_wheel);
+        debug_assert!(
+            removed.map_or(true, |record| record.key == key),
+            "wheel and slab disagree about a timer"
+        );
         Some((entry.action, entry.deadline))
     }
 
@@ -222,7 +240,7 @@ impl Timers {
     /// wheel slot that has work, whichever is earlier.
     pub(crate) fn next_deadline(&mut self) -> Option<Instant> {
         self.drop_stale_due();
-        let due = self.due.peek().map(|Reverse(due)| due.deadline);
+        let due = self.due.last().map(|due| self.instant(due.at));
         let wheel = self
             .wheel
             .next_expiration()
@@ -233,26 +251,39 @@ impl Timers {
         }
     }
 
-    /// Moves the entries of every wheel slot that has come due at `now`
-    /// into the `due` heap, where they wait for their exact deadline.
+    /// `now` in nanoseconds since the origin, converted only when it is not
+    /// the `now` of the last call.
+    fn now_nanos(&mut self, now: Instant) -> u64 {
+        if now != self.now.0 {
+            self.now = (now, nanos_since(self.origin, now));
+        }
+        self.now.1
+    }
+
+    /// The instant `at` nanoseconds after the origin. Exact for every
+    /// deadline at or after the origin; one before it comes back as the
+    /// origin, a moment that has passed as well.
+    fn instant(&self, at: u64) -> Instant {
+        self.origin + std::time::Duration::from_nanos(at)
+    }
+
+    /// Moves the records of every wheel slot that has come due at `now`
+    /// into `due`, where they wait for their exact deadline.
     pub(crate) fn advance(&mut self, now: Instant) {
-        let Timers {
-            wheel,
-            due,
-            entries,
-            ..
-        } = self;
-        wheel.advance(tick_floor(self.origin, now), |_, key| {
-            let entry = entries
-                .get_mut(key.0)
-                .expect("the wheel held the key of an entry that is gone");
-            entry.in_wheel = None;
-            due.push(Reverse(Due {
-                deadline: entry.deadline,
-                seq: entry.seq,
-                key,
-            }));
+        let now = self.now_nanos(now);
+        let Timers { wheel, arrived, .. } = self;
+        wheel.advance(tick_of(now), |_, record| {
+            arrived.push(record);
         });
+        if !self.arrived.is_empty() {
+            // Latest first, so the next to fire pops off the end. Records
+            // left from an earlier tick are few (those of the current tick
+            // not yet due), so sorting them again with the arrivals costs
+            // next to nothing; the arrivals, a tick's worth, are sorted in
+            // one pass instead of a heap push and pop each.
+            self.due.append(&mut self.arrived);
+            self.due.sort_unstable_by(|a, b| b.cmp(a));
+        }
     }
 
     /// Takes the next entry whose exact deadline is not after `now`, in
@@ -261,11 +292,10 @@ impl Timers {
     /// cancels a later timer due at the same moment is honoured.
     pub(crate) fn pop_expired(&mut self, now: Instant) -> Option<Fired> {
         self.drop_stale_due();
-        let Reverse(top) = self.due.peek()?;
-        if top.deadline > now {
+        if self.due.last()?.at > self.now_nanos(now) {
             return None;
         }
-        let Reverse(top) = self.due.pop().expect("peeked");
+        let top = self.due.pop().expect("looked at");
         let entry = self
             .entries
             .remove(top.key.0)
@@ -277,9 +307,10 @@ impl Timers {
         })
     }
 
-    /// Pops heap records of entries that were cancelled or reset.
+    /// Pops the records of entries that were cancelled or reset off the end
+    /// of `due`.
     fn drop_stale_due(&mut self) {
-        while let Some(Reverse(top)) = self.due.peek() {
+        while let Some(top) = self.due.last() {
             if self.is_pending(top.key) {
                 return;
             }
