@@ -263,9 +263,13 @@ pub fn write(lateness: &Lateness) {
     // The I/O load tables come from `benches/io/run.sh`, a separate run
     // (real servers and load generators, not criterion), kept in a file of
     // their own so that this report carries the latest of them.
-    let io = std::fs::read_to_string(root().join("benches/io/RESULTS.md")).unwrap_or_default();
-    if !io.is_empty() {
-        let _ = writeln!(out, "\n{}", io.trim_end());
+    // Likewise the growth series (`benches/growth.rs`, a binary with a
+    // counting allocator of its own).
+    for section in ["benches/io/RESULTS.md", "benches/growth.md"] {
+        let text = std::fs::read_to_string(root().join(section)).unwrap_or_default();
+        if !text.is_empty() {
+            let _ = writeln!(out, "\n{}", text.trim_end());
+        }
     }
     let _ = writeln!(out, "\n## Sleep lateness\n");
     let _ = writeln!(
