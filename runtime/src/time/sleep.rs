@@ -58,12 +58,13 @@ pub fn sleep(duration: Duration) -> Sleep {
     }
 }
 
-/// Waits until `deadline`. A deadline in the past completes on first poll,
-/// as does one up to a millisecond after the runtime's latest clock
-/// reading (`now()` is one). The exception: a deadline more than that past
-/// the latest reading, which nonetheless passed because the task ran over a
-/// millisecond without the runtime reading its clock, is armed as a timer
-/// and completes in the same turn of the loop — never early.
+/// Waits until `deadline`. A deadline in the past completes on the first
+/// poll, with one exception: if the task has run for over a millisecond
+/// since the runtime last read its clock (`now()` is a reading), a
+/// deadline that passed in that time, more than a millisecond after the
+/// reading, is armed as a timer instead. The timer fires in the same turn
+/// of the loop and the task completes when it is next polled: a turn late,
+/// never early.
 ///
 /// # Examples
 ///
