@@ -482,9 +482,10 @@ impl Handle {
     /// let handle = runtime.handle();
     /// let asker = std::thread::spawn(move || handle.dump());
     /// runtime.block_on(async {
-    ///     // Keep the loop turning until the other thread has its answer.
+    ///     // Keep the loop turning until the other thread has its answer:
+    ///     // each yield ends a turn, and the next one answers the question.
     ///     while !asker.is_finished() {
-    ///         spindle::sleep(std::time::Duration::from_millis(1)).await;
+    ///         spindle::yield_now().await;
     ///     }
     /// });
     /// let dump = asker.join().unwrap();
