@@ -464,4 +464,122 @@ mod tests {
             1
         );
     }
+
+    /// One step of the model test below.
+    #[derive(Clone, Debug)]
+    enum Op {
+        /// A timer `micros` after the current time (several land on one
+        /// instant: the values are coarse on purpose).
+        Insert(u64),
+        /// Cancels the `n`-th timer ever inserted, pending or not.
+        Cancel(usize),
+        /// Moves the `n`-th timer to `micros` after the current time.
+        Reset(usize, u64),
+        /// Moves time forward by `micros` and fires what is due.
+        Advance(u64),
+    }
+
+    fn op() -> impl proptest::strategy::Strategy<Value = Op> {
+        use proptest::prelude::*;
+        let micros = prop_oneof![
+            (0u64..5).prop_map(|n| n * 250), // within a tick or two, equal often
+            1u64..3,                         // a microsecond or two: just short of a deadline
+            (0u64..200).prop_map(|n| n * 1_000), // whole ticks, up to 200 ms
+            0u64..5_000_000,                 // anywhere, cascading levels
+        ];
+        prop_oneof![
+            4 => micros.clone().prop_map(Op::Insert),
+            1 => (0usize..64).prop_map(Op::Cancel),
+            1 => ((0usize..64), micros.clone()).prop_map(|(n, m)| Op::Reset(n, m)),
+            3 => micros.prop_map(Op::Advance),
+        ]
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: 256,
+            failure_persistence: None,
+            ..proptest::prelude::ProptestConfig::default()
+        })]
+
+        /// The driver against a model (a list of pending (deadline, order)
+        /// pairs): every advance fires exactly the pending timers whose
+        /// deadline has come, in (deadline, insertion) order, none early;
+        /// cancelled and reset-away timers never fire; and the wake-up the
+        /// driver asks for is never after the earliest pending deadline.
+        #[test]
+        #[cfg_attr(miri, ignore)]
+        fn fires_like_a_sorted_model(ops in proptest::collection::vec(op(), 1..150)) {
+            let origin = Instant::now();
+            let mut timers = Timers::new(origin, None);
+            let mut now = origin;
+            // Per timer ever inserted (its label is its index): its current key.
+            let mut keys: Vec<TimerKey> = Vec::new();
+            // The labels of the timers whose callbacks ran, in firing order.
+            let log = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+            let logging = |label: usize| {
+                let log = log.clone();
+                Action::Call(Box::new(move || log.borrow_mut().push(label)), Location::caller())
+            };
+            // The model: label -> (deadline, insertion order), pending only.
+            let mut model: std::collections::BTreeMap<usize, (Instant, u64)> = Default::default();
+            let mut order = 0u64;
+            for op in ops {
+                match op {
+                    Op::Insert(micros) => {
+                        let deadline = now + Duration::from_micros(micros);
+                        let label = keys.len();
+                        keys.push(timers.insert(deadline, logging(label)));
+                        model.insert(label, (deadline, order));
+                        order += 1;
+                    }
+                    Op::Cancel(n) if n < keys.len() => {
+                        let cancelled = timers.cancel(keys[n]).is_some();
+                        proptest::prop_assert_eq!(cancelled, model.remove(&n).is_some());
+                    }
+                    Op::Reset(n, micros) if n < keys.len() => {
+                        let deadline = now + Duration::from_micros(micros);
+                        match timers.reset(keys[n], deadline) {
+                            Some(key) => {
+                                proptest::prop_assert!(model.contains_key(&n));
+                                keys[n] = key;
+                                // A reset is a new insertion: it queues behind equal deadlines.
+                                model.insert(n, (deadline, order));
+                                order += 1;
+                            }
+                            None => proptest::prop_assert!(!model.contains_key(&n)),
+                        }
+                    }
+                    Op::Cancel(_) | Op::Reset(..) => {}
+                    Op::Advance(micros) => {
+                        now += Duration::from_micros(micros);
+                        for fired in expire(&mut timers, now) {
+                            proptest::prop_assert!(fired.deadline <= now, "fired early");
+                            if let Action::Call(callback, _) = fired.action {
+                                callback();
+                            }
+                        }
+                        let fired: Vec<usize> = log.borrow_mut().drain(..).collect();
+                        let mut due: Vec<(Instant, u64, usize)> = model
+                            .iter()
+                            .filter(|(_, &(deadline, _))| deadline <= now)
+                            .map(|(&label, &(deadline, order))| (deadline, order, label))
+                            .collect();
+                        due.sort();
+                        let expected: Vec<usize> = due.iter().map(|&(.., label)| label).collect();
+                        proptest::prop_assert_eq!(&fired, &expected);
+                        for (_, _, label) in due {
+                            model.remove(&label);
+                        }
+                    }
+                }
+                if let Some(earliest) = model.values().map(|&(deadline, _)| deadline).min() {
+                    let wake = timers.next_deadline();
+                    proptest::prop_assert!(wake.is_some_and(|wake| wake <= earliest), "wake-up {:?} after the earliest deadline {:?}", wake, earliest);
+                } else {
+                    proptest::prop_assert!(timers.is_empty());
+                }
+            }
+        }
+    }
 }
