@@ -46,6 +46,11 @@ mod peers;
 #[allow(dead_code)]
 #[path = "compare/workloads.rs"]
 mod workloads;
+// And the report's date and paths, so this section is dated and placed as
+// the rest of BENCHMARKS.md is.
+#[allow(dead_code)]
+#[path = "compare/report.rs"]
+mod report;
 
 use peers::{Peer, Smol, Spindle, Tokio};
 use workloads::SplitMix64;
@@ -242,21 +247,15 @@ const TARGET: f64 = 0.7;
 /// `cargo bench --bench compare` copies into BENCHMARKS.md as the section
 /// "Tasks at scale".
 fn write_section(table: &str) {
-    let date = std::process::Command::new("date")
-        .args(["-u", "+%Y-%m-%d %H:%M UTC"])
-        .output()
-        .ok()
-        .and_then(|out| String::from_utf8(out.stdout).ok())
-        .unwrap_or_default();
     let section = format!(
         "## Tasks at scale\n\n\
          Written by `cargo bench -p spindle-benches --bench growth` on {}. \
          N tasks alive at once, each sleeping 200–300 ms; overhead = (wall − 300 ms) / N, \
          peak bytes = the heap's highest live bytes during the run, less those before it, / N; \
          medians of {RUNS} alternating runs.\n\n{table}",
-        date.trim()
+        report::today()
     );
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("growth.md");
+    let path = report::root().join(report::GROWTH_SECTION);
     match std::fs::write(&path, section) {
         Ok(()) => println!("wrote {}", path.display()),
         Err(error) => eprintln!("could not write {}: {error}", path.display()),

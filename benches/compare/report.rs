@@ -153,7 +153,7 @@ pub fn measure_lateness() -> Lateness {
 
 /// The repository root. A bench runs in its package's folder, `benches/`,
 /// one below the root, so paths are built from here rather than relative.
-fn root() -> &'static Path {
+pub fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .expect("the benches package sits inside the repository")
@@ -196,7 +196,8 @@ fn machine() -> String {
     )
 }
 
-fn today() -> String {
+/// Now, as the reports date their runs: `2026-12-02 06:01 UTC`.
+pub fn today() -> String {
     std::process::Command::new("date")
         .arg("+%Y-%m-%d %H:%M UTC")
         .env("TZ", "UTC")
@@ -205,6 +206,11 @@ fn today() -> String {
         .and_then(|o| String::from_utf8(o.stdout).ok())
         .map_or_else(|| "unknown date".into(), |s| s.trim().to_string())
 }
+
+/// The sections other runs write and this report copies in, from the
+/// repository root: `benches/io/run.sh`'s tables and `benches/growth.rs`'s.
+const IO_SECTION: &str = "benches/io/RESULTS.md";
+pub const GROWTH_SECTION: &str = "benches/growth.md";
 
 pub fn write(lateness: &Lateness) {
     let mut out = String::new();
@@ -265,7 +271,7 @@ pub fn write(lateness: &Lateness) {
     // their own so that this report carries the latest of them.
     // Likewise the growth series (`benches/growth.rs`, a binary with a
     // counting allocator of its own).
-    for section in ["benches/io/RESULTS.md", "benches/growth.md"] {
+    for section in [IO_SECTION, GROWTH_SECTION] {
         let text = std::fs::read_to_string(root().join(section)).unwrap_or_default();
         if !text.is_empty() {
             let _ = writeln!(out, "\n{}", text.trim_end());

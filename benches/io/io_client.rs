@@ -47,7 +47,7 @@ fn echo(addr: &str, conns: usize, length: Duration, size: usize) {
         .build()
         .unwrap();
     let local = tokio::task::LocalSet::new();
-    let (count, mut latencies, elapsed) = local.block_on(&rt, async {
+    let (count, latencies, elapsed) = local.block_on(&rt, async {
         let start = Instant::now();
         let end = start + length;
         let mut tasks = Vec::new();
@@ -85,14 +85,7 @@ fn echo(addr: &str, conns: usize, length: Duration, size: usize) {
         }
         (all.len(), all, start.elapsed())
     });
-    latencies.sort_unstable();
-    println!(
-        "rate={:.0} p50_us={:.1} p99_us={:.1} count={count} secs={:.3}",
-        count as f64 / elapsed.as_secs_f64(),
-        percentile(&latencies, 0.50),
-        percentile(&latencies, 0.99),
-        elapsed.as_secs_f64()
-    );
+    report(latencies, count, elapsed);
 }
 
 fn close(addr: &str, count: usize) {
@@ -115,6 +108,12 @@ fn close(addr: &str, count: usize) {
         );
     }
     let elapsed = start.elapsed();
+    report(latencies, count, elapsed);
+}
+
+/// The line `run.sh` reads: messages (or connections) per second, latency
+/// percentiles, and how many in how long.
+fn report(mut latencies: Vec<Duration>, count: usize, elapsed: Duration) {
     latencies.sort_unstable();
     println!(
         "rate={:.0} p50_us={:.1} p99_us={:.1} count={count} secs={:.3}",
